@@ -1,0 +1,27 @@
+// Runs every test (vitest) and ends with the plain line CI reads: "N passed, M failed".
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+
+const chromium = process.env.CREDITMETER_CHROMIUM ?? "/usr/bin/chromium";
+if (!existsSync(chromium)) {
+  console.log(`NOTE: ${chromium} not found: browser tests will be skipped (CI installs it; see README).`);
+}
+mkdirSync("test-results", { recursive: true });
+const report = "test-results/vitest.json";
+const run = spawnSync(
+  "npx",
+  ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (existsSync(report)) {
+  const json = JSON.parse(readFileSync(report, "utf8"));
+  passed = json.numPassedTests ?? 0;
+  failed = (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
+  skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+}
+if (run.status !== 0 && failed === 0) failed = 1; // a crash before any report still fails
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(run.status ?? 1);

@@ -1,0 +1,39 @@
+import type { z } from "zod";
+
+/** The error codes of the wire contract (CONTRACT §4), plus the queue's rejection reasons. */
+export type ErrorCode =
+  | "invalid_input"
+  | "invalid_event"
+  | "unknown_account"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "rate_limited"
+  | "internal";
+
+/** An expected failure: carried as a value, mapped to a status at the edge. */
+export class CreditmeterError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "CreditmeterError";
+  }
+}
+
+/** The dotted path of a zod issue, or "(root)" for the value itself. */
+export function issuePath(issue: z.core.$ZodIssue): string {
+  return issue.path.length === 0 ? "(root)" : issue.path.map(String).join(".");
+}
+
+/** Turns the first zod issue into a CreditmeterError naming the field. */
+export function fromZodError(code: ErrorCode, error: z.ZodError): CreditmeterError {
+  const issue = error.issues[0];
+  if (!issue) return new CreditmeterError(code, `${code}: invalid value`);
+  const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issuePath(issue);
+  const what = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
+  return new CreditmeterError(code, `${code}: ${field}: ${what}`, field);
+}
