@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { DEFAULT_PRICE_BOOK, parsePriceBook, type PriceBook } from "@creditmeter/shared";
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const int = (min: number) => z.coerce.number().int().min(min);
+
+/** Every environment variable the server reads, with its default (README "Configuration"). */
+const Env = z.object({
+  NODE_ENV: z.string().default("development"),
+  PORT: int(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CREDITMETER_AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  CREDITMETER_JWKS_URL: z.url().optional(),
+  CREDITMETER_QUEUE: z.string().min(1).max(100).default("credit-events"),
+  CREDITMETER_QUEUE_PREFIX: z.string().min(1).max(100).default("{creditmeter}"),
+  CREDITMETER_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/).default("creditmeter"),
+  CREDITMETER_HOLD_TTL: int(1).default(3600),
+  CREDITMETER_IDEMPOTENCY_RETENTION: int(60).default(30 * 24 * 3600),
+  CREDITMETER_LEDGER_RETENTION_DAYS: int(1).default(400),
+  CREDITMETER_METRICS_PUBLIC: bool.default(false),
+  CREDITMETER_PRICE_BOOK: z.string().optional(),
+  CREDITMETER_CONCURRENCY: int(1).max(1000).default(50),
+  CREDITMETER_FAILED_JOBS_KEPT: int(0).default(10_000),
+  CREDITMETER_CONSUMER: bool.default(true),
+  CREDITMETER_HTTP: bool.default(true),
+  CREDITMETER_MAX_BODY_BYTES: int(256).default(64 * 1024),
+  CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES: int(256).default(16 * 1024),
+  CREDITMETER_MAX_WATCHED_SESSIONS: int(1).default(20),
+  CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: int(1).default(600),
+  CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: int(1).default(6000),
+  CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
+  CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
+  CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
+});
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  redisUrl: string;
+  logLevel: z.infer<typeof Env>["LOG_LEVEL"];
+  authSecret: string;
+  jwksUrl: string | undefined;
+  queueName: string;
+  queuePrefix: string;
+  keyPrefix: string;
+  holdTtlSeconds: number;
+  idempotencyRetentionSeconds: number;
+  ledgerRetentionDays: number;
+  metricsPublic: boolean;
+  priceBook: PriceBook;
+  concurrency: number;
+  failedJobsKept: number;
+  runConsumer: boolean;
+  runHttp: boolean;
+  maxBodyBytes: number;
+  maxSocketPayloadBytes: number;
+  maxWatchedSessions: number;
+  connectionsPerIpPerMinute: number;
+  requestsPerIpPerMinute: number;
+  pushCoalesceMs: number;
+  sweepIntervalMs: number;
+  upgradeUrl: string;
+}
+
+/** A configuration problem, naming the variable; the process exits non-zero with it. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Outside production a fixed development secret keeps `npm start` one command long. */
+export const DEV_AUTH_SECRET = "creditmeter-development-secret-not-for-production";
+
+function loadPriceBook(path: string | undefined): PriceBook {
+  if (!path) return DEFAULT_PRICE_BOOK;
+  try {
+    return parsePriceBook(JSON.parse(readFileSync(path, "utf8")));
+  } catch (err) {
+    throw new ConfigError("CREDITMETER_PRICE_BOOK", `cannot load ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Parses the environment once into a typed Config; throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "invalid");
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  if (production && !e.CREDITMETER_AUTH_SECRET && !e.CREDITMETER_JWKS_URL) {
+    throw new ConfigError("CREDITMETER_AUTH_SECRET", "required when NODE_ENV=production");
+  }
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    authSecret: e.CREDITMETER_AUTH_SECRET ?? DEV_AUTH_SECRET,
+    jwksUrl: e.CREDITMETER_JWKS_URL,
+    queueName: e.CREDITMETER_QUEUE,
+    queuePrefix: e.CREDITMETER_QUEUE_PREFIX,
+    keyPrefix: e.CREDITMETER_KEY_PREFIX,
+    holdTtlSeconds: e.CREDITMETER_HOLD_TTL,
+    idempotencyRetentionSeconds: e.CREDITMETER_IDEMPOTENCY_RETENTION,
+    ledgerRetentionDays: e.CREDITMETER_LEDGER_RETENTION_DAYS,
+    metricsPublic: e.CREDITMETER_METRICS_PUBLIC,
+    priceBook: loadPriceBook(e.CREDITMETER_PRICE_BOOK),
+    concurrency: e.CREDITMETER_CONCURRENCY,
+    failedJobsKept: e.CREDITMETER_FAILED_JOBS_KEPT,
+    runConsumer: e.CREDITMETER_CONSUMER,
+    runHttp: e.CREDITMETER_HTTP,
+    maxBodyBytes: e.CREDITMETER_MAX_BODY_BYTES,
+    maxSocketPayloadBytes: e.CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES,
+    maxWatchedSessions: e.CREDITMETER_MAX_WATCHED_SESSIONS,
+    connectionsPerIpPerMinute: e.CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE,
+    requestsPerIpPerMinute: e.CREDITMETER_REQUESTS_PER_IP_PER_MINUTE,
+    pushCoalesceMs: e.CREDITMETER_PUSH_COALESCE_MS,
+    sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
+    upgradeUrl: e.CREDITMETER_UPGRADE_URL,
+  };
+}

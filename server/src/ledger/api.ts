@@ -1,0 +1,40 @@
+import type {
+  AdjustmentBody,
+  AlertLevel,
+  Balance,
+  CycleBody,
+  LedgerPage,
+  LedgerQuery,
+  PackBody,
+  PutAccountBody,
+  SessionSnapshot,
+  Usage,
+  UsageQuery,
+} from "@creditmeter/shared";
+import type { LedgerOutcome } from "./outcome.js";
+
+/**
+ * What the rest of the server may ask of the ledger. Every write is one atomic Lua script;
+ * failures are CreditmeterError values (`unknown_account`, `conflict`, ...).
+ */
+export interface LedgerApi {
+  /** PUT /v1/accounts/:id: creates or updates plan and thresholds. */
+  putAccount(accountId: string, body: PutAccountBody): Promise<LedgerOutcome & { balance: Balance }>;
+  /** Starts a billing cycle; idempotent on cycleId (409 `conflict` on a different body). */
+  startCycle(accountId: string, body: CycleBody): Promise<LedgerOutcome & { balance: Balance }>;
+  /** Adds a never-expiring pack; idempotent on packId. */
+  addPack(accountId: string, body: PackBody): Promise<LedgerOutcome & { balance: Balance }>;
+  /** A signed correction; idempotent on adjustmentId. */
+  adjust(accountId: string, body: AdjustmentBody): Promise<LedgerOutcome & { balance: Balance }>;
+  /** Hides the current alert of that level until the next crossing. */
+  dismissAlert(accountId: string, level: AlertLevel): Promise<LedgerOutcome & { balance: Balance }>;
+  balance(accountId: string): Promise<Balance>;
+  session(accountId: string, sessionId: string): Promise<SessionSnapshot>;
+  usage(accountId: string, query: UsageQuery): Promise<Usage>;
+  ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage>;
+}
+
+/** Sends ledger outcomes to whoever watches (Socket.IO rooms, /ops, metrics). */
+export interface Publisher {
+  publish(outcome: LedgerOutcome): void;
+}
