@@ -16,10 +16,16 @@ import type {
 export interface LedgerOutcome {
   accountId: string;
   result: EventResult | null;
-  /** The account's balance after the change, when the change touched the account. */
+  /** Whether the account changed (its seq grew); a duplicate re-pushes without a change. */
+  changed: boolean;
+  /** The account's balance after the operation; pushed when changed or re-pushed. */
   balance: Balance | null;
-  /** The session's snapshot after the change, when it touched a session. */
-  session: SessionUpdate | null;
+  /** Snapshots of the sessions to push: those the change touched (holds expiring may touch several). */
+  sessions: SessionUpdate[];
+  /** The event's session after the operation, for the processor's `sessionUsed` (null without an event). */
+  eventSession: SessionUpdate | null;
+  /** True when this repeats an applied event: push the current snapshots again. */
+  repush: boolean;
   /** A threshold crossing decided inside the atomic operation: fires once per crossing. */
   alert: BalanceAlert | null;
   denied: StageDenied | null;

@@ -1,0 +1,36 @@
+/**
+ * The ledger room's Redis keys. Every key of one account carries the `{accountId}` hash tag, so
+ * an account lives in one Redis Cluster slot and each script touches one slot. The namespace
+ * (CREDITMETER_KEY_PREFIX) lets the ledger share a Redis with other tenants or tests.
+ */
+export interface AccountKeys {
+  /** The prefix every derived key starts with; scripts build session keys from it. */
+  prefix: string;
+  account: string;
+  holds: string;
+  log: string;
+  grants: string;
+  step(sessionId: string, stepId: string): string;
+  event(eventId: string): string;
+  session(sessionId: string): string;
+}
+
+/** The keys of one account under a namespace. */
+export function accountKeys(namespace: string, accountId: string): AccountKeys {
+  const prefix = `${namespace}:{${accountId}}:`;
+  return {
+    prefix,
+    account: `${prefix}acct`,
+    holds: `${prefix}holds`,
+    log: `${prefix}log`,
+    grants: `${prefix}grants`,
+    step: (sessionId, stepId) => `${prefix}step:${sessionId}/${stepId}`,
+    event: (eventId) => `${prefix}evt:${eventId}`,
+    session: (sessionId) => `${prefix}sess:${sessionId}`,
+  };
+}
+
+/** The index of accounts with something due (hold expiry, cycle end), scored by when. */
+export function deadlinesKey(namespace: string): string {
+  return `${namespace}:deadlines`;
+}

@@ -1,0 +1,24 @@
+--[[
+  Adds a credit pack that never expires (CONTRACT §3); overdraft is repaid from it first.
+
+  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] grants hash
+  ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] packId  ARGV[4] credits  ARGV[5] canonical body
+  Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }.
+]]
+--- @include "lib/context"
+--- @include "lib/grants"
+
+local ctx = new_context()
+local a, err = require_account(ctx)
+if not a then return err end
+local seen = grant_seen(KEYS[4], "pack:" .. ARGV[3], ARGV[5])
+if seen == "conflict" then return cjson.encode({ error = "conflict" }) end
+if seen == "repeat" then return finish(ctx, a, { ["repeat"] = true }) end
+
+maintain(ctx, a)
+local credits = tonumber(ARGV[4])
+local left = grant_credits(a, credits)
+if left > 0 then a.packs[#a.packs + 1] = { id = ARGV[3], kind = "pack", granted = credits, rem = left } end
+audit(ctx, a, "grant", credits, { bucket = ARGV[3], kind = "pack" })
+redis.call("HSET", KEYS[4], "pack:" .. ARGV[3], ARGV[5])
+return finish(ctx, a, { alert = evaluate_alerts(a) })

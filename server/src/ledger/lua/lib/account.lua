@@ -1,0 +1,88 @@
+--[[
+  The account state: one hash per account (KEYS[1] of every script), loaded into a Lua table,
+  changed in memory and written back once. Numbers are whole credits; times are ms since epoch.
+
+  Fields: plan, created, thresholds (JSON), seq,
+          sub_id, sub_granted, sub_rem, sub_start, sub_end   (the current cycle's bucket)
+          packs (JSON list of {id, kind, granted, rem}, oldest first: packs and adjustments)
+          held, overdraft, used,
+          alerts (JSON map level -> "armed" | "fired" | "idle"), alert_dismissed,
+          tot_granted, tot_charged, tot_debited, tot_expired, tot_forfeited (conservation),
+          next_deadline (earliest hold expiry or cycle end still to process; "" for none)
+]]
+local NUMERIC = { "seq", "created", "sub_granted", "sub_rem", "sub_start", "sub_end", "held", "overdraft",
+  "used", "tot_granted", "tot_charged", "tot_debited", "tot_expired", "tot_forfeited" }
+
+local function load_account(key)
+  local raw = redis.call("HGETALL", key)
+  if #raw == 0 then return nil end
+  local a = {}
+  for i = 1, #raw, 2 do a[raw[i]] = raw[i + 1] end
+  for _, f in ipairs(NUMERIC) do a[f] = tonumber(a[f] or "0") or 0 end
+  a.packs = cjson.decode(a.packs or "[]")
+  a.alerts = cjson.decode(a.alerts or "{}")
+  a.thresholds = cjson.decode(a.thresholds or "[]")
+  a.alert_dismissed = a.alert_dismissed or ""
+  a.sub_id = a.sub_id or ""
+  a.changed = false
+  return a
+end
+
+local function fmt(n) return string.format("%.0f", n) end
+
+local function save_account(key, a)
+  local args = { "plan", a.plan, "thresholds", cjson.encode(a.thresholds), "sub_id", a.sub_id,
+    "alert_dismissed", a.alert_dismissed, "next_deadline", a.next_deadline or "" }
+  for _, f in ipairs(NUMERIC) do
+    args[#args + 1] = f
+    args[#args + 1] = fmt(a[f])
+  end
+  args[#args + 1] = "packs"
+  args[#args + 1] = (#a.packs == 0) and "[]" or cjson.encode(a.packs)
+  args[#args + 1] = "alerts"
+  args[#args + 1] = next(a.alerts) == nil and "{}" or cjson.encode(a.alerts)
+  redis.call("HSET", key, unpack(args))
+end
+
+-- Σ bucket remainders; holds do not reduce them.
+local function total_remaining(a)
+  local sum = a.sub_rem
+  for _, p in ipairs(a.packs) do sum = sum + p.rem end
+  return sum
+end
+
+local function available(a)
+  local v = total_remaining(a) - a.held
+  if v < 0 then return 0 end
+  return v
+end
+
+-- Takes up to n credits from the buckets, subscription first (it expires), then packs and
+-- adjustments oldest first; spent ones leave the list. Returns what was taken.
+local function draw(a, n)
+  local taken = 0
+  if n <= 0 then return 0 end
+  local from_sub = math.min(a.sub_rem, n)
+  a.sub_rem = a.sub_rem - from_sub
+  taken = from_sub
+  local kept = {}
+  for _, p in ipairs(a.packs) do
+    local want = n - taken
+    if want > 0 then
+      local t = math.min(p.rem, want)
+      p.rem = p.rem - t
+      taken = taken + t
+    end
+    if p.rem > 0 then kept[#kept + 1] = p end
+  end
+  a.packs = kept
+  a.changed = true
+  return taken
+end
+
+-- Credits granted repay overdraft first; returns what is left for the new bucket.
+local function repay_overdraft(a, credits)
+  local repay = math.min(a.overdraft, credits)
+  a.overdraft = a.overdraft - repay
+  return credits - repay, repay
+end

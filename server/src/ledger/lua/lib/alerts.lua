@@ -1,0 +1,51 @@
+--[[
+  Low-balance alerts, decided inside the atomic operation so a crossing fires exactly once
+  however many nodes and retries there are. Per level a state: "armed" (available above its
+  threshold), "fired" (crossed; the alert is showing), "idle" (at or below without a crossing,
+  e.g. a new account at 0). A change that moves available from above to at-or-below fires; one
+  change crossing several levels raises one alert, for the most severe. Rising above re-arms.
+  Thresholds are computed after the change: percentages of used + held + available, rounded down.
+]]
+local SEVERITY = { low = 1, critical = 2, exhausted = 3 }
+
+local function resolved_thresholds(a)
+  local total = a.used + a.held + available(a)
+  local list = {}
+  for _, t in ipairs(a.thresholds) do
+    local credits = t.credits
+    if credits == nil then credits = math.floor(total * t.percent / 100) end
+    list[#list + 1] = { level = t.level, credits = credits }
+  end
+  return list
+end
+
+-- The alert showing now: the most severe fired level, with its threshold in credits.
+local function current_alert(a)
+  local best = nil
+  for _, t in ipairs(resolved_thresholds(a)) do
+    if a.alerts[t.level] == "fired" and (best == nil or SEVERITY[t.level] > SEVERITY[best.level]) then
+      best = t
+    end
+  end
+  return best
+end
+
+-- Updates the level states; returns the alert to raise ({ level, threshold }) or nil.
+local function evaluate_alerts(a)
+  local avail = available(a)
+  local raised = nil
+  for _, t in ipairs(resolved_thresholds(a)) do
+    local state = a.alerts[t.level] or "idle"
+    if avail > t.credits then
+      if state ~= "armed" then a.alerts[t.level] = "armed"; a.changed = true end
+    elseif state == "armed" then
+      a.alerts[t.level] = "fired"
+      a.changed = true
+      if raised == nil or SEVERITY[t.level] > SEVERITY[raised.level] then
+        raised = { level = t.level, threshold = t.credits, available = avail }
+      end
+    end
+  end
+  if raised then a.alert_dismissed = "" end
+  return raised
+end

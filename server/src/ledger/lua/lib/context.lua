@@ -1,0 +1,59 @@
+--- @include "lib/account"
+--- @include "lib/audit"
+--- @include "lib/session"
+--- @include "lib/holds"
+--- @include "lib/maintain"
+--- @include "lib/alerts"
+
+--[[
+  What every account script shares: the Redis clock, the account key prefix (which carries the
+  {account} hash tag, so every derived key lives in the account's slot), and the reply.
+  Every account script's KEYS[1] is the account hash, KEYS[2] its holds, KEYS[3] its audit
+  stream; ARGV[1] the key prefix, ARGV[2] the ledger retention in ms.
+]]
+local function new_context()
+  local t = redis.call("TIME")
+  return {
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000),
+    acct = KEYS[1], holds = KEYS[2], log = KEYS[3],
+    prefix = ARGV[1], retention_ms = tonumber(ARGV[2]),
+    touched = {},
+  }
+end
+
+local function account_view(a)
+  return {
+    plan = a.plan, seq = a.seq, created = a.created,
+    sub_id = a.sub_id, sub_granted = a.sub_granted, sub_rem = a.sub_rem,
+    sub_start = a.sub_start, sub_end = a.sub_end,
+    packs = a.packs, held = a.held, overdraft = a.overdraft, used = a.used,
+    alert = current_alert(a), alert_dismissed = a.alert_dismissed,
+  }
+end
+
+-- Writes the account back (bumping seq when it changed) and encodes the reply for TypeScript.
+local function finish(ctx, a, reply)
+  if a.changed then
+    compute_deadline(ctx, a)
+    a.seq = a.seq + 1
+    save_account(ctx.acct, a)
+  end
+  reply.now = ctx.now
+  reply.changed = a.changed
+  reply.account = account_view(a)
+  reply.deadline = a.next_deadline
+  local sessions = {}
+  local any = false
+  for sid, _ in pairs(ctx.touched) do
+    sessions[sid] = session_snapshot(ctx, sid)
+    any = true
+  end
+  if any then reply.sessions = sessions end
+  return cjson.encode(reply)
+end
+
+local function require_account(ctx)
+  local a = load_account(ctx.acct)
+  if not a then return nil, cjson.encode({ error = "unknown_account" }) end
+  return a, nil
+end

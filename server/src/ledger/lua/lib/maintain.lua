@@ -1,0 +1,28 @@
+--[[
+  Work that time makes due, done lazily and atomically at the start of every script (and by the
+  sweeper): the subscription bucket is gone at its cycle end (no rollover), and holds whose
+  time-to-live passed return to available. Each is written to the audit trail.
+]]
+local function maintain(ctx, a)
+  local due = tonumber(a.next_deadline or "")
+  if a.next_deadline == nil then due = 0 end
+  if due == nil or due > ctx.now then return end
+  if a.sub_rem > 0 and a.sub_end > 0 and a.sub_end <= ctx.now then
+    local gone = a.sub_rem
+    a.sub_rem = 0
+    a.tot_expired = a.tot_expired + gone
+    a.changed = true
+    shrink_holds(ctx, a)
+    audit(ctx, a, "expiry", gone, { bucket = a.sub_id })
+  end
+  if a.held > 0 then
+    for _, h in ipairs(all_holds(ctx)) do
+      if h.x <= ctx.now then
+        local released = hold_release(ctx, a, h.ref)
+        local sid, step = string.match(h.ref, "^([^/]+)/(.+)$")
+        audit(ctx, a, "release", released, { sid = sid, step = step, why = "expired" })
+      end
+    end
+  end
+  compute_deadline(ctx, a)
+end

@@ -1,0 +1,27 @@
+--[[
+  Creates or updates an account (CONTRACT §3): plan and low-balance thresholds; no credits.
+  Thresholds changed re-evaluate the alert states (a crossing can fire here too).
+
+  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream
+  ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] plan  ARGV[4] thresholds JSON
+  Returns JSON { account, alert?, created, ... }.
+]]
+--- @include "lib/context"
+
+local ctx = new_context()
+local a = load_account(ctx.acct)
+local created = false
+if not a then
+  created = true
+  a = { plan = ARGV[3], created = ctx.now, seq = 0, sub_id = "", sub_granted = 0, sub_rem = 0, sub_start = 0,
+    sub_end = 0, packs = {}, held = 0, overdraft = 0, used = 0, alerts = {}, alert_dismissed = "",
+    tot_granted = 0, tot_charged = 0, tot_debited = 0, tot_expired = 0, tot_forfeited = 0, next_deadline = "" }
+end
+maintain(ctx, a)
+local thresholds = cjson.decode(ARGV[4])
+if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(thresholds) then
+  a.plan = ARGV[3]
+  a.thresholds = thresholds
+  a.changed = true
+end
+return finish(ctx, a, { alert = evaluate_alerts(a), created = created })

@@ -1,0 +1,240 @@
+import type { RedisClientType } from "redis";
+import {
+  CreditmeterError,
+  DEFAULT_THRESHOLDS,
+  PLANS,
+  quoteCharge,
+  quoteHold,
+  type AdjustmentBody,
+  type AlertLevel,
+  type Balance,
+  type CycleBody,
+  type LedgerPage,
+  type LedgerQuery,
+  type PackBody,
+  type PriceBook,
+  type PutAccountBody,
+  type SessionSnapshot,
+  type StageEvent,
+  type Usage,
+  type UsageQuery,
+} from "@creditmeter/shared";
+import type { LedgerApi } from "./api.js";
+import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
+import type { LedgerOutcome } from "./outcome.js";
+import { ScriptReply, toBalance, toSession } from "./reply.js";
+import { ScriptRunner, type ScriptName } from "./scripts.js";
+import { buildOutcome } from "./outcome-builder.js";
+import { readLedgerPage, readUsage } from "./reads.js";
+
+export interface LedgerOptions {
+  redis: RedisClientType;
+  /** Key namespace (CREDITMETER_KEY_PREFIX). */
+  namespace: string;
+  priceBook: PriceBook;
+  holdTtlSeconds: number;
+  idempotencyRetentionSeconds: number;
+  ledgerRetentionDays: number;
+  /** Called when a read found time-due work (cycle end, expired holds) and applied it. */
+  onMaintenance?: (outcome: LedgerOutcome) => void;
+  /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
+  onError?: (err: unknown) => void;
+}
+
+type WithBalance = LedgerOutcome & { balance: Balance };
+
+const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "stage.completed": "completed", "stage.failed": "failed" } as const;
+
+/** Sorted-key JSON: the same body always has the same text, whatever the key order it came in. */
+function canonical(body: object): string {
+  return JSON.stringify(body, Object.keys(body).sort());
+}
+
+/** The credit ledger on Redis: every change one atomic, idempotent Lua script (see lua/). */
+export class RedisLedger implements LedgerApi {
+  private readonly scripts: ScriptRunner;
+
+  constructor(private readonly opts: LedgerOptions) {
+    this.scripts = new ScriptRunner(opts.redis);
+  }
+
+  /** The keys of an account (for tests and the Redis-level assertions that need raw keys). */
+  keys(accountId: string): AccountKeys {
+    return accountKeys(this.opts.namespace, accountId);
+  }
+
+  private get retentionMs(): number {
+    return this.opts.ledgerRetentionDays * 86_400_000;
+  }
+
+  private async call(name: ScriptName, k: AccountKeys, extraKeys: string[], args: (string | number)[]): Promise<ScriptReply> {
+    const raw = await this.scripts.run(name, [k.account, k.holds, k.log, ...extraKeys], [k.prefix, this.retentionMs, ...args]);
+    const reply = ScriptReply.parse(JSON.parse(raw));
+    if (reply.deadline && reply.changed) this.offerDeadline(k, reply.deadline);
+    return reply;
+  }
+
+  private offerDeadline(k: AccountKeys, deadline: string): void {
+    const accountId = k.prefix.slice(k.prefix.indexOf("{") + 1, k.prefix.lastIndexOf("}"));
+    this.opts.redis
+      .zAdd(deadlinesKey(this.opts.namespace), { score: Number(deadline), value: accountId }, { LT: true })
+      .catch((err: unknown) => this.opts.onError?.(err));
+  }
+
+  private fail(reply: ScriptReply, accountId: string, conflictWhat?: string): void {
+    if (reply.error === "unknown_account") {
+      throw new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId");
+    }
+    if (reply.error === "conflict") {
+      throw new CreditmeterError("conflict", `conflict: ${conflictWhat ?? "id"} was already used with a different body`, conflictWhat);
+    }
+  }
+
+  private withBalance(accountId: string, reply: ScriptReply): WithBalance {
+    const outcome = buildOutcome(accountId, reply, null);
+    if (!outcome.balance) throw new Error("ledger script returned no account");
+    return { ...outcome, balance: outcome.balance };
+  }
+
+  /** Applies a parsed stage event; throws `unknown_account` for an account that does not exist. */
+  async applyEvent(event: StageEvent): Promise<LedgerOutcome> {
+    const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
+    const amounts = PLANS.map((plan) => {
+      if (event.type !== "stage.started" && event.type !== "stage.completed") return 0;
+      const q = quote(this.opts.priceBook, event, plan);
+      if (!q.ok) throw new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
+      return q.credits;
+    });
+    const entry = this.opts.priceBook.actions[event.action];
+    const ttlMs = (entry.holdTtlSeconds ?? this.opts.holdTtlSeconds) * 1000;
+    const k = this.keys(event.accountId);
+    const reply = await this.call(
+      "apply-event-5",
+      k,
+      [k.step(event.sessionId, event.stepId), k.event(event.eventId)],
+      [
+        this.opts.idempotencyRetentionSeconds * 1000,
+        event.eventId,
+        TYPE_VERB[event.type],
+        event.sessionId,
+        event.stepId,
+        event.action,
+        entry.stage,
+        event.model ?? "",
+        ...amounts,
+        ttlMs,
+      ],
+    );
+    this.fail(reply, event.accountId);
+    return buildOutcome(event.accountId, reply, event, entry.stage);
+  }
+
+  /** Creates or updates an account's plan and thresholds. */
+  async putAccount(accountId: string, body: PutAccountBody): Promise<WithBalance> {
+    const thresholds = body.lowBalanceThresholds ?? DEFAULT_THRESHOLDS;
+    const reply = await this.call("put-account-3", this.keys(accountId), [], [body.plan, JSON.stringify(thresholds)]);
+    return this.withBalance(accountId, reply);
+  }
+
+  /** Starts a billing cycle; idempotent on cycleId. */
+  async startCycle(accountId: string, body: CycleBody): Promise<WithBalance> {
+    const k = this.keys(accountId);
+    const reply = await this.call("start-cycle-4", k, [k.grants], [
+      body.cycleId,
+      body.credits,
+      Date.parse(body.start),
+      Date.parse(body.end),
+      canonical(body),
+    ]);
+    this.fail(reply, accountId, "cycleId");
+    return this.withBalance(accountId, reply);
+  }
+
+  /** Adds a never-expiring pack; idempotent on packId. */
+  async addPack(accountId: string, body: PackBody): Promise<WithBalance> {
+    const k = this.keys(accountId);
+    const reply = await this.call("add-pack-4", k, [k.grants], [body.packId, body.credits, canonical(body)]);
+    this.fail(reply, accountId, "packId");
+    return this.withBalance(accountId, reply);
+  }
+
+  /** Applies a signed correction; idempotent on adjustmentId. */
+  async adjust(accountId: string, body: AdjustmentBody): Promise<WithBalance> {
+    const k = this.keys(accountId);
+    const reply = await this.call("adjust-4", k, [k.grants], [body.adjustmentId, body.credits, body.reason, canonical(body)]);
+    this.fail(reply, accountId, "adjustmentId");
+    return this.withBalance(accountId, reply);
+  }
+
+  /** Hides the showing alert of `level` until the next crossing. */
+  async dismissAlert(accountId: string, level: AlertLevel): Promise<WithBalance> {
+    const reply = await this.call("dismiss-alert-3", this.keys(accountId), [], [level]);
+    this.fail(reply, accountId);
+    return this.withBalance(accountId, reply);
+  }
+
+  /** Applies what time made due (cycle end, hold expiry) and returns the account's state. */
+  async touch(accountId: string): Promise<WithBalance> {
+    const reply = await this.call("touch-3", this.keys(accountId), [], []);
+    this.fail(reply, accountId);
+    return this.withBalance(accountId, reply);
+  }
+
+  /** The balance as it stands now (time-due work applied first, and pushed if it changed). */
+  async balance(accountId: string): Promise<Balance> {
+    const outcome = await this.touch(accountId);
+    if (outcome.changed) this.opts.onMaintenance?.(outcome);
+    return outcome.balance;
+  }
+
+  /** A session's totals; zeros for a session with no events, `unknown_account` for no account. */
+  async session(accountId: string, sessionId: string): Promise<SessionSnapshot> {
+    const k = this.keys(accountId);
+    const [exists, raw] = await Promise.all([this.opts.redis.exists(k.account), this.opts.redis.hGetAll(k.session(sessionId))]);
+    this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
+    const { last: _last, ...snapshot } = toSession(accountId, sessionId, raw);
+    return snapshot;
+  }
+
+  /** Usage totals grouped for the detailed usage page. */
+  async usage(accountId: string, query: UsageQuery): Promise<Usage> {
+    await this.requireAccount(accountId);
+    return readUsage(this.opts.redis, this.keys(accountId).log, query);
+  }
+
+  /** The audit trail, newest first, one page at a time. */
+  async ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
+    await this.requireAccount(accountId);
+    return readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
+  }
+
+  private async requireAccount(accountId: string): Promise<void> {
+    const exists = await this.opts.redis.exists(this.keys(accountId).account);
+    this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
+  }
+
+  /** Moves the deadlines index entry unless it changed since `seen` was read (see deadline-cas-1.lua). */
+  async moveDeadline(accountId: string, seen: number, next: string): Promise<boolean> {
+    const reply = await this.scripts.run("deadline-cas-1", [deadlinesKey(this.opts.namespace)], [accountId, seen, next]);
+    return reply === "1";
+  }
+
+  /** Accounts whose deadline has passed, with the score read. */
+  async dueAccounts(now: number, limit: number): Promise<{ accountId: string; score: number }[]> {
+    const rows = await this.opts.redis.zRangeWithScores(deadlinesKey(this.opts.namespace), 0, now, {
+      BY: "SCORE",
+      LIMIT: { offset: 0, count: limit },
+    });
+    return rows.map((r) => ({ accountId: r.value, score: r.score }));
+  }
+
+  /** The account's own next deadline ("" for none), read after a CAS removal to close the race. */
+  async accountDeadline(accountId: string): Promise<string> {
+    return (await this.opts.redis.hGet(this.keys(accountId).account, "next_deadline")) ?? "";
+  }
+
+  /** Re-adds a deadline, keeping an earlier one. */
+  offerDeadlineFor(accountId: string, deadline: string): void {
+    this.offerDeadline(this.keys(accountId), deadline);
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import {
+  ActionId,
+  AlertLevel,
+  STAGES,
+  usagePercent,
+  type Balance,
+  type Bucket,
+  type SessionSnapshot,
+  type SessionUpdate,
+} from "@creditmeter/shared";
+
+const n = z.coerce.number();
+// cjson encodes an empty Lua table as {}: a list may arrive as an object.
+const list = <T extends z.ZodType>(item: T) =>
+  z.union([z.array(item), z.object({}).strict().transform(() => [])]) as unknown as z.ZodType<z.infer<T>[]>;
+
+const RawPack = z.object({ id: z.string(), kind: z.enum(["pack", "adjustment"]), granted: n, rem: n });
+
+/** The account as the Lua scripts report it (see lua/lib/context.lua `account_view`). */
+export const RawAccount = z.object({
+  plan: z.enum(["free", "plus", "pro"]),
+  seq: n,
+  created: n,
+  sub_id: z.string(),
+  sub_granted: n,
+  sub_rem: n,
+  sub_start: n,
+  sub_end: n,
+  packs: list(RawPack),
+  held: n,
+  overdraft: n,
+  used: n,
+  alert: z.object({ level: AlertLevel, credits: n }).optional(),
+  alert_dismissed: z.string(),
+});
+export type RawAccount = z.infer<typeof RawAccount>;
+
+/** A session hash as HGETALL returns it (all strings, fields absent until first set). */
+export const RawSession = z.record(z.string(), z.string());
+
+/** Every script's JSON reply. */
+export const ScriptReply = z.object({
+  error: z.enum(["unknown_account", "conflict"]).optional(),
+  now: n.optional(),
+  changed: z.boolean().optional(),
+  account: RawAccount.optional(),
+  deadline: z.string().optional(),
+  sessions: z.record(z.string(), RawSession).optional(),
+  session: RawSession.optional(),
+  alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
+  result: z
+    .object({
+      status: z.enum(["applied", "denied", "duplicate", "ignored"]),
+      charged: n,
+      held: n,
+      decision: z.enum(["granted", "denied"]).optional(),
+    })
+    .optional(),
+  denied: z.object({ required: n, available: n }).optional(),
+  charge: z.object({ amount: n }).optional(),
+  progress: z.boolean().optional(),
+  repush: z.boolean().optional(),
+  repeat: z.boolean().optional(),
+});
+export type ScriptReply = z.infer<typeof ScriptReply>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Available credits: Σ bucket remainders − open holds. */
+export function availableOf(a: RawAccount): number {
+  return Math.max(0, a.sub_rem + a.packs.reduce((s, p) => s + p.rem, 0) - a.held);
+}
+
+/** The public balance (CONTRACT §4) of a raw account. */
+export function toBalance(accountId: string, a: RawAccount): Balance {
+  const available = availableOf(a);
+  const buckets: Bucket[] = [];
+  if (a.sub_id) {
+    buckets.push({ id: a.sub_id, kind: "subscription", granted: a.sub_granted, remaining: a.sub_rem, expiresAt: iso(a.sub_end) });
+  }
+  for (const p of a.packs) {
+    if (p.rem > 0) buckets.push({ id: p.id, kind: p.kind, granted: p.granted, remaining: p.rem, expiresAt: null });
+  }
+  return {
+    accountId,
+    plan: a.plan,
+    available,
+    used: a.used,
+    held: a.held,
+    overdraft: a.overdraft,
+    usagePercent: usagePercent(a.used, a.held, available),
+    cycle: a.sub_id ? { cycleId: a.sub_id, start: iso(a.sub_start), end: iso(a.sub_end) } : null,
+    buckets,
+    alert: a.alert
+      ? { level: a.alert.level, threshold: a.alert.credits, dismissed: a.alert_dismissed === a.alert.level }
+      : null,
+    seq: a.seq,
+  };
+}
+
+const LastJson = z.object({ eventId: z.string(), action: ActionId, amount: n, at: n });
+
+/** A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. */
+export function toSession(accountId: string, sessionId: string, raw: Record<string, string>): SessionUpdate {
+  const num = (f: string): number => Number(raw[f] ?? 0);
+  const byStage = Object.fromEntries(STAGES.map((s) => [s, num(s)])) as SessionSnapshot["byStage"];
+  const last = raw.last ? LastJson.parse(JSON.parse(raw.last)) : null;
+  return {
+    accountId,
+    sessionId,
+    used: num("used"),
+    reserved: num("reserved"),
+    byStage,
+    seq: num("seq"),
+    last: last ? { eventId: last.eventId, action: last.action, amount: last.amount, at: iso(last.at) } : null,
+  };
+}

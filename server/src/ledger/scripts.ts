@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import type { RedisClientType } from "redis";
+
+const LUA_DIR = new URL("./lua/", import.meta.url);
+const INCLUDE = /^--- @include "([a-z/-]+)"$/gm;
+
+/** Reads a Lua file and splices its `--- @include "lib/x"` lines in, each helper once. */
+export function assembleLua(name: string, seen: Set<string> = new Set()): string {
+  const source = readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8");
+  return source.replace(INCLUDE, (_line, dep: string) => {
+    if (seen.has(dep)) return "";
+    seen.add(dep);
+    return assembleLua(dep, seen);
+  });
+}
+
+/** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
+export const SCRIPT_NAMES = [
+  "apply-event-5",
+  "start-cycle-4",
+  "add-pack-4",
+  "adjust-4",
+  "put-account-3",
+  "dismiss-alert-3",
+  "touch-3",
+  "deadline-cas-1",
+] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+interface LoadedScript {
+  source: string;
+  sha: string;
+}
+
+// node-redis exposes several client shapes (RESP2/3, modules); the ledger needs only these.
+export type RedisLike = Pick<RedisClientType, "evalSha" | "scriptLoad">;
+
+/**
+ * Runs ledger scripts by SHA (EVALSHA), loading a script on NOSCRIPT (a restarted or new Redis
+ * node) and retrying once. The SHA is of the content, so two releases never share a script.
+ */
+export class ScriptRunner {
+  private readonly scripts: Map<ScriptName, LoadedScript>;
+
+  constructor(private readonly redis: RedisLike) {
+    this.scripts = new Map(
+      SCRIPT_NAMES.map((name) => {
+        const source = assembleLua(name);
+        return [name, { source, sha: createHash("sha1").update(source).digest("hex") }];
+      }),
+    );
+  }
+
+  /** Runs a script and returns its string reply (every ledger script answers JSON). */
+  async run(name: ScriptName, keys: string[], args: (string | number)[]): Promise<string> {
+    const script = this.scripts.get(name);
+    if (!script) throw new Error(`unknown ledger script ${name}`);
+    const options = { keys, arguments: args.map(String) };
+    try {
+      return String(await this.redis.evalSha(script.sha, options));
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
+      await this.redis.scriptLoad(script.source);
+      return String(await this.redis.evalSha(script.sha, options));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from "node:crypto";
+import { createClient, type RedisClientType } from "redis";
+import { inject } from "vitest";
+import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
+import { RedisLedger, type LedgerOptions } from "@creditmeter/server";
+
+/** A connected node-redis client on the run's private redis-server. */
+export async function testRedis(): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({ url: inject("redisUrl") });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** A ledger in a fresh namespace of its own (nothing shared with other tests, nothing flushed). */
+export async function testLedger(overrides: Partial<LedgerOptions> = {}): Promise<{ ledger: RedisLedger; redis: RedisClientType; namespace: string }> {
+  const redis = await testRedis();
+  const namespace = `t-${randomUUID()}`;
+  const ledger = new RedisLedger({
+    redis,
+    namespace,
+    priceBook: DEFAULT_PRICE_BOOK,
+    holdTtlSeconds: 3600,
+    idempotencyRetentionSeconds: 30 * 86400,
+    ledgerRetentionDays: 400,
+    ...overrides,
+  });
+  return { ledger, redis, namespace };
+}
+
+let counter = 0;
+
+/** Builds a valid stage event; ids unique per call unless given. */
+export function stageEvent(partial: Partial<StageEvent> & Pick<StageEvent, "type" | "action" | "accountId">): StageEvent {
+  counter += 1;
+  return {
+    v: 1,
+    eventId: `ev-${randomUUID()}`,
+    sessionId: "s1",
+    stepId: `step-${counter}`,
+    occurredAt: new Date().toISOString(),
+    ...partial,
+  };
+}
+
+/** A cycle body: `credits` from an hour ago to `endInMs` from now. */
+export function cycle(cycleId: string, credits: number, endInMs = 30 * 86_400_000): { cycleId: string; credits: number; start: string; end: string } {
+  return { cycleId, credits, start: new Date(Date.now() - 3_600_000).toISOString(), end: new Date(Date.now() + endInMs).toISOString() };
+}
