@@ -1,0 +1,48 @@
+import express, { type Express } from "express";
+import type { HttpDeps } from "./deps.js";
+import { createErrorHandler, notFoundHandler } from "./errors.js";
+import { rateLimit } from "./rate-limit.js";
+import { accountsRouter } from "./routes/accounts.js";
+import { eventsRouter } from "./routes/events.js";
+import { metricsRouter, probesRouter } from "./routes/health.js";
+import { pricingRouter } from "./routes/pricing.js";
+import { readsRouter } from "./routes/reads.js";
+
+/**
+ * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
+ * limit so a load balancer is never throttled; pages mount after the API and before the
+ * JSON 404, so an unknown path is always a JSON `not_found`.
+ * @example const server = createHttpApp(deps).listen(config.port, config.host);
+ */
+export function createHttpApp(deps: HttpDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.use(function securityHeaders(_req, res, next) {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
+  app.use(probesRouter(deps));
+  app.use(
+    rateLimit({
+      requestsPerMinute: config.requestsPerIpPerMinute,
+      keyPrefix: config.keyPrefix,
+      redis: deps.rateLimitRedis,
+      logger: deps.logger,
+    }),
+  );
+  app.use(metricsRouter(deps));
+  app.use("/v1", pricingRouter(deps), eventsRouter(deps));
+  app.use("/v1/accounts", function noStore(_req, res, next) {
+    // Balances change every second and are private: no proxy or browser may keep a copy.
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
+  app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps));
+
+  deps.mountPages?.(app);
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

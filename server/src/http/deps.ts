@@ -1,0 +1,47 @@
+import type { Express } from "express";
+import type { StageEvent } from "@creditmeter/shared";
+import type { Config } from "../config/config.js";
+import type { LedgerApi, Publisher } from "../ledger/api.js";
+import type { AuthVerifier } from "../auth/principal.js";
+
+/** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
+export interface HttpLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** A Prometheus registry as /metrics serves it (prom-client's `register` adapts in one line). */
+export interface MetricsSource {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+/**
+ * What the per-IP rate limiter needs of a node-redis v5 client (or cluster): one EVAL of
+ * rate-limiter-flexible's increment script. Structural, so clients created with extra
+ * scripts or modules fit too.
+ */
+export interface RateLimitRedisClient {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** Everything createHttpApp is built from; nothing is read from globals or the environment. */
+export interface HttpDeps {
+  config: Config;
+  ledger: LedgerApi;
+  publisher: Publisher;
+  verifier: AuthVerifier;
+  /** Queues a validated event (the same BullMQ queue workers use); resolves once queued. */
+  enqueueEvent(event: StageEvent): Promise<void>;
+  /** True once Redis answers and the consumer runs (CONTRACT §8). */
+  readiness(): Promise<boolean>;
+  metrics: MetricsSource;
+  logger?: HttpLogger;
+  /**
+   * Backs the per-IP limit so that every process shares one budget. Without it the limit is
+   * per process (RateLimiterMemory).
+   */
+  rateLimitRedis?: RateLimitRedisClient;
+  /** Mounts the static pages (/, /usage, /ops); called after the API, before the 404 handler. */
+  mountPages?: (app: Express) => void;
+}

@@ -1,0 +1,3 @@
+export { createHttpApp } from "./app.js";
+export type { HttpDeps, HttpLogger, MetricsSource, RateLimitRedisClient } from "./deps.js";
+export { STATUS_BY_CODE, errorBody } from "./errors.js";
