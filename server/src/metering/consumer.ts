@@ -1,0 +1,27 @@
+import { Worker, createNodeRedisClient, type Job } from "bullmq";
+import type { RedisClientType } from "redis";
+import type { EventResult } from "@creditmeter/shared";
+import { processEvent, type ProcessDeps } from "./process-event.js";
+
+export interface ConsumerOptions extends ProcessDeps {
+  /** A node-redis client BullMQ duplicates for its own connections. */
+  redis: RedisClientType;
+  queueName: string;
+  queuePrefix: string;
+  concurrency: number;
+  failedJobsKept: number;
+}
+
+/**
+ * The BullMQ metering worker. Completed jobs are removed (the ledger keeps the record); failed
+ * ones are kept, bounded, for ops to inspect, retry or discard.
+ */
+export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResult> {
+  return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, opts), {
+    connection: createNodeRedisClient(opts.redis.duplicate()),
+    prefix: opts.queuePrefix,
+    concurrency: opts.concurrency,
+    removeOnComplete: { count: 0 },
+    removeOnFail: { count: opts.failedJobsKept },
+  });
+}
