@@ -1,5 +1,5 @@
 import { UnrecoverableError } from "bullmq";
-import { CreditmeterError, parseStageEvent, type EventResult, type PriceBook } from "@creditmeter/shared";
+import { CreditmeterError, parseStageEvent, type EventResult, type PriceBook, type StageEvent } from "@creditmeter/shared";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import type { Publisher } from "../ledger/api.js";
 import type { LedgerOutcome } from "../ledger/outcome.js";
@@ -12,7 +12,7 @@ export interface ProcessDeps {
   /** How long to keep retrying the ledger while Redis is unreachable before giving the job back. */
   ledgerRetryMs?: number;
   onRejected?: (reason: string, data: unknown) => void;
-  onApplied?: (outcome: LedgerOutcome, ledgerMs: number) => void;
+  onApplied?: (outcome: LedgerOutcome, ledgerMs: number, event: StageEvent) => void;
 }
 
 /** Retries an idempotent ledger call through short Redis outages (the eventId makes repeats no-ops). */
@@ -42,7 +42,7 @@ export async function processEvent(data: unknown, deps: ProcessDeps): Promise<Ev
     });
     const started = performance.now();
     const outcome = await withRetry(() => deps.ledger.applyEvent(event), deps.ledgerRetryMs ?? 30_000);
-    deps.onApplied?.(outcome, performance.now() - started);
+    deps.onApplied?.(outcome, performance.now() - started, event);
     deps.publisher.publish(outcome);
     if (!outcome.result) throw new Error("the ledger returned no result for an event");
     return outcome.result;

@@ -1,0 +1,141 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Queue, createNodeRedisClient, type Worker } from "bullmq";
+import { createClient, type RedisClientType } from "redis";
+import type { Logger } from "pino";
+import type { EventResult } from "@creditmeter/shared";
+import type { Config } from "../config/config.js";
+import { RedisLedger } from "../ledger/redis-ledger.js";
+import { FanOut } from "../ledger/fan-out.js";
+import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
+import { createConsumer } from "../metering/consumer.js";
+import { createAuthVerifier } from "../auth/index.js";
+import { createHttpApp } from "../http/index.js";
+import { Metrics } from "../ops/metrics.js";
+
+/** A started server: what its lifecycle (main.ts, tests) needs. */
+export interface RunningServer {
+  config: Config;
+  ledger: RedisLedger;
+  metrics: Metrics;
+  /** The bound port (useful with PORT=0). */
+  port: number;
+  ready(): Promise<boolean>;
+  /** Graceful stop: no new jobs, in-flight jobs finished, sockets closed (CONTRACT §8). */
+  close(): Promise<void>;
+}
+
+interface Parts {
+  redis: RedisClientType;
+  queue: Queue;
+  consumer: Worker<unknown, EventResult> | null;
+  sweeper: Sweeper;
+  http: Server | null;
+  closers: (() => Promise<void>)[];
+}
+
+function connectRedis(config: Config, logger: Logger): RedisClientType {
+  let lastLog = 0;
+  const redis: RedisClientType = createClient({
+    url: config.redisUrl,
+    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
+  });
+  redis.on("error", (err: Error) => {
+    // Redis down means an error per reconnect attempt: log at most one a second.
+    if (Date.now() - lastLog > 1000) logger.warn({ err: err.message }, "redis error");
+    lastLog = Date.now();
+  });
+  return redis;
+}
+
+/** Builds and starts every room the configuration asks for: ledger, consumer, sweeper, HTTP. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const redis = connectRedis(config, logger);
+  await redis.connect();
+  const publisher = new FanOut();
+  const metrics = new Metrics();
+  const ledger = new RedisLedger({
+    redis,
+    namespace: config.keyPrefix,
+    priceBook: config.priceBook,
+    holdTtlSeconds: config.holdTtlSeconds,
+    idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
+    ledgerRetentionDays: config.ledgerRetentionDays,
+    onMaintenance: (outcome) => publisher.publish(outcome),
+    onError: (err) => logger.warn({ err }, "deadline index update failed"),
+  });
+  const queue = new Queue(config.queueName, { connection: createNodeRedisClient(redis.duplicate()), prefix: config.queuePrefix });
+  const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed")), http: null, closers: [] };
+
+  if (config.runConsumer) {
+    parts.consumer = createConsumer({
+      redis,
+      queueName: config.queueName,
+      queuePrefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      failedJobsKept: config.failedJobsKept,
+      ledger,
+      publisher,
+      priceBook: config.priceBook,
+      idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
+      onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
+      onRejected: (reason, data) => {
+        const type = typeof data === "object" && data !== null && "type" in data ? String(data.type).slice(0, 32) : "unknown";
+        metrics.rejected(type);
+        logger.info({ reason, eventId: typeof data === "object" && data !== null && "eventId" in data ? String(data.eventId).slice(0, 128) : null }, "event rejected");
+      },
+    });
+    parts.consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
+  }
+
+  const ready = async (): Promise<boolean> => redis.isReady && (parts.consumer ? parts.consumer.isRunning() : true);
+  let port = 0;
+  if (config.runHttp) {
+    const app = createHttpApp({
+      config,
+      ledger,
+      publisher,
+      verifier: createAuthVerifier(config),
+      enqueueEvent: async (event) => {
+        await queue.add(event.type, event, { jobId: event.eventId });
+      },
+      readiness: ready,
+      metrics: {
+        contentType: metrics.registry.contentType,
+        render: async () => {
+          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+          return metrics.registry.metrics();
+        },
+      },
+      logger,
+      rateLimitRedis: redis,
+    });
+    const http = createServer(app);
+    parts.http = http;
+    // Realtime (Socket.IO) attaches to `http` here and adds its publisher to `publisher`.
+    await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
+    port = (http.address() as AddressInfo).port;
+    logger.info({ port }, "creditmeter listening");
+  }
+
+  return {
+    config,
+    ledger,
+    metrics,
+    port,
+    ready,
+    async close() {
+      await parts.consumer?.close();
+      await parts.sweeper.stop();
+      for (const close of parts.closers) await close();
+      if (parts.http) {
+        const http = parts.http;
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+      }
+      await queue.close();
+      await redis.close();
+    },
+  };
+}
