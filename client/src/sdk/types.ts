@@ -1,0 +1,35 @@
+import type { AlertLevel, Balance, BalanceAlert, SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
+
+/** Where the live connection stands; the UI shows a hint for anything but "connected". */
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected" | "unauthorized";
+
+export interface CreditMeterOptions {
+  /** The metering server's base URL (e.g. "http://localhost:3000"); "" for the page's origin. */
+  url: string;
+  /** A bearer token, or a function that returns a fresh one at every (re)connect. */
+  token: string | (() => string | Promise<string>);
+  /** For ops tokens: the account whose sessions and balance to watch. */
+  accountId?: string;
+}
+
+/** Stops a subscription. */
+export type Unsubscribe = () => void;
+
+/** The panel SDK: live session counter, balance and alerts (CONTRACT §6). */
+export interface CreditMeter {
+  /** Watches a session; `onUpdate` gets snapshots whose seq only grows (stale ones dropped). */
+  watchSession(sessionId: string, onUpdate: (update: SessionUpdate) => void): Unsubscribe;
+  /** Balance snapshots (the first arrives on connect), seq only growing. */
+  onBalance(listener: (balance: Balance) => void): Unsubscribe;
+  /** Low-balance crossings as they happen. */
+  onAlert(listener: (alert: BalanceAlert) => void): Unsubscribe;
+  onProgress(listener: (progress: StageProgress) => void): Unsubscribe;
+  onDenied(listener: (denied: StageDenied) => void): Unsubscribe;
+  /** Hides the alert of `level` until the next crossing; persisted by the server. */
+  dismissAlert(level: AlertLevel): Promise<void>;
+  onState(listener: (state: ConnectionState) => void): Unsubscribe;
+  readonly state: ConnectionState;
+  /** The latest balance seen, or null before the first. */
+  readonly balance: Balance | null;
+  close(): void;
+}
