@@ -1,0 +1,12 @@
+export { StageReporter } from "./stage-reporter.js";
+export { stageEventId, type EventIdInput } from "./event-id.js";
+export { DecisionTimeoutError, EventRejectedError, ReporterClosedError, UnexpectedResultError } from "./errors.js";
+export type { NodeRedisClient, ReporterConnection } from "./redis-connection.js";
+export type {
+  CompleteDetails,
+  EventOutcome,
+  SendOptions,
+  StageReporterOptions,
+  StartDecision,
+  StartDetails,
+} from "./reporter-options.js";
