@@ -1,12 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startRedis } from "./redis-server.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
-
 /** One private redis-server for the whole run; every test namespaces its keys, none flushes. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const redis = await startRedis();

@@ -7,12 +7,6 @@ import type { StageReporterOptions } from "./reporter-options.js";
 // Test support for the reporter's tests (not exported): a queue of its own per test, a
 // stand-in for the metering server's consumer, and cleanup of everything it opened.
 
-// test/support/redis-global.ts provides this value; the client's tsconfig does not see that file.
-declare module "vitest" {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
 
 type Processor = (job: Job) => Promise<unknown>;
 

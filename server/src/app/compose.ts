@@ -74,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       queuePrefix: config.queuePrefix,
       concurrency: config.concurrency,
       failedJobsKept: config.failedJobsKept,
+      jobLockMs: config.jobLockMs,
       ledger,
       publisher,
       priceBook: config.priceBook,

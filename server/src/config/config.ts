@@ -24,6 +24,7 @@ const Env = z.object({
   CREDITMETER_PRICE_BOOK: z.string().optional(),
   CREDITMETER_CONCURRENCY: int(1).max(1000).default(50),
   CREDITMETER_FAILED_JOBS_KEPT: int(0).default(10_000),
+  CREDITMETER_JOB_LOCK_MS: int(500).default(30_000),
   CREDITMETER_CONSUMER: bool.default(true),
   CREDITMETER_HTTP: bool.default(true),
   CREDITMETER_MAX_BODY_BYTES: int(256).default(64 * 1024),
@@ -54,6 +55,8 @@ export interface Config {
   priceBook: PriceBook;
   concurrency: number;
   failedJobsKept: number;
+  /** BullMQ lock duration; a crashed consumer's jobs are taken over after about this long. */
+  jobLockMs: number;
   runConsumer: boolean;
   runHttp: boolean;
   maxBodyBytes: number;
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     priceBook: loadPriceBook(e.CREDITMETER_PRICE_BOOK),
     concurrency: e.CREDITMETER_CONCURRENCY,
     failedJobsKept: e.CREDITMETER_FAILED_JOBS_KEPT,
+    jobLockMs: e.CREDITMETER_JOB_LOCK_MS,
     runConsumer: e.CREDITMETER_CONSUMER,
     runHttp: e.CREDITMETER_HTTP,
     maxBodyBytes: e.CREDITMETER_MAX_BODY_BYTES,

@@ -6,12 +6,6 @@ import { ErrorBody } from "@creditmeter/shared";
 import type { HttpLogger, RateLimitRedisClient } from "./deps.js";
 import { call, startTestApp, testConfig, type TestApp } from "./test-harness.js";
 
-// test/support/redis-global.ts provides it; that file is outside this package's tsconfig.
-declare module "vitest" {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
 
 const redis = createClient({ url: inject("redisUrl") });
 // The real clients the server passes in must fit the narrow interfaces (a compile-time check).

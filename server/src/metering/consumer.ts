@@ -10,6 +10,8 @@ export interface ConsumerOptions extends ProcessDeps {
   queuePrefix: string;
   concurrency: number;
   failedJobsKept: number;
+  /** Lock duration in ms (default 30 s): how soon a crashed consumer's jobs are recovered. */
+  jobLockMs?: number;
 }
 
 /**
@@ -23,5 +25,10 @@ export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResu
     concurrency: opts.concurrency,
     removeOnComplete: { count: 0 },
     removeOnFail: { count: opts.failedJobsKept },
+    lockDuration: opts.jobLockMs ?? 30_000,
+    stalledInterval: Math.max(250, Math.floor((opts.jobLockMs ?? 30_000) / 2)),
+    // Applying an event twice is a no-op (the eventId), so a job that stalls again after
+    // another crash is safe to recover; failing it would lose a charge.
+    maxStalledCount: 100,
   });
 }
