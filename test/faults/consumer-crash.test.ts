@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Queue, createNodeRedisClient } from "bullmq";
+import { buildWorkload, prng, shuffle } from "../support/workload.js";
+import { cycle, testLedger } from "../support/ledger.js";
+import { waitFor } from "../support/redis-server.js";
+import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import type { RedisLedger } from "@creditmeter/server";
+import type { RedisClientType } from "redis";
+
+const KILLS = Number(process.env.CREDITMETER_FAULT_KILLS ?? 3);
+const STEPS = Number(process.env.CREDITMETER_FAULT_STEPS ?? 25);
+
+// The consumer process is SIGKILLed mid-stream and restarted; BullMQ's stalled-job recovery plus
+// the idempotent ledger must leave totals exact: nothing doubled, nothing lost.
+describe("consumer killed with SIGKILL mid-stream", () => {
+  let ledger: RedisLedger;
+  let redis: RedisClientType;
+  let namespace: string;
+  let queue: Queue;
+  const queueName = `crash-${randomUUID()}`;
+  let server: ServerProcess | null = null;
+
+  beforeAll(async () => {
+    ({ ledger, redis, namespace } = await testLedger());
+    queue = new Queue(queueName, { connection: createNodeRedisClient(redis.duplicate()), prefix: "{creditmeter}" });
+  });
+  afterAll(async () => {
+    await server?.kill("SIGKILL");
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await redis.close();
+  });
+
+  const start = () =>
+    spawnServer({
+      REDIS_URL: inject("redisUrl"),
+      CREDITMETER_KEY_PREFIX: namespace,
+      CREDITMETER_QUEUE: queueName,
+      CREDITMETER_HTTP: "false",
+      CREDITMETER_CONCURRENCY: "50",
+      CREDITMETER_JOB_LOCK_MS: "1000",
+    });
+  const pending = async () => {
+    const c = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  };
+
+  it(`ends exactly on the reference model after ${KILLS} kills`, async () => {
+    const accounts = Array.from({ length: 10 }, (_, i) => `crash-${i}`);
+    for (const a of accounts) {
+      await ledger.putAccount(a, { plan: "free" });
+      await ledger.startCycle(a, cycle(`c-${a}`, 10_000_000));
+    }
+    const { events, expected } = buildWorkload({ accounts, sessionsPerAccount: 4, stepsPerSession: STEPS, plan: "free", seed: 11, tag: "crash" });
+    await queue.addBulk(shuffle(events, prng(4)).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    const total = events.length;
+    const slice = Math.floor(total / (KILLS + 1));
+
+    for (let kill = 1; kill <= KILLS; kill++) {
+      server = start();
+      const target = total - kill * slice;
+      await waitFor(async () => (await pending()) <= target, 60_000, `kill ${kill}: the consumer to get through ${kill * slice} events`);
+      expect(await server.kill("SIGKILL")).toBe("SIGKILL");
+    }
+    server = start();
+    await waitFor(async () => (await pending()) === 0, 90_000, "the queue to drain after the last restart");
+    expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
+    expect(await server.kill("SIGTERM")).toBe(0);
+
+    for (const [accountId, exp] of expected) {
+      const bal = await ledger.balance(accountId);
+      expect(bal, accountId).toMatchObject({ used: exp.charged, held: 0, available: 10_000_000 - exp.charged, overdraft: 0 });
+      for (const [sessionId, ses] of exp.sessions) {
+        expect(await ledger.session(accountId, sessionId), `${accountId}/${sessionId}`).toMatchObject({ used: ses.used, reserved: 0, byStage: ses.byStage });
+      }
+    }
+  });
+});

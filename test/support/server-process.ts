@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  /** Resolves with the exit code (or signal name) once the process has gone. */
+  exited: Promise<number | string>;
+  /** Everything the process wrote to stderr, for failure messages. */
+  stderr(): string;
+  kill(signal: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Starts `server/src/main.ts` as its own process (from sources, like `npm start` does from dist). */
+export function spawnServer(env: Record<string, string>): ServerProcess {
+  const proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", NODE_ENV: "test", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  proc.stderr?.on("data", (chunk: Buffer) => {
+    err = (err + chunk.toString()).slice(-20_000);
+  });
+  const exited = new Promise<number | string>((resolve) => proc.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
+  return {
+    proc,
+    exited,
+    stderr: () => err,
+    kill(signal) {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
