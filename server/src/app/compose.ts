@@ -12,6 +12,7 @@ import { createConsumer } from "../metering/consumer.js";
 import { createAuthVerifier } from "../auth/index.js";
 import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
+import { createRealtime } from "../realtime/index.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -114,7 +115,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     const http = createServer(app);
     parts.http = http;
-    // Realtime (Socket.IO) attaches to `http` here and adds its publisher to `publisher`.
+    const realtime = await createRealtime({ httpServer: http, config, verifier: createAuthVerifier(config), ledger, redis, logger, metrics });
+    publisher.add(realtime.publisher);
+    parts.closers.push(() => realtime.close());
     await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
     port = (http.address() as AddressInfo).port;
     logger.info({ port }, "creditmeter listening");

@@ -1,0 +1,73 @@
+import { Server } from "socket.io";
+import type { Publisher } from "../ledger/api.js";
+import { connectRedisAdapter } from "./redis-adapter.js";
+import { authenticate, connectionRateLimit } from "./handshake.js";
+import { registerPanelHandlers } from "./panel-handlers.js";
+import { accountRoom } from "./rooms.js";
+import { createSocketPublisher } from "./socket-publisher.js";
+import type { OpsNamespace, PanelServer, PanelSocket, RealtimeDeps } from "./types.js";
+
+/** Live updates attached to an HTTP server. */
+export interface Realtime {
+  /** Add to the server's FanOut: every ledger outcome becomes room broadcasts. */
+  publisher: Publisher;
+  io: PanelServer;
+  /** The `/ops` namespace (role ops only), for ops:charges / ops:stats / ops:alert emitters. */
+  ops: OpsNamespace;
+  /** Pushes what is still coalescing, closes every socket and the adapter's Redis connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Socket.IO on `httpServer` (CONTRACT §6): the panel namespace `/` and `/ops`, token checked at
+ * the handshake, rooms per account and per account+session, cross-node through Redis.
+ * Websocket-only, so any node can take any connection without sticky sessions.
+ */
+export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
+  const { config, logger, metrics } = deps;
+  const redisAdapter = await connectRedisAdapter(deps.redis, config.keyPrefix, (err) => logger.warn({ err: err.message }, "realtime redis error"));
+  const io: PanelServer = new Server(deps.httpServer, {
+    transports: ["websocket"],
+    maxHttpBufferSize: config.maxSocketPayloadBytes,
+    adapter: redisAdapter.adapter,
+    serveClient: false,
+  });
+  const publisher = createSocketPublisher(io, config.pushCoalesceMs, metrics);
+  const limitConnections = connectionRateLimit(deps.redis, config.keyPrefix, config.connectionsPerIpPerMinute, logger);
+  const ops: OpsNamespace = io.of("/ops");
+
+  const track = (namespace: string, socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {
+    metrics?.sockets.inc({ namespace });
+    socket.on("disconnect", () => metrics?.sockets.dec({ namespace }));
+  };
+
+  io.use(limitConnections);
+  io.use(authenticate(deps.verifier, ["user", "ops"]));
+  io.on("connection", (socket) => {
+    track("/", socket);
+    registerPanelHandlers(socket, { ledger: deps.ledger, maxWatchedSessions: config.maxWatchedSessions, publisher, barrier: redisAdapter.barrier });
+    const { accountId } = socket.data;
+    if (accountId === null) return;
+    void (async () => {
+      await socket.join(accountRoom(accountId));
+      await redisAdapter.barrier();
+      // The first balance is this socket's own: later ones come through the room.
+      socket.emit("balance:update", await deps.ledger.balance(accountId));
+    })().catch((err: unknown) => logger.warn({ err, accountId }, "first balance push failed"));
+  });
+
+  ops.use(limitConnections);
+  ops.use(authenticate(deps.verifier, ["ops"]));
+  ops.on("connection", (socket) => track("/ops", socket));
+
+  return {
+    publisher,
+    io,
+    ops,
+    async close() {
+      publisher.flush();
+      await io.close();
+      await redisAdapter.close();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { CreditmeterError, DismissRequest, UnwatchRequest, WatchRequest, fromZodError, type OkAck, type WatchAck } from "@creditmeter/shared";
+import type { Publisher } from "../ledger/api.js";
+import { ackError, safeAck } from "./ack.js";
+import { sessionRoom } from "./rooms.js";
+import type { PanelSocket, RealtimeDeps } from "./types.js";
+
+export interface PanelContext {
+  ledger: RealtimeDeps["ledger"];
+  maxWatchedSessions: number;
+  publisher: Publisher;
+  /** Resolves once room subscriptions are live across nodes (see RedisAdapterHandle.barrier). */
+  barrier(): Promise<void>;
+}
+
+/**
+ * The account a request may address: a user always its own (another account is `forbidden`),
+ * ops the one named in the request, or else the one chosen at the handshake.
+ */
+function targetAccount(socket: PanelSocket, requested: string | undefined): string {
+  const { principal, accountId } = socket.data;
+  if (principal.role === "user") {
+    if (requested !== undefined && requested !== principal.accountId) {
+      throw new CreditmeterError("forbidden", "forbidden: a user token watches its own account only", "accountId");
+    }
+    return principal.accountId;
+  }
+  const chosen = requested ?? accountId;
+  if (chosen === null) throw new CreditmeterError("invalid_input", "invalid_input: accountId: required for ops tokens", "accountId");
+  return chosen;
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } }, raw: unknown): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
+  return parsed.data;
+}
+
+/** Wires `session:watch`, `session:unwatch` and `alert:dismiss` on one panel socket. */
+export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): void {
+  socket.on("session:watch", async (raw: unknown, rawAck: unknown) => {
+    const ack = safeAck<WatchAck>(rawAck);
+    let joined: string | null = null;
+    try {
+      const request = parse(WatchRequest, raw);
+      const accountId = targetAccount(socket, request.accountId);
+      const room = sessionRoom(accountId, request.sessionId);
+      const { watched } = socket.data;
+      if (!watched.has(room) && watched.size >= ctx.maxWatchedSessions) {
+        throw new CreditmeterError("rate_limited", `rate_limited: at most ${ctx.maxWatchedSessions} sessions watched per connection`);
+      }
+      if (!watched.has(room)) joined = room;
+      watched.add(room);
+      await socket.join(room);
+      await ctx.barrier();
+      ack({ ok: true, session: await ctx.ledger.session(accountId, request.sessionId) });
+    } catch (err) {
+      if (joined !== null) {
+        socket.data.watched.delete(joined);
+        await socket.leave(joined);
+      }
+      ack({ ok: false, error: ackError(err) });
+    }
+  });
+
+  socket.on("session:unwatch", async (raw: unknown, rawAck: unknown) => {
+    const ack = safeAck<OkAck>(rawAck);
+    try {
+      const request = parse(UnwatchRequest, raw);
+      const room = sessionRoom(targetAccount(socket, request.accountId), request.sessionId);
+      socket.data.watched.delete(room);
+      await socket.leave(room);
+      ack({ ok: true });
+    } catch (err) {
+      ack({ ok: false, error: ackError(err) });
+    }
+  });
+
+  socket.on("alert:dismiss", async (raw: unknown, rawAck: unknown) => {
+    const ack = safeAck<OkAck>(rawAck);
+    try {
+      const request = parse(DismissRequest, raw);
+      const accountId = targetAccount(socket, undefined);
+      const outcome = await ctx.ledger.dismissAlert(accountId, request.level);
+      // Every panel of the account (on any node) hides the banner, including after a no-op dismiss.
+      ctx.publisher.publish({ ...outcome, repush: true, sessions: [], alert: null, denied: null, progress: null, charge: null });
+      ack({ ok: true });
+    } catch (err) {
+      ack({ ok: false, error: ackError(err) });
+    }
+  });
+}

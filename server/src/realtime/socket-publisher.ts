@@ -1,0 +1,45 @@
+import type { Balance, SessionUpdate } from "@creditmeter/shared";
+import type { Publisher } from "../ledger/api.js";
+import type { LedgerOutcome } from "../ledger/outcome.js";
+import { Coalescer } from "./coalescer.js";
+import { accountRoom, sessionRoom } from "./rooms.js";
+import type { PanelServer, RealtimeDeps } from "./types.js";
+
+/** A Publisher that also empties its coalescing buffers on shutdown. */
+export interface SocketPublisher extends Publisher {
+  flush(): void;
+}
+
+/**
+ * Turns ledger outcomes into room broadcasts (CONTRACT §6). Balances and session snapshots are
+ * coalesced per room; alerts, progress and denials are events, not states, and go out as they come.
+ * Broadcasts go through the adapter, so a panel on any node receives them.
+ */
+export function createSocketPublisher(io: PanelServer, windowMs: number, metrics?: RealtimeDeps["metrics"]): SocketPublisher {
+  const observe = (occurredAtMs: number | null): void => {
+    if (metrics && occurredAtMs !== null) metrics.pushSeconds.observe(Math.max(0, Date.now() - occurredAtMs) / 1000);
+  };
+  const balances = new Coalescer<Balance>(windowMs, (room, balance, since) => {
+    io.to(room).emit("balance:update", balance);
+    observe(since);
+  });
+  const sessions = new Coalescer<SessionUpdate>(windowMs, (room, update, since) => {
+    io.to(room).emit("session:update", update);
+    observe(since);
+  });
+
+  return {
+    publish(outcome: LedgerOutcome): void {
+      const account = accountRoom(outcome.accountId);
+      if (outcome.balance && (outcome.changed || outcome.repush)) balances.push(account, outcome.balance, outcome.occurredAtMs);
+      for (const update of outcome.sessions) sessions.push(sessionRoom(update.accountId, update.sessionId), update, outcome.occurredAtMs);
+      if (outcome.progress) io.to(sessionRoom(outcome.accountId, outcome.progress.sessionId)).emit("stage:progress", outcome.progress);
+      if (outcome.denied) io.to(sessionRoom(outcome.accountId, outcome.denied.sessionId)).emit("stage:denied", outcome.denied);
+      if (outcome.alert) io.to(account).emit("balance:alert", outcome.alert);
+    },
+    flush(): void {
+      balances.flush();
+      sessions.flush();
+    },
+  };
+}

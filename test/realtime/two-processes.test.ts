@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SessionUpdate } from "@creditmeter/shared";
+import type { ConnectionState } from "../../client/src/sdk/index.js";
+import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
+import { loadConfig } from "../../server/src/config/config.js";
+import { createCreditMeter } from "../../client/src/sdk/index.js";
+import { freePort, waitFor } from "../support/redis-server.js";
+import { completed, cycleOf, deployment, type Deployment } from "./harness.js";
+import { roundRobinProxy, type RoundRobinProxy } from "./tcp-proxy.js";
+
+function spawnServer(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
+    env: { ...process.env, ...env },
+    stdio: "ignore",
+  });
+}
+
+async function ready(port: number): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+  return res.status === 200;
+}
+
+// Two real server processes on one Redis: A consumes, B only serves panels. A panel on B sees
+// A's charges; when B dies the panel reconnects (through a round-robin proxy) to A and ends exact.
+describe("two server processes", () => {
+  let d: Deployment;
+  let ledger: RedisLedger;
+  let proxy: RoundRobinProxy;
+  let portA = 0;
+  let portB = 0;
+  const children: ChildProcess[] = [];
+  const acct = "acct-multi";
+
+  beforeAll(async () => {
+    d = await deployment();
+    [portA, portB] = [await freePort(), await freePort()];
+    const a = spawnServer({ ...d.env, PORT: String(portA) });
+    const b = spawnServer({ ...d.env, PORT: String(portB), CREDITMETER_CONSUMER: "false" });
+    children.push(a, b);
+    const config = loadConfig(d.env);
+    ledger = new RedisLedger({ redis: d.redis, namespace: config.keyPrefix, priceBook: config.priceBook, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400 * 30, ledgerRetentionDays: 400 });
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.startCycle(acct, cycleOf("c1", 1000));
+    // B first: the panel's first connection lands on B, its reconnect on A.
+    proxy = await roundRobinProxy([portB, portA]);
+    await waitFor(async () => (await ready(portA)) && (await ready(portB)), 14_000, "both processes ready");
+  }, 20_000);
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await proxy.close();
+    await d.close();
+  });
+
+  it("a panel on B sees A's charges, survives B's death and ends on the exact total", async () => {
+    const meter = createCreditMeter({ url: `http://127.0.0.1:${proxy.port}`, token: () => d.token(acct), reconnectionDelayMs: 100, reconnectionDelayMaxMs: 400 });
+    const seen: SessionUpdate[] = [];
+    const states: ConnectionState[] = [];
+    meter.onState((s) => states.push(s));
+    meter.watchSession("video-1", (u) => seen.push(u));
+    try {
+      await waitFor(() => meter.state === "connected" && seen.length > 0, 5000, "panel connected to B");
+      await d.enqueue(Array.from({ length: 20 }, () => completed(acct, "video-1", "script")));
+      await waitFor(() => seen.at(-1)?.used === 20, 5000, "A's charges seen through B");
+
+      const b = children[1];
+      if (!b) throw new Error("no process B");
+      const exited = new Promise((resolve) => b.once("exit", resolve));
+      b.kill("SIGKILL");
+      await exited;
+      // Charged while the panel has no connection: the reconnect snapshot must carry them.
+      await d.enqueue(Array.from({ length: 15 }, () => completed(acct, "video-1", "script")));
+      await waitFor(() => states.includes("reconnecting"), 5000, "panel noticed B's death");
+      await waitFor(() => meter.state === "connected", 8000, "panel reconnected to A");
+      await d.enqueue(Array.from({ length: 5 }, () => completed(acct, "video-1", "script")));
+      await waitFor(() => seen.at(-1)?.used === 40, 5000, "exact total on the panel");
+
+      const truth = await ledger.session(acct, "video-1");
+      expect(truth.used).toBe(40);
+      expect(seen.at(-1)?.seq).toBe(truth.seq);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]?.seq).toBeGreaterThan(seen[i - 1]?.seq ?? Infinity);
+      expect(meter.balance?.used).toBe(40);
+    } finally {
+      meter.close();
+    }
+  });
+});
