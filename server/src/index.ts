@@ -5,3 +5,4 @@ export { loadConfig, type Config } from "./config/config.js";
 export { createConsumer, type ConsumerOptions } from "./metering/consumer.js";
 export { processEvent } from "./metering/process-event.js";
 export { sweepOnce, startSweeper } from "./ledger/sweeper.js";
+export { bullmqConnection } from "./metering/bullmq-connection.js";

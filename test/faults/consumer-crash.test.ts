@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Queue, createNodeRedisClient } from "bullmq";
+import { Queue } from "bullmq";
 import { buildWorkload, prng, shuffle } from "../support/workload.js";
 import { cycle, testLedger } from "../support/ledger.js";
 import { waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
-import type { RedisLedger } from "@creditmeter/server";
+import { bullmqConnection, type RedisLedger } from "@creditmeter/server";
 import type { RedisClientType } from "redis";
 
 const KILLS = Number(process.env.CREDITMETER_FAULT_KILLS ?? 3);
@@ -23,7 +23,7 @@ describe("consumer killed with SIGKILL mid-stream", () => {
 
   beforeAll(async () => {
     ({ ledger, redis, namespace } = await testLedger());
-    queue = new Queue(queueName, { connection: createNodeRedisClient(redis.duplicate()), prefix: "{creditmeter}" });
+    queue = new Queue(queueName, { connection: bullmqConnection(redis, () => undefined), prefix: "{creditmeter}" });
   });
   afterAll(async () => {
     await server?.kill("SIGKILL");

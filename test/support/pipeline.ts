@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { Queue, QueueEvents, createNodeRedisClient, type Worker } from "bullmq";
+import { Queue, QueueEvents, type Worker } from "bullmq";
 import type { RedisClientType } from "redis";
 import { DEFAULT_PRICE_BOOK, type EventResult } from "@creditmeter/shared";
-import { createConsumer, type LedgerOutcome, type Publisher, type RedisLedger } from "@creditmeter/server";
+import { bullmqConnection, createConsumer, type LedgerOutcome, type Publisher, type RedisLedger } from "@creditmeter/server";
 import { testLedger } from "./ledger.js";
 
 /** A Publisher that keeps what it was given, for assertions on what would be pushed. */
@@ -31,7 +31,7 @@ export async function startPipeline(opts: { consumer?: boolean; concurrency?: nu
   const { ledger, redis, namespace } = await testLedger();
   const queueName = `q-${randomUUID()}`;
   const prefix = "{creditmeter-test}";
-  const connection = () => createNodeRedisClient(redis.duplicate());
+  const connection = () => bullmqConnection(redis, () => undefined);
   const queue = new Queue(queueName, { connection: connection(), prefix });
   const events = new QueueEvents(queueName, { connection: connection(), prefix });
   await events.waitUntilReady();

@@ -36,9 +36,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts a private, non-persistent redis-server on a free loopback port. */
-export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
-  const port = await freePort();
+/** Starts a private redis-server on a loopback port (free unless given); not persistent unless args say so. */
+export async function startRedis(extraArgs: string[] = [], fixedPort?: number): Promise<TestRedis> {
+  const port = fixedPort ?? (await freePort());
   const proc = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs],

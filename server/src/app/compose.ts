@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Queue, createNodeRedisClient, type Worker } from "bullmq";
+import { Queue, type Worker } from "bullmq";
+import { bullmqConnection } from "../metering/bullmq-connection.js";
 import { createClient, type RedisClientType } from "redis";
 import type { Logger } from "pino";
 import type { EventResult } from "@creditmeter/shared";
@@ -13,6 +14,7 @@ import { createAuthVerifier } from "../auth/index.js";
 import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
+import { mountPages } from "../pages/index.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -65,7 +67,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onMaintenance: (outcome) => publisher.publish(outcome),
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
   });
-  const queue = new Queue(config.queueName, { connection: createNodeRedisClient(redis.duplicate()), prefix: config.queuePrefix });
+  const queue = new Queue(config.queueName, { connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")), prefix: config.queuePrefix });
   const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed")), http: null, closers: [] };
 
   if (config.runConsumer) {
@@ -76,6 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       concurrency: config.concurrency,
       failedJobsKept: config.failedJobsKept,
       jobLockMs: config.jobLockMs,
+      onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
       ledger,
       publisher,
       priceBook: config.priceBook,
@@ -112,6 +115,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       },
       logger,
       rateLimitRedis: redis,
+      mountPages: mountPages({ config, ledger, verifier: createAuthVerifier(config), onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") }),
     });
     const http = createServer(app);
     parts.http = http;

@@ -1,4 +1,5 @@
-import { Worker, createNodeRedisClient, type Job } from "bullmq";
+import { Worker, type Job } from "bullmq";
+import { bullmqConnection } from "./bullmq-connection.js";
 import type { RedisClientType } from "redis";
 import type { EventResult } from "@creditmeter/shared";
 import { processEvent, type ProcessDeps } from "./process-event.js";
@@ -12,6 +13,8 @@ export interface ConsumerOptions extends ProcessDeps {
   failedJobsKept: number;
   /** Lock duration in ms (default 30 s): how soon a crashed consumer's jobs are recovered. */
   jobLockMs?: number;
+  /** Redis connection errors of the worker's own connections (they reconnect by themselves). */
+  onConnectionError?: (err: Error) => void;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface ConsumerOptions extends ProcessDeps {
  */
 export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResult> {
   return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, opts), {
-    connection: createNodeRedisClient(opts.redis.duplicate()),
+    connection: bullmqConnection(opts.redis, (err) => opts.onConnectionError?.(err)),
     prefix: opts.queuePrefix,
     concurrency: opts.concurrency,
     removeOnComplete: { count: 0 },
