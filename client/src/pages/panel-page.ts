@@ -1,0 +1,101 @@
+// `/`: the demo Agentic Mode chat panel (CONTRACT §9).
+import "../ui/index.js";
+import type { SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
+import { configureCreditMeter } from "../ui/index.js";
+import { formatCredits } from "../ui/format.js";
+import { ApiClient } from "./api-client.js";
+import { byId, el, showError } from "./dom.js";
+import { resolveAuth } from "./page-auth.js";
+import { sessionFromUrl } from "./session-param.js";
+
+const STAGE_VERBS: Record<string, string> = {
+  research: "Researching",
+  storyboard: "Storyboarding",
+  keyframes: "Rendering keyframes",
+  animation: "Animating",
+  voiceover: "Recording audio",
+};
+
+/** The chat's activity feed: one bubble per step, updated as progress and charges arrive. */
+class ActivityFeed {
+  private readonly steps = new Map<string, HTMLElement>();
+  /** Steps with progress but no charge yet, by action: a charge closes the oldest of its action. */
+  private readonly open = new Map<string, HTMLElement[]>();
+  private lastSeenEvent: string | null = null;
+
+  constructor(private readonly list: HTMLOListElement) {}
+
+  progress(p: StageProgress): void {
+    const item = this.item(p.stepId);
+    const open = this.open.get(p.action) ?? [];
+    if (!open.includes(item)) this.open.set(p.action, [...open, item]);
+    item.replaceChildren(
+      el("div", `${STAGE_VERBS[p.stage] ?? p.stage} · ${p.action.replace(/_/g, " ")}`),
+      Object.assign(document.createElement("progress"), { max: 1, value: p.progress }),
+    );
+  }
+
+  charged(update: SessionUpdate): void {
+    const last = update.last;
+    if (!last || last.eventId === this.lastSeenEvent) return;
+    this.lastSeenEvent = last.eventId;
+    const item = this.open.get(last.action)?.shift() ?? this.list.appendChild(el("li"));
+    const credits = `${formatCredits(last.amount)} credit${last.amount === 1 ? "" : "s"}`;
+    item.replaceChildren(el("div", `✓ ${last.action.replace(/_/g, " ")}`), el("div", credits, "meta"));
+  }
+
+  denied(d: StageDenied): void {
+    const item = this.item(d.stepId);
+    item.className = "denied";
+    item.replaceChildren(
+      el("div", `Not enough credits for ${d.action.replace(/_/g, " ")}`),
+      el("div", `needs ${formatCredits(d.required)}, ${formatCredits(d.available)} available`, "meta"),
+    );
+  }
+
+  private item(stepId: string): HTMLElement {
+    let item = this.steps.get(stepId);
+    if (!item) {
+      item = el("li");
+      this.steps.set(stepId, item);
+      this.list.append(item);
+    }
+    return item;
+  }
+}
+
+async function main(): Promise<void> {
+  const sessionId = sessionFromUrl(location.search);
+  byId("session-label", HTMLElement).textContent = sessionId;
+  byId("counter", HTMLElement).setAttribute("session-id", sessionId);
+
+  const auth = await resolveAuth();
+  const meter = configureCreditMeter({ url: "", token: auth.token });
+  const feed = new ActivityFeed(byId("activity", HTMLOListElement));
+  meter.onProgress((p) => {
+    if (p.sessionId === sessionId) feed.progress(p);
+  });
+  meter.onDenied((d) => {
+    if (d.sessionId === sessionId) feed.denied(d);
+  });
+  meter.watchSession(sessionId, (update) => feed.charged(update));
+
+  // The demo button exists on development servers only (GET /dev answers there).
+  const dev = await fetch("/dev").then((r) => r.ok, () => false);
+  if (!dev) return;
+  const button = byId("run-demo", HTMLButtonElement);
+  const api = new ApiClient(auth.token);
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    api.startDemo(sessionId).then(
+      () => setTimeout(() => (button.disabled = false), 3000),
+      (err: unknown) => {
+        button.disabled = false;
+        showError(err);
+      },
+    );
+  });
+}
+
+main().catch(showError);

@@ -1,0 +1,58 @@
+import express, { type Router } from "express";
+import { z } from "zod";
+import { AccountId, CreditmeterError, SessionId, fromZodError } from "@creditmeter/shared";
+import type { Config } from "../config/config.js";
+import type { LedgerApi } from "../ledger/api.js";
+import type { AuthVerifier } from "../auth/principal.js";
+import { mintToken } from "../auth/mint-token.js";
+import { authenticate, principalOf } from "../http/authenticate.js";
+import { DEMO_ACCOUNT_ID, ensureDemoAccount } from "./demo-account.js";
+import type { DemoLauncher } from "./demo-launcher.js";
+
+const LoginBody = z.strictObject({ accountId: AccountId.default(DEMO_ACCOUNT_ID) });
+const DemoBody = z.strictObject({ sessionId: SessionId });
+const TOKEN_TTL_SECONDS = 12 * 3600;
+
+export interface DevRoutesDeps {
+  config: Config;
+  ledger: LedgerApi;
+  verifier: AuthVerifier;
+  demo: DemoLauncher;
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
+  return parsed.data;
+}
+
+/**
+ * Development-only routes (never mounted when NODE_ENV=production): a login that mints a user
+ * token for a demo account, and a button-triggered demo session for that account.
+ */
+export function devRouter(deps: DevRoutesDeps): Router {
+  const router = express.Router();
+  router.use("/dev", express.json({ limit: "4kb" }));
+
+  router.get("/dev", function devInfo(_req, res) {
+    res.json({ dev: true, upgradeUrl: deps.config.upgradeUrl });
+  });
+
+  router.post("/dev/login", async function devLogin(req, res) {
+    const { accountId } = parse(LoginBody, req.body);
+    await ensureDemoAccount(deps.ledger, accountId);
+    const token = await mintToken(deps.config.authSecret, { sub: accountId, role: "user", ttlSeconds: TOKEN_TTL_SECONDS });
+    res.json({ token, accountId, expiresIn: TOKEN_TTL_SECONDS });
+  });
+
+  router.post("/dev/demo", authenticate(deps.verifier), async function devDemo(req, res) {
+    const { sessionId } = parse(DemoBody, req.body);
+    const { accountId } = principalOf(req);
+    await ensureDemoAccount(deps.ledger, accountId);
+    if (!deps.demo.start(accountId, sessionId)) {
+      throw new CreditmeterError("conflict", `conflict: a demo session is already running for ${accountId}`);
+    }
+    res.status(202).json({ accountId, sessionId });
+  });
+  return router;
+}

@@ -1,0 +1,34 @@
+import type { Express } from "express";
+import type { Config } from "../config/config.js";
+import type { LedgerApi } from "../ledger/api.js";
+import type { AuthVerifier } from "../auth/principal.js";
+import { staticPagesRouter } from "./static-pages.js";
+import { devRouter } from "./dev-routes.js";
+import { createDemoLauncher } from "./demo-launcher.js";
+import { defaultUiDir } from "./ui-dir.js";
+
+export interface PagesDeps {
+  config: Config;
+  ledger: LedgerApi;
+  verifier: AuthVerifier;
+  /** The built UI (client/dist/ui by default). */
+  uiDir?: string;
+  onError?: (err: Error, accountId: string) => void;
+}
+
+/**
+ * The `mountPages` hook of createHttpApp: the panel, usage and ops pages (CONTRACT §9) and,
+ * outside production only, the development login and demo routes.
+ */
+export function mountPages(deps: PagesDeps): (app: Express) => void {
+  return function mount(app) {
+    if (!deps.config.production) {
+      const demo = createDemoLauncher({ config: deps.config, onError: deps.onError });
+      app.use(devRouter({ config: deps.config, ledger: deps.ledger, verifier: deps.verifier, demo }));
+    }
+    app.use(staticPagesRouter(deps.uiDir ?? defaultUiDir()));
+  };
+}
+
+export { ensureDemoAccount, DEMO_ACCOUNT_ID, DEMO_CYCLE_CREDITS } from "./demo-account.js";
+export { PAGE_FILES } from "./static-pages.js";
