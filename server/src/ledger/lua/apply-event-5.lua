@@ -52,8 +52,7 @@ local reply = { result = { status = "applied", charged = 0, held = 0 } }
 
 if state == "completed" or state == "failed" or (kind == "started" and state == "held") then
   reply.result.status = "ignored"
-  if kind == "started" then reply.result.decision = "granted" end
-  remember("ignored", reply.result.decision, 0, 0)
+  remember("ignored", nil, 0, 0)
 elseif kind == "progress" then
   remember("applied", nil, 0, 0)
   reply.progress = true
