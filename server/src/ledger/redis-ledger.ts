@@ -22,7 +22,7 @@ import {
 import type { LedgerApi } from "./api.js";
 import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { ScriptReply, toBalance, toSession } from "./reply.js";
+import { ScriptReply, toSession } from "./reply.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { readLedgerPage, readUsage } from "./reads.js";
