@@ -35,6 +35,10 @@ const Env = z.object({
   CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
+  CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
+  CREDITMETER_OPS_BATCH_MAX: int(1).max(10_000).default(500),
+  CREDITMETER_OPS_STATS_MS: int(100).max(60_000).default(1000),
+  CREDITMETER_OPS_FLUSH_MS: int(10).max(5000).default(100),
 });
 
 export interface Config {
@@ -67,6 +71,8 @@ export interface Config {
   pushCoalesceMs: number;
   sweepIntervalMs: number;
   upgradeUrl: string;
+  /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
+  ops: { batchesPerSecond: number; maxBatch: number; statsIntervalMs: number; flushMs: number };
 }
 
 /** A configuration problem, naming the variable; the process exits non-zero with it. */
@@ -133,5 +139,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushCoalesceMs: e.CREDITMETER_PUSH_COALESCE_MS,
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
+    ops: {
+      batchesPerSecond: e.CREDITMETER_OPS_BATCHES_PER_SECOND,
+      maxBatch: e.CREDITMETER_OPS_BATCH_MAX,
+      statsIntervalMs: e.CREDITMETER_OPS_STATS_MS,
+      flushMs: e.CREDITMETER_OPS_FLUSH_MS,
+    },
   };
 }
