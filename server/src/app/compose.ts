@@ -15,6 +15,7 @@ import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
 import { mountPages } from "../pages/index.js";
+import { pingWithin } from "./ping-within.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -93,7 +94,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     parts.consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
   }
 
-  const ready = async (): Promise<boolean> => redis.isReady && (parts.consumer ? parts.consumer.isRunning() : true);
+  const ready = async (): Promise<boolean> =>
+    redis.isReady && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
   let port = 0;
   if (config.runHttp) {
     const app = createHttpApp({

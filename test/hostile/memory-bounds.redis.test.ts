@@ -1,0 +1,87 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
+import { createConsumer } from "@creditmeter/server";
+import { buildWorkload } from "../support/workload.js";
+import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { RecordingPublisher, startPipeline, type Pipeline } from "../support/pipeline.js";
+import { waitFor } from "../support/redis-server.js";
+
+// Why raw keys: "memory stays bounded under a flood" is a property of what Redis holds, not of
+// any API answer. Each bound is asserted where it lives: TTLs on the idempotency (evt:) and
+// step (step:) records, the audit stream's MINID trim, and BullMQ's removal of finished jobs.
+const RETENTION_S = 120;
+
+describe("memory bounds (raw keys)", () => {
+  let pipeline: Pipeline | null = null;
+  afterEach(async () => {
+    await pipeline?.close();
+    pipeline = null;
+  });
+
+  it("every idempotency and step record expires within the retention", async () => {
+    const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: RETENTION_S });
+    await ledger.putAccount("mem", { plan: "free" });
+    await ledger.startCycle("mem", cycle("c1", 100_000));
+    const { events } = buildWorkload({ accounts: ["mem"], sessionsPerAccount: 2, stepsPerSession: 30, plan: "free", seed: 3, tag: "mem" });
+    for (const e of events) await ledger.applyEvent(e);
+    for (const e of events) await ledger.applyEvent(e); // duplicates must not refresh into forever
+    const ttls: number[] = [];
+    for (const pattern of ["evt:*", "step:*"]) {
+      const keys: string[] = [];
+      for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 })) keys.push(...batch);
+      expect(keys.length, pattern).toBeGreaterThan(0);
+      for (const key of keys) ttls.push(await redis.pTTL(key));
+    }
+    expect(ttls.length).toBeGreaterThanOrEqual(events.length);
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(RETENTION_S * 1000);
+    }
+    await redis.close();
+  });
+
+  it("the audit stream drops entries older than the ledger retention on the next write", async () => {
+    const { ledger, redis, namespace } = await testLedger({ ledgerRetentionDays: 1 });
+    const log = `${namespace}:{aud}:log`;
+    // 500 entries from 1970: far outside the retention, in several stream nodes.
+    for (let i = 1; i <= 500; i++) await redis.xAdd(log, `${i}-0`, { k: "grant", amt: "1" });
+    await ledger.putAccount("aud", { plan: "free" });
+    await ledger.startCycle("aud", cycle("c1", 1000));
+    await ledger.applyEvent(stageEvent({ type: "stage.completed", action: "script", accountId: "aud" }));
+    const old = await redis.xRange(log, "-", String(Date.now() - 86_400_000));
+    // MINID "~" trims whole stream nodes (100 entries each by default): at most one node stays.
+    expect(old.length).toBeLessThan(100);
+    expect(await redis.xLen(log)).toBeLessThan(100 + 10);
+    await redis.close();
+  });
+
+  it("completed jobs leave nothing behind in the queue", async () => {
+    pipeline = await startPipeline({ concurrency: 20 });
+    const { ledger, queue, redis } = pipeline;
+    await ledger.putAccount("jobs", { plan: "free" });
+    await ledger.startCycle("jobs", cycle("c1", 1_000_000));
+    const { events } = buildWorkload({ accounts: ["jobs"], sessionsPerAccount: 3, stepsPerSession: 40, plan: "free", seed: 5, tag: `jobs-${randomUUID().slice(0, 8)}` });
+    await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await waitFor(async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0, 20_000, "the queue to drain");
+    expect(await queue.getJobCounts("completed", "failed")).toEqual({ completed: 0, failed: 0 });
+    const jobHashes = await Promise.all(events.slice(0, 50).map((e) => redis.exists(`${pipeline?.prefix}:${pipeline?.queueName}:${e.eventId}`)));
+    expect(jobHashes.every((n) => n === 0)).toBe(true);
+  });
+
+  it("failed jobs are capped at CREDITMETER_FAILED_JOBS_KEPT", async () => {
+    pipeline = await startPipeline({ consumer: false });
+    const { ledger, queue, redis, queueName, prefix } = pipeline;
+    const kept = 10;
+    const consumer = createConsumer({ redis, queueName, queuePrefix: prefix, concurrency: 10, failedJobsKept: kept, ledger, publisher: new RecordingPublisher(), priceBook: DEFAULT_PRICE_BOOK, idempotencyRetentionSeconds: 86400 });
+    try {
+      await queue.addBulk(Array.from({ length: 120 }, (_, i) => ({ name: "stage.completed", data: { v: 2, junk: i }, opts: { jobId: `bad-${i}`, attempts: 1 } })));
+      await waitFor(async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0, 20_000, "every bad job to be processed");
+      expect((await queue.getJobCounts("failed")).failed).toBe(kept);
+      const hashes = await Promise.all(Array.from({ length: 120 }, (_, i) => redis.exists(`${prefix}:${queueName}:bad-${i}`)));
+      expect(hashes.reduce((a: number, b) => a + b, 0)).toBe(kept);
+    } finally {
+      await consumer.close();
+    }
+  });
+});
