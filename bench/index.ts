@@ -1,0 +1,33 @@
+// `npm run bench [-- --quick] [-- --only=throughput,latency]`: runs the scenarios one after another,
+// each on its own redis-server and server processes; see docs/performance.md.
+import { throughput } from "./scenarios/throughput.js";
+import { latency } from "./scenarios/latency.js";
+import { connections } from "./scenarios/connections.js";
+import { nodes } from "./scenarios/nodes.js";
+import { ledger } from "./scenarios/ledger.js";
+import type { ScenarioOptions } from "./scenarios/options.js";
+
+const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
+  throughput,
+  latency,
+  connections,
+  nodes,
+  ledger,
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const unknown = only?.filter((name) => !(name in SCENARIOS)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}\n`);
+  process.exit(2);
+}
+const started = performance.now();
+for (const [name, run] of Object.entries(SCENARIOS)) {
+  if (only && !only.includes(name)) continue;
+  process.stdout.write(`\n== ${name} ==\n`);
+  await run({ quick });
+}
+process.stdout.write(`\nbench done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.exit(0);

@@ -1,0 +1,65 @@
+import { execFileSync } from "node:child_process";
+import type { StageEvent } from "@creditmeter/shared";
+import { accountKeys } from "../../server/src/ledger/keys.js";
+import { assembleLua } from "../../server/src/ledger/scripts.js";
+import { deploy, seedAccounts } from "../support/deploy.js";
+import { report, table } from "../support/report.js";
+import { fmt } from "../support/stats.js";
+import type { ScenarioOptions } from "./options.js";
+
+function charge(accountId: string, i: number, tag: string): StageEvent {
+  const id = `${tag}-${i}`;
+  return { v: 1, eventId: id, type: "stage.completed", accountId, sessionId: `sess-${i % 10}`, stepId: id, action: "script", occurredAt: new Date().toISOString() };
+}
+
+/** redis-benchmark's requests per second for one command line (its CSV output). */
+function redisBenchmark(port: number, n: number, clients: number, pipeline: number, command: string[]): number {
+  const csv = execFileSync("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-n", String(n), "-c", String(clients), "-P", String(pipeline), "-r", "100000000", "--csv", ...command], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  const last = csv.trim().split("\n").pop() ?? "";
+  return Number(last.split(",")[1]?.replaceAll('"', ""));
+}
+
+/** Scenario 5: ledger operations per second straight against Redis, vs redis-benchmark of the same script. */
+export async function ledger(opts: ScenarioOptions): Promise<unknown> {
+  const n = opts.quick ? 3000 : 20_000;
+  const dep = await deploy();
+  try {
+    const accounts = await seedAccounts(dep, 100);
+    const pick = (i: number): string => accounts[i % accounts.length] ?? "acct-0";
+    for (let i = 0; i < 500; i++) await dep.ledger.applyEvent(charge(pick(i), i, "warm"));
+
+    let t = performance.now();
+    for (let i = 0; i < n; i++) await dep.ledger.applyEvent(charge(pick(i), i, "seq"));
+    const sequential = n / ((performance.now() - t) / 1000);
+
+    const window = 64;
+    t = performance.now();
+    for (let i = 0; i < n; i += window) {
+      await Promise.all(Array.from({ length: Math.min(window, n - i) }, (_, j) => dep.ledger.applyEvent(charge(pick(i + j), i + j, "pipe"))));
+    }
+    const pipelined = n / ((performance.now() - t) / 1000);
+
+    // The very script the ledger runs (apply-event-5), a charge of one new step on one account.
+    const sha = await dep.client.scriptLoad(assembleLua("apply-event-5"));
+    const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
+    const cmd = ["EVALSHA", sha, "5", k.account, k.holds, k.log, k.step("sess-1", "rb-__rand_int__"), k.event("rb-__rand_int__"),
+      k.prefix, String(400 * 86_400_000), String(30 * 86_400_000), "rb-__rand_int__", "completed", "sess-1", "rb-__rand_int__", "script", "research", "", "1", "1", "1", "3600000"];
+    const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
+    const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
+    const rb50 = redisBenchmark(dep.redis.port, n, 50, 1, cmd);
+    const rows = [
+      ["RedisLedger.applyEvent, one at a time", fmt(sequential, 0), "redis-benchmark -c 1 -P 1", fmt(rb1, 0), fmt(sequential / rb1)],
+      [`RedisLedger.applyEvent, ${window} in flight (auto-pipelined)`, fmt(pipelined, 0), `redis-benchmark -c 1 -P ${window}`, fmt(rbPipe, 0), fmt(pipelined / rbPipe)],
+      ["", "", "redis-benchmark -c 50 -P 1", fmt(rb50, 0), ""],
+    ];
+    const md = table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) + `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)`;
+    const data = { n, sequential, pipelined, window, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
+    report("ledger", "5. Ledger alone vs redis-benchmark", md, data, opts.quick);
+    return data;
+  } finally {
+    await dep.close();
+  }
+}

@@ -1,0 +1,76 @@
+import { Queue } from "bullmq";
+import { bullmqConnection } from "@creditmeter/server";
+import { buildWorkload } from "../../test/support/workload.js";
+import { waitFor } from "../../test/support/redis-server.js";
+import { QUEUE_PREFIX, cpuMs, deploy, seedAccounts, type Deployment } from "../support/deploy.js";
+import { drain, type Drain } from "../support/drain.js";
+import { spawnNoopWorker } from "../support/noop-process.js";
+import { report, table } from "../support/report.js";
+import { fmt } from "../support/stats.js";
+import type { ScenarioOptions } from "./options.js";
+
+const CONCURRENCY = 50;
+
+/** A realistic mix (started/progress/completed/failed over many sessions and accounts) of about `n` events. */
+export function mixedEvents(accounts: string[], n: number, tag: string): ReturnType<typeof buildWorkload>["events"] {
+  // buildWorkload yields about 2.3 events per step.
+  const steps = Math.max(1, Math.round(n / 2.3 / (accounts.length * 4)));
+  return buildWorkload({ accounts, sessionsPerAccount: 4, stepsPerSession: steps, plan: "pro", seed: tag.length * 7919 + n, tag }).events.slice(0, n);
+}
+
+interface Round {
+  kind: "no-op BullMQ worker" | "full pipeline";
+  drain: Drain;
+  cpuMsPerJob: number | null;
+  redisCpuMsPerJob: number | null;
+}
+
+async function measure(kind: Round["kind"], queue: Queue, pids: [number | undefined, number | undefined], events: ReturnType<typeof mixedEvents>): Promise<Round> {
+  const before = pids.map(cpuMs);
+  const d = await drain(queue, events, 300_000);
+  const perJob = pids.map((pid, i) => {
+    const a = before[i];
+    const b = cpuMs(pid);
+    return a !== null && a !== undefined && b !== null ? (b - a) / d.jobs : null;
+  });
+  return { kind, drain: d, cpuMsPerJob: perJob[0] ?? null, redisCpuMsPerJob: perJob[1] ?? null };
+}
+
+/** Scenario 1: the full pipeline vs a no-op BullMQ worker, the same N jobs, the same run. */
+export async function throughput(opts: ScenarioOptions, dep?: Deployment): Promise<unknown> {
+  const n = opts.quick ? 6_000 : 30_000;
+  const rounds = opts.quick ? 1 : 2;
+  const own = dep ?? (await deploy({ CREDITMETER_CONCURRENCY: String(CONCURRENCY) }));
+  const noopQueueName = `${own.queue.name}-noop`;
+  const noopQueue = new Queue(noopQueueName, { connection: bullmqConnection(own.client, () => undefined), prefix: QUEUE_PREFIX });
+  const noop = spawnNoopWorker(own.redis.url, noopQueueName, QUEUE_PREFIX, CONCURRENCY);
+  try {
+    const accounts = await seedAccounts(own, 200);
+    const node = await own.start("all");
+    await waitFor(async () => (await noopQueue.getWorkers()).length > 0, 30_000, "the no-op worker");
+    // Warm both up (JIT, connections, script cache) before the clock runs.
+    await drain(noopQueue, mixedEvents(accounts, 1000, "warm-noop"), 60_000);
+    await drain(own.queue, mixedEvents(accounts, 1000, "warm"), 60_000);
+    const results: Round[] = [];
+    for (let r = 0; r < rounds; r++) {
+      results.push(await measure("no-op BullMQ worker", noopQueue, [noop.proc.pid, own.redis.process.pid], mixedEvents(accounts, n, `noop${r}`)));
+      results.push(await measure("full pipeline", own.queue, [node.server.proc.pid, own.redis.process.pid], mixedEvents(accounts, n, `run${r}`)));
+    }
+    const mean = (kind: Round["kind"]): number => {
+      const xs = results.filter((x) => x.kind === kind).map((x) => x.drain.perSecond);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const ratio = mean("full pipeline") / mean("no-op BullMQ worker");
+    const rows = results.map((x) => [x.kind, x.drain.jobs, fmt(x.drain.seconds), fmt(x.drain.perSecond, 0), fmt(x.cpuMsPerJob, 3), fmt(x.redisCpuMsPerJob, 3), x.drain.failed]);
+    const md =
+      table(["drained by", "jobs", "seconds", "events/s", "worker CPU ms/job", "Redis CPU ms/job", "failed"], rows) +
+      `\n\nconcurrency ${CONCURRENCY}; ratio full pipeline / no-op = **${fmt(ratio)}×** (target ≥ 0.80×)`;
+    const data = { n, concurrency: CONCURRENCY, rounds: results, ratio };
+    report("throughput", "1. Throughput: full pipeline vs a no-op BullMQ worker", md, data, opts.quick);
+    return data;
+  } finally {
+    await noop.stop();
+    await noopQueue.close();
+    if (!dep) await own.close();
+  }
+}

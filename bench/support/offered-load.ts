@@ -1,0 +1,147 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { StageEvent } from "@creditmeter/shared";
+import { metricSum, scrape, type Deployment } from "./deploy.js";
+import type { Panel, UpdateSeen } from "./panels.js";
+import { summarize, type Summary } from "./stats.js";
+
+/** What one fixed-rate step measured. */
+export interface RateResult {
+  offered: number;
+  achieved: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  latencyMs: Summary;
+  /** Means from the servers' own histograms: queue (add→ledger start, with parse), ledger, push (emit→panel). */
+  splitMs: { queue: number | null; ledger: number | null; delivery: number | null };
+  benchLoopDelayP99Ms: number;
+}
+
+interface Sent {
+  eventId: string;
+  at: number;
+}
+
+/**
+ * Tracks publish→panel latency. An update names the last event it carries; it also carries every
+ * earlier event of that session still pending (a coalesced update merges them), so those are
+ * delivered at the same moment.
+ */
+export class LatencyTracker {
+  private readonly pending = new Map<string, Sent[]>();
+  samples: number[] = [];
+
+  sent(accountId: string, sessionId: string, eventId: string, at: number): void {
+    const key = `${accountId}/${sessionId}`;
+    const list = this.pending.get(key) ?? [];
+    list.push({ eventId, at });
+    this.pending.set(key, list);
+  }
+
+  seen(panel: Panel, update: UpdateSeen): void {
+    const now = performance.now();
+    const list = this.pending.get(`${panel.accountId}/${update.sessionId}`);
+    if (!list || !update.last) return;
+    const i = list.findIndex((s) => s.eventId === update.last?.eventId);
+    if (i < 0) return;
+    for (const s of list.splice(0, i + 1)) this.samples.push(now - s.at);
+  }
+
+  outstanding(): number {
+    let n = 0;
+    for (const list of this.pending.values()) n += list.length;
+    return n;
+  }
+}
+
+async function serverMeans(urls: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const url of urls) {
+    const m = await scrape(url);
+    for (const name of ["creditmeter_ledger_operation_seconds", "creditmeter_event_to_push_seconds"]) {
+      out.set(`${name}_sum`, (out.get(`${name}_sum`) ?? 0) + metricSum(m, `${name}_sum`));
+      out.set(`${name}_count`, (out.get(`${name}_count`) ?? 0) + metricSum(m, `${name}_count`));
+    }
+  }
+  return out;
+}
+
+function meanMs(before: Map<string, number>, after: Map<string, number>, name: string): number | null {
+  const n = (after.get(`${name}_count`) ?? 0) - (before.get(`${name}_count`) ?? 0);
+  const s = (after.get(`${name}_sum`) ?? 0) - (before.get(`${name}_sum`) ?? 0);
+  return n > 0 ? (s / n) * 1000 : null;
+}
+
+/**
+ * Offers `rate` stage.completed events per second for `seconds` to sessions the panels watch
+ * (one `queue.add()` each, timed from just before the call), then waits for every update.
+ */
+export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTracker, metricUrls: string[], rate: number, seconds: number, tag: string): Promise<RateResult> {
+  tracker.samples = [];
+  const before = await serverMeans(metricUrls);
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const adds: Promise<unknown>[] = [];
+  let sent = 0;
+  let failures = 0;
+  while (sent < total && performance.now() - started < seconds * 1000 * 3) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+    for (; sent < due; sent++) {
+      const panel = panels[(sent * 7919) % panels.length];
+      if (!panel) break;
+      const eventId = `${tag}-${sent}`;
+      const event: StageEvent = {
+        v: 1,
+        eventId,
+        type: "stage.completed",
+        accountId: panel.accountId,
+        sessionId: panel.sessionId,
+        stepId: eventId,
+        action: "script",
+        occurredAt: new Date().toISOString(),
+      };
+      const at = performance.now();
+      tracker.sent(panel.accountId, panel.sessionId, eventId, at);
+      adds.push(dep.queue.add(event.type, event, { jobId: eventId }).catch(() => (failures += 1)));
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const offeredSeconds = (performance.now() - started) / 1000;
+  await Promise.all(adds);
+  const deadline = Date.now() + Math.max(5_000, seconds * 1000);
+  while (tracker.outstanding() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  loop.disable();
+  const after = await serverMeans(metricUrls);
+  const latencyMs = summarize(tracker.samples);
+  const ledger = meanMs(before, after, "creditmeter_ledger_operation_seconds");
+  const toEmit = meanMs(before, after, "creditmeter_event_to_push_seconds");
+  return {
+    offered: rate,
+    achieved: sent / offeredSeconds,
+    sent: sent - failures,
+    delivered: latencyMs.n,
+    lost: tracker.outstanding(),
+    latencyMs,
+    splitMs: {
+      queue: toEmit !== null && ledger !== null ? Math.max(0, toEmit - ledger) : null,
+      ledger,
+      delivery: toEmit !== null && latencyMs.mean !== null ? Math.max(0, latencyMs.mean - toEmit) : null,
+    },
+    benchLoopDelayP99Ms: loop.percentile(99) / 1e6,
+  };
+}
+
+/** Panels whose last number differs from the ledger's (should be none once everything is delivered). */
+export async function mismatches(dep: Deployment, panels: Panel[]): Promise<number> {
+  let bad = 0;
+  for (let i = 0; i < panels.length; i += 200) {
+    const slice = panels.slice(i, i + 200);
+    const truth = await Promise.all(slice.map((p) => dep.ledger.session(p.accountId, p.sessionId)));
+    slice.forEach((p, j) => {
+      if (truth[j]?.used !== p.used) bad += 1;
+    });
+  }
+  return bad;
+}
