@@ -32,7 +32,8 @@ export async function readUsage(redis: RedisClientType, log: string, query: Usag
   const groups = new Map<string, { credits: number; count: number }>();
   let total = 0;
   let cursor = String(Math.max(0, from));
-  const end = `(${Math.max(0, to)}`;
+  // "(<ms>" alone would still include ids <ms>-1.. (an incomplete end id means the last of that ms).
+  const end = `(${Math.max(0, to)}-0`;
   for (;;) {
     const batch = await redis.xRange(log, cursor, end, { COUNT: PAGE });
     for (const { id, message } of batch) {

@@ -108,12 +108,15 @@ export class RedisLedger implements LedgerApi {
     const entry = this.opts.priceBook.actions[event.action];
     const ttlMs = (entry.holdTtlSeconds ?? this.opts.holdTtlSeconds) * 1000;
     const k = this.keys(event.accountId);
+    // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
+    // minutes ahead of this clock: the event must be remembered at least that long.
+    const idempotencyMs = this.opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
     const reply = await this.call(
       "apply-event-5",
       k,
       [k.step(event.sessionId, event.stepId), k.event(event.eventId)],
       [
-        this.opts.idempotencyRetentionSeconds * 1000,
+        idempotencyMs,
         event.eventId,
         TYPE_VERB[event.type],
         event.sessionId,

@@ -4,7 +4,7 @@
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] level
-  Returns JSON { account, ... } or { error = "unknown_account" }.
+  Returns JSON { account, alert?, ... } or { error = "unknown_account" }.
 ]]
 --- @include "lib/context"
 
@@ -12,10 +12,11 @@ local ctx = new_context()
 local a, err = require_account(ctx)
 if not a then return err end
 maintain(ctx, a)
-evaluate_alerts(a)
+-- Time-due work may cross a threshold here: that crossing is raised like any other.
+local raised = evaluate_alerts(a)
 local showing = current_alert(a)
 if showing and showing.level == ARGV[3] and a.alert_dismissed ~= ARGV[3] then
   a.alert_dismissed = ARGV[3]
   a.changed = true
 end
-return finish(ctx, a, {})
+return finish(ctx, a, { alert = raised })

@@ -34,7 +34,8 @@ a.sub_rem = grant_credits(a, credits)
 -- used counts charges applied since start (none when start is still ahead).
 local used = 0
 if start_ms <= ctx.now then
-  local cursor = tostring(start_ms)
+  -- A start before 1970 is a negative time; stream ids begin at 0.
+  local cursor = fmt(math.max(start_ms, 0))
   repeat
     local batch = redis.call("XRANGE", ctx.log, cursor, "+", "COUNT", 500)
     for _, entry in ipairs(batch) do

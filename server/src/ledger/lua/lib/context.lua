@@ -21,13 +21,16 @@ local function new_context()
   }
 end
 
+-- Totals are sent as decimal strings: cjson keeps only 14 significant digits of a number.
 local function account_view(a)
+  local alert = current_alert(a)
+  if alert then alert = { level = alert.level, credits = fmt(alert.credits) } end
   return {
-    plan = a.plan, seq = a.seq, created = a.created,
-    sub_id = a.sub_id, sub_granted = a.sub_granted, sub_rem = a.sub_rem,
-    sub_start = a.sub_start, sub_end = a.sub_end,
-    packs = a.packs, held = a.held, overdraft = a.overdraft, used = a.used,
-    alert = current_alert(a), alert_dismissed = a.alert_dismissed,
+    plan = a.plan, seq = fmt(a.seq), created = fmt(a.created),
+    sub_id = a.sub_id, sub_granted = fmt(a.sub_granted), sub_rem = fmt(a.sub_rem),
+    sub_start = fmt(a.sub_start), sub_end = fmt(a.sub_end),
+    packs = a.packs, held = fmt(a.held), overdraft = fmt(a.overdraft), used = fmt(a.used),
+    alert = alert, alert_dismissed = a.alert_dismissed,
   }
 end
 
@@ -41,6 +44,9 @@ local function finish(ctx, a, reply)
   reply.now = ctx.now
   reply.changed = a.changed
   reply.account = account_view(a)
+  if reply.alert then
+    reply.alert = { level = reply.alert.level, threshold = fmt(reply.alert.threshold), available = fmt(reply.alert.available) }
+  end
   reply.deadline = a.next_deadline
   local sessions = {}
   local any = false

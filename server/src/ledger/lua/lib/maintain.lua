@@ -3,11 +3,25 @@
   sweeper): the subscription bucket is gone at its cycle end (no rollover), and holds whose
   time-to-live passed return to available. Each is written to the audit trail.
 ]]
+-- Releases the holds whose time-to-live ended at or before `upto` (ms).
+local function release_expired(ctx, a, upto)
+  if a.held <= 0 then return end
+  for _, h in ipairs(all_holds(ctx)) do
+    if h.x <= upto then
+      local released = hold_release(ctx, a, h.ref)
+      local sid, step = string.match(h.ref, "^([^/]+)/(.+)$")
+      audit(ctx, a, "release", released, { sid = sid, step = step, why = "expired" })
+    end
+  end
+end
+
 local function maintain(ctx, a)
   local due = tonumber(a.next_deadline or "")
   if a.next_deadline == nil then due = 0 end
   if due == nil or due > ctx.now then return end
-  if a.sub_rem > 0 and a.sub_end > 0 and a.sub_end <= ctx.now then
+  -- In time order: holds that expired before the cycle end are released before it shrinks the rest.
+  if a.sub_rem > 0 and a.sub_end <= ctx.now then
+    release_expired(ctx, a, a.sub_end)
     local gone = a.sub_rem
     a.sub_rem = 0
     a.tot_expired = a.tot_expired + gone
@@ -15,14 +29,6 @@ local function maintain(ctx, a)
     shrink_holds(ctx, a)
     audit(ctx, a, "expiry", gone, { bucket = a.sub_id })
   end
-  if a.held > 0 then
-    for _, h in ipairs(all_holds(ctx)) do
-      if h.x <= ctx.now then
-        local released = hold_release(ctx, a, h.ref)
-        local sid, step = string.match(h.ref, "^([^/]+)/(.+)$")
-        audit(ctx, a, "release", released, { sid = sid, step = step, why = "expired" })
-      end
-    end
-  end
+  release_expired(ctx, a, ctx.now)
   compute_deadline(ctx, a)
 end
