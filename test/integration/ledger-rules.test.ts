@@ -160,4 +160,24 @@ describe("ledger rules", () => {
     await expect(ledger.addPack("nobody", { packId: "p", credits: 1 })).rejects.toMatchObject({ code: "unknown_account" });
     expect((await ledger.balance(id)).available).toBe(10);
   });
+
+  it("counts used from the cycle's start: a charge before a future start is not the cycle's use", async () => {
+    const id = await account("free", 0);
+    await ledger.addPack(id, { packId: "p", credits: 50 });
+    const start = new Date(Date.now() + 3_600_000).toISOString();
+    await ledger.startCycle(id, { cycleId: "later", credits: 100, start, end: new Date(Date.now() + 86_400_000).toISOString() });
+    await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "script" }));
+    expect(await ledger.balance(id)).toMatchObject({ used: 0, available: 149 });
+  });
+
+  it("keeps a dismissed banner hidden when credits rise from critical back under low, until the next crossing", async () => {
+    const id = await account("free", 100);
+    await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "voiceover", seconds: 96 }));
+    expect((await ledger.balance(id)).alert).toMatchObject({ level: "critical", dismissed: false });
+    await ledger.dismissAlert(id, "critical");
+    await ledger.adjust(id, { adjustmentId: "back-under-low", credits: 10, reason: "refund" });
+    expect((await ledger.balance(id)).alert).toMatchObject({ level: "low", dismissed: true });
+    await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "voiceover", seconds: 12 }));
+    expect((await ledger.balance(id)).alert).toMatchObject({ level: "critical", dismissed: false });
+  });
 });

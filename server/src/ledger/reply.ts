@@ -93,7 +93,7 @@ export function toBalance(accountId: string, a: RawAccount): Balance {
     cycle: a.sub_id ? { cycleId: a.sub_id, start: iso(a.sub_start), end: iso(a.sub_end) } : null,
     buckets,
     alert: a.alert
-      ? { level: a.alert.level, threshold: a.alert.credits, dismissed: a.alert_dismissed === a.alert.level }
+      ? { level: a.alert.level, threshold: a.alert.credits, dismissed: a.alert_dismissed !== "" }
       : null,
     seq: a.seq,
   };

@@ -84,7 +84,8 @@ else
     -- Work done is charged in full: from credits not held by others, the rest is overdraft.
     local drawn = draw(a, math.min(quote, available(a)))
     a.overdraft = a.overdraft + (quote - drawn)
-    a.used = a.used + quote
+    -- used counts from the current cycle's start (before any cycle: from the account's creation).
+    if a.sub_id == "" or ctx.now >= a.sub_start then a.used = a.used + quote end
     a.tot_charged = a.tot_charged + quote
     a.changed = true
     local skey = session_key(ctx, sid)

@@ -15,7 +15,7 @@ maintain(ctx, a)
 -- Time-due work may cross a threshold here: that crossing is raised like any other.
 local raised = evaluate_alerts(a)
 local showing = current_alert(a)
-if showing and showing.level == ARGV[3] and a.alert_dismissed ~= ARGV[3] then
+if showing and showing.level == ARGV[3] and a.alert_dismissed == "" then
   a.alert_dismissed = ARGV[3]
   a.changed = true
 end
