@@ -7,6 +7,7 @@ import { eventsRouter } from "./routes/events.js";
 import { metricsRouter, probesRouter } from "./routes/health.js";
 import { pricingRouter } from "./routes/pricing.js";
 import { readsRouter } from "./routes/reads.js";
+import { failedJobsRouter } from "./routes/failed-jobs.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -40,6 +41,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     next();
   });
   app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps));
+  if (deps.failedJobs) app.use("/v1/ops", failedJobsRouter(deps, deps.failedJobs));
 
   deps.mountPages?.(app);
   app.use(notFoundHandler);

@@ -3,6 +3,7 @@ import type { StageEvent } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
 import type { LedgerApi, Publisher } from "../ledger/api.js";
 import type { AuthVerifier } from "../auth/principal.js";
+import type { FailedJobs } from "../ops/failed-jobs.js";
 
 /** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
 export interface HttpLogger {
@@ -42,6 +43,8 @@ export interface HttpDeps {
    * per process (RateLimiterMemory).
    */
   rateLimitRedis?: RateLimitRedisClient;
+  /** The queue's failed jobs for ops (`/v1/ops/failed`); the routes are absent without it. */
+  failedJobs?: FailedJobs;
   /** Mounts the static pages (/, /usage, /ops); called after the API, before the 404 handler. */
   mountPages?: (app: Express) => void;
 }

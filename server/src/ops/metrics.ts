@@ -4,6 +4,7 @@ import type { LedgerOutcome } from "../ledger/outcome.js";
 /** The server's Prometheus metrics (README "Metrics" lists them). */
 export class Metrics {
   readonly registry = new Registry();
+  private newestSeen = 0;
   readonly events = new Counter({
     name: "creditmeter_events_total",
     help: "Stage events processed, by type and result status (rejected for invalid input)",
@@ -41,6 +42,53 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rejectedByReason = new Counter({
+    name: "creditmeter_events_rejected_total",
+    help: "Stage events failed without retry, by reason code (invalid_event, unknown_account)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly newestApplied = new Gauge({
+    name: "creditmeter_newest_applied_event_timestamp_seconds",
+    help: "occurredAt of the newest event this process applied (lag = time() - this)",
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: "creditmeter_consumer_lag_seconds",
+    help: "Deployment-wide consumer lag as ops:stats reports it (set on the emitting node only)",
+    registers: [this.registry],
+  });
+  readonly opsBatches = new Counter({
+    name: "creditmeter_ops_charge_batches_total",
+    help: "ops:charges batches emitted by this process",
+    registers: [this.registry],
+  });
+  readonly opsChargesShown = new Counter({
+    name: "creditmeter_ops_charges_streamed_total",
+    help: "Charges sent on ops:charges by this process",
+    registers: [this.registry],
+  });
+  readonly opsChargesSkipped = new Counter({
+    name: "creditmeter_ops_charges_skipped_total",
+    help: "Charges left out of the ops:charges feed by its batch cap (the ops:stats figures still count them)",
+    registers: [this.registry],
+  });
+  readonly opsAlertsDropped = new Counter({
+    name: "creditmeter_ops_alerts_dropped_total",
+    help: "Ops alerts not streamed because a burst passed the per-flush cap",
+    registers: [this.registry],
+  });
+  readonly opsFlushFailures = new Counter({
+    name: "creditmeter_ops_flush_failures_total",
+    help: "Failed writes of the /ops aggregates (their charges are missing from ops:stats)",
+    registers: [this.registry],
+  });
+  readonly opsLeader = new Gauge({
+    name: "creditmeter_ops_emitter_leader",
+    help: "1 while this process is the deployment's /ops emitter",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -49,6 +97,10 @@ export class Metrics {
   applied(type: string, outcome: LedgerOutcome, ledgerMs: number): void {
     this.events.inc({ type, status: outcome.result?.status ?? "applied" });
     this.ledgerSeconds.observe(ledgerMs / 1000);
+    if (outcome.occurredAtMs !== null && outcome.result?.status === "applied") {
+      this.newestSeen = Math.max(outcome.occurredAtMs / 1000, this.newestSeen);
+      this.newestApplied.set(this.newestSeen);
+    }
     if (outcome.charge) {
       this.credits.inc(
         { action: outcome.charge.action, model: outcome.charge.model ?? "none", plan: outcome.balance?.plan ?? "unknown" },
@@ -57,8 +109,10 @@ export class Metrics {
     }
   }
 
-  /** Counts one rejected event (invalid_event / unknown_account). */
-  rejected(type: string): void {
+  /** Counts one rejected event (invalid_event / unknown_account); `reason` is the failed reason. */
+  rejected(type: string, reason = ""): void {
     this.events.inc({ type, status: "rejected" });
+    const code = /^[a-z_]+/.exec(reason)?.[0] ?? "unknown";
+    this.rejectedByReason.inc({ reason: code.slice(0, 32) });
   }
 }

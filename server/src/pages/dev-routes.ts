@@ -9,7 +9,9 @@ import { authenticate, principalOf } from "../http/authenticate.js";
 import { DEMO_ACCOUNT_ID, ensureDemoAccount } from "./demo-account.js";
 import type { DemoLauncher } from "./demo-launcher.js";
 
-const LoginBody = z.strictObject({ accountId: AccountId.default(DEMO_ACCOUNT_ID) });
+const LoginBody = z.strictObject({ accountId: AccountId.default(DEMO_ACCOUNT_ID), role: z.enum(["user", "ops"]).default("user") });
+/** The subject of development ops tokens (the /ops page's dev login). */
+const DEV_OPS_SUBJECT = "dev-ops";
 const DemoBody = z.strictObject({ sessionId: SessionId });
 const TOKEN_TTL_SECONDS = 12 * 3600;
 
@@ -28,7 +30,7 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 
 /**
  * Development-only routes (never mounted when NODE_ENV=production): a login that mints a user
- * token for a demo account, and a button-triggered demo session for that account.
+ * token for a demo account (or, with `role: "ops"`, an ops token for the /ops page), and a button-triggered demo session for that account.
  */
 export function devRouter(deps: DevRoutesDeps): Router {
   const router = express.Router();
@@ -39,7 +41,12 @@ export function devRouter(deps: DevRoutesDeps): Router {
   });
 
   router.post("/dev/login", async function devLogin(req, res) {
-    const { accountId } = parse(LoginBody, req.body);
+    const { accountId, role } = parse(LoginBody, req.body);
+    if (role === "ops") {
+      const token = await mintToken(deps.config.authSecret, { sub: DEV_OPS_SUBJECT, role: "ops", ttlSeconds: TOKEN_TTL_SECONDS });
+      res.json({ token, accountId: DEV_OPS_SUBJECT, expiresIn: TOKEN_TTL_SECONDS });
+      return;
+    }
     await ensureDemoAccount(deps.ledger, accountId);
     const token = await mintToken(deps.config.authSecret, { sub: accountId, role: "user", ttlSeconds: TOKEN_TTL_SECONDS });
     res.json({ token, accountId, expiresIn: TOKEN_TTL_SECONDS });

@@ -1,0 +1,38 @@
+import type { Job, Worker } from "bullmq";
+import type { EventResult } from "@creditmeter/shared";
+
+/** The slice of a pino logger job logging uses. */
+export interface JobLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+function idOf(data: unknown, name: string): string | null {
+  if (typeof data !== "object" || data === null) return null;
+  const value: unknown = Reflect.get(data, name);
+  return typeof value === "string" ? value.slice(0, 128) : null;
+}
+
+/** The ids every log line about one job carries: jobId, eventId, accountId, sessionId. */
+export function jobIds(job: Pick<Job, "id" | "data">): { jobId: string | null; eventId: string | null; accountId: string | null; sessionId: string | null } {
+  return {
+    jobId: job.id ?? null,
+    eventId: idOf(job.data, "eventId"),
+    accountId: idOf(job.data, "accountId"),
+    sessionId: idOf(job.data, "sessionId"),
+  };
+}
+
+/**
+ * One JSON log line per finished job: a failure (rejected or out of retries) at warn with its
+ * reason, a processed event at debug (thousands a second would drown an info log).
+ */
+export function logJobs(worker: Worker<unknown, EventResult>, logger: JobLogger): void {
+  worker.on("failed", (job, err) => {
+    const ids = job ? jobIds(job) : { jobId: null, eventId: null, accountId: null, sessionId: null };
+    logger.warn({ ...ids, type: job?.name ?? null, reason: err.message, attemptsMade: job?.attemptsMade ?? null }, "event failed");
+  });
+  worker.on("completed", (job, result) => {
+    logger.debug({ ...jobIds(job), type: job.name, status: result.status, charged: result.charged, held: result.held }, "event processed");
+  });
+}
