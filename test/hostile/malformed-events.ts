@@ -25,10 +25,12 @@ type Mutation = (e: Record<string, unknown>) => Record<string, unknown>;
 
 const REQUIRED = ["v", "eventId", "type", "accountId", "sessionId", "stepId", "action", "occurredAt"] as const;
 const ID_FIELDS = ["eventId", "accountId", "sessionId", "stepId"] as const;
+const JOB_ID_FIELDS = ["eventId", "stepId"] as const;
 
-// Values no id field accepts: empty, a ':' (BullMQ), all digits, too long, non-strings.
+// Values no id field accepts: empty, a ':' (BullMQ), too long, non-strings. All digits is
+// refused only for the two that become BullMQ job ids (eventId, stepId): see JOB_ID_FIELDS.
 const badId = fc.oneof(
-  fc.constantFrom("", ":", "a:b", "12345", "-lead", "x".repeat(129), "sp ace", "ü", "a/b"),
+  fc.constantFrom("", ":", "a:b", "-lead", "x".repeat(129), "sp ace", "ü", "a/b"),
   fc.integer(),
   fc.boolean(),
   fc.constant(null),
@@ -43,6 +45,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     return rest;
   }),
   fc.tuple(fc.constantFrom(...ID_FIELDS), badId).map(([f, v]): Mutation => (e) => ({ ...e, [f]: v })),
+  fc.tuple(fc.constantFrom(...JOB_ID_FIELDS), fc.nat()).map(([f, n]): Mutation => (e) => ({ ...e, [f]: String(n) })),
   fc.oneof(fc.integer().filter((n) => n !== 1), fc.constant("1"), fc.constant(null), fc.double()).map((v): Mutation => (e) => ({ ...e, v })),
   fc.string().filter((s) => !s.startsWith("stage.")).map((type): Mutation => (e) => ({ ...e, type })),
   fc.string({ maxLength: 20 }).filter((s) => !["web_research", "script", "creative_brief", "storyboard", "brand_style", "image", "voiceover", "music", "animation", "talking_head"].includes(s)).map((action): Mutation => (e) => ({ ...e, action })),

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreditmeterError, DEFAULT_PRICE_BOOK, parseStageEvent } from "@creditmeter/shared";
-import { snapshotKeys } from "../support/pipeline.js";
+import { ledgerKeys } from "./ledger-keys.js";
 import { waitFor } from "../support/redis-server.js";
 import { cycleOf, deployment, startNode, type Deployment } from "../realtime/harness.js";
 import { FUZZ_RUNS, FUZZ_WIRE_RUNS, malformedEvent } from "./malformed-events.js";
@@ -10,11 +10,6 @@ import { FUZZ_RUNS, FUZZ_WIRE_RUNS, malformedEvent } from "./malformed-events.js
 // that names a field, by the shared parser, by the real consumer on the queue and by
 // POST /v1/events; the server stays up and the ledger's keys are byte-for-byte unchanged.
 const ACCOUNT = "fuzz-acct";
-/** The ledger's keys; the per-IP rate limiter's counters (`:rl:`) move with every request by design. */
-async function ledgerKeys(d: Deployment): Promise<Map<string, string>> {
-  const all = await snapshotKeys(d.redis, d.prefix);
-  return new Map([...all].filter(([key]) => !key.includes(":rl:")));
-}
 const checks = { book: DEFAULT_PRICE_BOOK, retentionMs: 30 * 86_400_000 };
 
 describe("malformed stage events", () => {
@@ -58,7 +53,7 @@ describe("malformed stage events", () => {
   }, 300_000);
 
   it(`the consumer fails ${FUZZ_WIRE_RUNS} of them off the queue with invalid_event; the ledger is unchanged`, async () => {
-    const before = await ledgerKeys(d);
+    const before = await ledgerKeys(d.redis, d.prefix);
     const inputs = fc.sample(malformedEvent(ACCOUNT), { numRuns: FUZZ_WIRE_RUNS, seed: 11 });
     const batch = 500;
     for (let from = 0; from < inputs.length; from += batch) {
@@ -71,11 +66,11 @@ describe("malformed stage events", () => {
     expect(failed).toHaveLength(inputs.length);
     for (const job of failed) expect(job.failedReason, JSON.stringify(job.data)).toMatch(/^invalid_event: ./);
     expect(await d.queue.getJobCounts("completed", "waiting", "active")).toEqual({ completed: 0, waiting: 0, active: 0 });
-    expect(await ledgerKeys(d)).toEqual(before);
+    expect(await ledgerKeys(d.redis, d.prefix)).toEqual(before);
   }, 300_000);
 
   it(`POST /v1/events answers 400 invalid_event naming the field for ${FUZZ_WIRE_RUNS} of them and queues nothing`, async () => {
-    const before = await ledgerKeys(d);
+    const before = await ledgerKeys(d.redis, d.prefix);
     const queued = await d.queue.count();
     const inputs = fc.sample(malformedEvent(ACCOUNT), { numRuns: FUZZ_WIRE_RUNS, seed: 12 });
     for (const input of inputs) {
@@ -90,7 +85,7 @@ describe("malformed stage events", () => {
       expect(body.error?.details?.field, JSON.stringify(body)).toBeTruthy();
     }
     expect(await d.queue.count()).toBe(queued);
-    expect(await ledgerKeys(d)).toEqual(before);
+    expect(await ledgerKeys(d.redis, d.prefix)).toEqual(before);
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
   }, 300_000);
 });

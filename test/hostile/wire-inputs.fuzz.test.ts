@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { snapshotKeys } from "../support/pipeline.js";
+import { ledgerKeys as snapshotLedger } from "./ledger-keys.js";
 import { cycleOf, deployment, startNode, type Deployment } from "../realtime/harness.js";
 import { FUZZ_WIRE_RUNS } from "./malformed-events.js";
 
@@ -16,8 +16,6 @@ describe("malformed wire input", () => {
   let ops: string;
   const sockets: Socket[] = [];
 
-  /** The ledger's keys, without the per-IP limiter's counters (they move with every request). */
-  const ledgerKeys = async () => new Map([...(await snapshotKeys(d.redis, d.prefix))].filter(([k]) => !k.includes(":rl:")));
   const connect = async (token: string): Promise<Socket> => {
     const socket = io(node.url, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true });
     sockets.push(socket);
@@ -45,7 +43,7 @@ describe("malformed wire input", () => {
 
   it(`acks ${FUZZ_WIRE_RUNS} malformed panel messages with { ok: false, error }`, async () => {
     const socket = await connect(await d.token(ACCOUNT));
-    const before = await ledgerKeys();
+    const before = await snapshotLedger(d.redis, d.prefix);
     const junk = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ sessionId: fc.oneof(fc.string(), fc.integer()), accountId: fc.string() }), fc.record({ level: fc.string() }));
     const samples = fc.sample(fc.tuple(fc.constantFrom("session:watch", "session:unwatch", "alert:dismiss"), junk), { numRuns: FUZZ_WIRE_RUNS, seed: 3 });
     let refused = 0;
@@ -64,7 +62,7 @@ describe("malformed wire input", () => {
     socket.emit("session:watch" as never);
     const ok = (await socket.timeout(5000).emitWithAck("session:watch", { sessionId: "fine" })) as { ok: boolean };
     expect(ok.ok).toBe(true);
-    expect(await ledgerKeys()).toEqual(before);
+    expect(await snapshotLedger(d.redis, d.prefix)).toEqual(before);
   }, 300_000);
 
   it("closes a connection that sends more than the payload limit; the server keeps serving others", async () => {
@@ -78,7 +76,7 @@ describe("malformed wire input", () => {
   }, 300_000);
 
   it(`answers ${FUZZ_WIRE_RUNS} malformed REST bodies with 400 naming the field, oversized ones with 413`, async () => {
-    const before = await ledgerKeys();
+    const before = await snapshotLedger(d.redis, d.prefix);
     const routes = [
       ["PUT", `/v1/accounts/${ACCOUNT}`],
       ["POST", `/v1/accounts/${ACCOUNT}/cycles`],
@@ -101,7 +99,7 @@ describe("malformed wire input", () => {
     }
     const huge = await send("POST", `/v1/accounts/${ACCOUNT}/packs`, JSON.stringify({ packId: "p", credits: 1, pad: "x".repeat(200_000) }));
     expect(huge.status).toBe(413);
-    expect(await ledgerKeys()).toEqual(before);
+    expect(await snapshotLedger(d.redis, d.prefix)).toEqual(before);
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
   }, 300_000);
 });
