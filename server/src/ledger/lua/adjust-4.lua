@@ -23,6 +23,7 @@ local credits = tonumber(ARGV[4])
 if credits > 0 then
   local left = grant_credits(a, credits)
   if left > 0 then a.packs[#a.packs + 1] = { id = ARGV[3], kind = "adjustment", granted = credits, rem = left } end
+  a.packs_dirty = true
 else
   local debit = -credits
   local drawn = draw(a, math.min(debit, total_remaining(a)))

@@ -31,7 +31,7 @@ if previous then
   -- Already applied: answer as a no-op, with the current snapshots so a retry re-pushes them.
   local p = cjson.decode(previous)
   return finish(ctx, a, { result = { status = "duplicate", charged = 0, held = 0, decision = p.d },
-    session = session_snapshot(ctx, sid), repush = true })
+    session_of = sid, repush = true })
 end
 
 maintain(ctx, a)
@@ -68,7 +68,8 @@ elseif kind == "started" then
     a.held = a.held + quote
     a.changed = true
     hold_put(ctx, ref, { a = quote, x = ctx.now + tonumber(ARGV[14]), n = a.seq, s = sid })
-    session_change(ctx, sid, "reserved", quote)
+    session_add(ctx, sid, "reserved", quote)
+    deadline_at_most(a, ctx.now + tonumber(ARGV[14]))
     set_step("held")
     if quote > 0 then audit(ctx, a, "hold", quote, { eid = event_id, sid = sid, act = action, step = step_id }) end
     reply.result.held = quote
@@ -88,11 +89,9 @@ else
     if a.sub_id == "" or ctx.now >= a.sub_start then a.used = a.used + quote end
     a.tot_charged = a.tot_charged + quote
     a.changed = true
-    local skey = session_key(ctx, sid)
-    redis.call("HINCRBY", skey, "used", quote)
-    redis.call("HINCRBY", skey, stage, quote)
-    redis.call("HSET", skey, "last", cjson.encode({ eventId = event_id, action = action, amount = quote, at = ctx.now }))
-    session_change(ctx, sid, "used", 0)
+    session_add(ctx, sid, "used", quote)
+    session_add(ctx, sid, stage, quote)
+    session_set(ctx, sid, "last", cjson.encode({ eventId = event_id, action = action, amount = quote, at = ctx.now }))
     audit(ctx, a, "charge", quote, { eid = event_id, sid = sid, act = action, stg = stage, mdl = model, step = step_id })
     reply.result.charged = quote
     reply.charge = { amount = quote }
@@ -104,5 +103,5 @@ else
 end
 
 reply.alert = evaluate_alerts(a)
-reply.session = session_snapshot(ctx, sid)
+reply.session_of = sid
 return finish(ctx, a, reply)

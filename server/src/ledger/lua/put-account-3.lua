@@ -22,6 +22,7 @@ local thresholds = cjson.decode(ARGV[4])
 if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(thresholds) then
   a.plan = ARGV[3]
   a.thresholds = thresholds
+  a.thresholds_dirty = true
   a.changed = true
 end
 return finish(ctx, a, { alert = evaluate_alerts(a), created = created })

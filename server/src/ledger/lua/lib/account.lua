@@ -19,28 +19,41 @@ local function load_account(key)
   local a = {}
   for i = 1, #raw, 2 do a[raw[i]] = raw[i + 1] end
   for _, f in ipairs(NUMERIC) do a[f] = tonumber(a[f] or "0") or 0 end
-  a.packs = cjson.decode(a.packs or "[]")
-  a.alerts = cjson.decode(a.alerts or "{}")
-  a.thresholds = cjson.decode(a.thresholds or "[]")
+  -- The JSON fields are kept as loaded and encoded again only when changed (the *_dirty flags):
+  -- encoding is most of a script's cost, and most events change none of them.
+  a.raw = { packs = a.packs or "[]", alerts = a.alerts or "{}", thresholds = a.thresholds or "[]" }
+  a.packs = cjson.decode(a.raw.packs)
+  a.alerts = cjson.decode(a.raw.alerts)
+  a.thresholds = cjson.decode(a.raw.thresholds)
   a.alert_dismissed = a.alert_dismissed or ""
   a.sub_id = a.sub_id or ""
   a.changed = false
+  a.deadline_loaded = a.next_deadline or ""
   return a
 end
 
 local function fmt(n) return string.format("%.0f", n) end
 
 local function save_account(key, a)
-  local args = { "plan", a.plan, "thresholds", cjson.encode(a.thresholds), "sub_id", a.sub_id,
-    "alert_dismissed", a.alert_dismissed, "next_deadline", a.next_deadline or "" }
+  local args = { "plan", a.plan, "sub_id", a.sub_id, "alert_dismissed", a.alert_dismissed,
+    "next_deadline", a.next_deadline or "" }
   for _, f in ipairs(NUMERIC) do
     args[#args + 1] = f
     args[#args + 1] = fmt(a[f])
   end
-  args[#args + 1] = "packs"
-  args[#args + 1] = (#a.packs == 0) and "[]" or cjson.encode(a.packs)
-  args[#args + 1] = "alerts"
-  args[#args + 1] = next(a.alerts) == nil and "{}" or cjson.encode(a.alerts)
+  local raw = a.raw or {}
+  if a.packs_dirty or not raw.packs then
+    args[#args + 1] = "packs"
+    args[#args + 1] = (#a.packs == 0) and "[]" or cjson.encode(a.packs)
+  end
+  if a.alerts_dirty or not raw.alerts then
+    args[#args + 1] = "alerts"
+    args[#args + 1] = next(a.alerts) == nil and "{}" or cjson.encode(a.alerts)
+  end
+  if a.thresholds_dirty or not raw.thresholds then
+    args[#args + 1] = "thresholds"
+    args[#args + 1] = cjson.encode(a.thresholds)
+  end
   redis.call("HSET", key, unpack(args))
 end
 
@@ -75,6 +88,7 @@ local function draw(a, n)
     end
     if p.rem > 0 then kept[#kept + 1] = p end
   end
+  if #kept ~= #a.packs or taken > from_sub then a.packs_dirty = true end
   a.packs = kept
   a.changed = true
   return taken

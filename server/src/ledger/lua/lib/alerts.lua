@@ -37,9 +37,10 @@ local function evaluate_alerts(a)
   for _, t in ipairs(resolved_thresholds(a)) do
     local state = a.alerts[t.level] or "idle"
     if avail > t.credits then
-      if state ~= "armed" then a.alerts[t.level] = "armed"; a.changed = true end
+      if state ~= "armed" then a.alerts[t.level] = "armed"; a.alerts_dirty = true; a.changed = true end
     elseif state == "armed" then
       a.alerts[t.level] = "fired"
+      a.alerts_dirty = true
       a.changed = true
       if raised == nil or SEVERITY[t.level] > SEVERITY[raised.level] then
         raised = { level = t.level, threshold = t.credits, available = avail }

@@ -17,7 +17,7 @@ local function new_context()
     now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000),
     acct = KEYS[1], holds = KEYS[2], log = KEYS[3],
     prefix = ARGV[1], retention_ms = tonumber(ARGV[2]),
-    touched = {},
+    touched = {}, sessions = {},
   }
 end
 
@@ -37,17 +37,22 @@ end
 -- Writes the account back (bumping seq when it changed) and encodes the reply for TypeScript.
 local function finish(ctx, a, reply)
   if a.changed then
-    compute_deadline(ctx, a)
     a.seq = a.seq + 1
     save_account(ctx.acct, a)
   end
+  session_flush(ctx)
   reply.now = ctx.now
   reply.changed = a.changed
   reply.account = account_view(a)
   if reply.alert then
     reply.alert = { level = reply.alert.level, threshold = fmt(reply.alert.threshold), available = fmt(reply.alert.available) }
   end
-  reply.deadline = a.next_deadline
+  -- Only a moved deadline goes to the sweeper's index: most events leave it where it was.
+  if (a.next_deadline or "") ~= a.deadline_loaded then reply.deadline = a.next_deadline end
+  if reply.session_of then
+    reply.session = session_snapshot(ctx, reply.session_of)
+    reply.session_of = nil
+  end
   local sessions = {}
   local any = false
   for sid, _ in pairs(ctx.touched) do

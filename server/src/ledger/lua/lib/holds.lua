@@ -18,7 +18,7 @@ local function hold_release(ctx, a, ref)
   redis.call("HDEL", ctx.holds, ref)
   a.held = a.held - h.a
   a.changed = true
-  if h.a ~= 0 then session_change(ctx, h.s, "reserved", -h.a) end
+  if h.a ~= 0 then session_add(ctx, h.s, "reserved", -h.a) end
   return h.a
 end
 
@@ -46,12 +46,19 @@ local function shrink_holds(ctx, a)
     h.a = h.a - cut
     excess = excess - cut
     a.held = a.held - cut
-    if cut > 0 then session_change(ctx, h.s, "reserved", -cut) end
+    if cut > 0 then session_add(ctx, h.s, "reserved", -cut) end
     local ref = h.ref
     h.ref = nil
     if h.a == 0 then redis.call("HDEL", ctx.holds, ref) else hold_put(ctx, ref, h) end
   end
   a.changed = true
+end
+
+-- A new hold's expiry can only bring the next deadline forward. Releases leave it as it is: a
+-- deadline that comes early finds nothing due and is recomputed then (see maintain).
+local function deadline_at_most(a, at)
+  local current = tonumber(a.next_deadline or "")
+  if current == nil or at < current then a.next_deadline = fmt(at) end
 end
 
 -- The earliest moment something must happen without an event: a hold expiry or the cycle end.

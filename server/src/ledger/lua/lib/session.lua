@@ -1,22 +1,48 @@
 --[[
   Per-session totals: a hash per (account, session) at ctx.prefix .. "sess:" .. sessionId, in the
   account's hash slot (the prefix carries the {account} tag). Fields: used, reserved, seq, one
-  field per stage, and last (JSON of the latest charge). Sessions a script changes are listed in
-  ctx.touched so that the caller pushes their snapshots.
+  field per stage, and last (JSON of the latest charge). A session is read once per script,
+  changed in memory, and written once by session_flush (seq + 1 for each changed session); the
+  changed ones are listed in ctx.touched so that the caller pushes their snapshots.
 ]]
 local function session_key(ctx, sid) return ctx.prefix .. "sess:" .. sid end
 
-local function session_change(ctx, sid, field, delta)
-  local key = session_key(ctx, sid)
-  if delta ~= 0 then redis.call("HINCRBY", key, field, delta) end
-  redis.call("HINCRBY", key, "seq", 1)
-  redis.call("PEXPIRE", key, ctx.retention_ms)
+local function session_get(ctx, sid)
+  local s = ctx.sessions[sid]
+  if s then return s end
+  local raw = redis.call("HGETALL", session_key(ctx, sid))
+  s = { fields = {}, dirty = {} }
+  for i = 1, #raw, 2 do s.fields[raw[i]] = raw[i + 1] end
+  ctx.sessions[sid] = s
+  return s
+end
+
+local function session_set(ctx, sid, field, value)
+  local s = session_get(ctx, sid)
+  s.fields[field] = value
+  s.dirty[field] = true
   ctx.touched[sid] = true
 end
 
-local function session_snapshot(ctx, sid)
-  local raw = redis.call("HGETALL", session_key(ctx, sid))
-  local s = {}
-  for i = 1, #raw, 2 do s[raw[i]] = raw[i + 1] end
-  return s
+local function session_add(ctx, sid, field, delta)
+  session_set(ctx, sid, field, fmt((tonumber(session_get(ctx, sid).fields[field]) or 0) + delta))
 end
+
+local function session_flush(ctx)
+  for sid, _ in pairs(ctx.touched) do
+    local s = ctx.sessions[sid]
+    s.fields.seq = fmt((tonumber(s.fields.seq) or 0) + 1)
+    s.dirty.seq = true
+    local args = {}
+    for f, _ in pairs(s.dirty) do
+      args[#args + 1] = f
+      args[#args + 1] = s.fields[f]
+    end
+    local key = session_key(ctx, sid)
+    redis.call("HSET", key, unpack(args))
+    redis.call("PEXPIRE", key, ctx.retention_ms)
+    s.dirty = {}
+  end
+end
+
+local function session_snapshot(ctx, sid) return session_get(ctx, sid).fields end
