@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Queue, type Worker } from "bullmq";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
-import { createClient, type RedisClientType } from "redis";
+import { createRedis } from "./redis-factory.js";
+import { redisReady, type AppRedis } from "../redis/redis-client.js";
 import type { Logger } from "pino";
 import type { EventResult } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
@@ -15,9 +16,6 @@ import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
 import { mountPages } from "../pages/index.js";
-import { createOpsStream } from "../ops/ops-stream.js";
-import { failedJobs } from "../ops/failed-jobs.js";
-import { logJobs } from "../ops/job-log.js";
 import { pingWithin } from "./ping-within.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
@@ -33,7 +31,7 @@ export interface RunningServer {
 }
 
 interface Parts {
-  redis: RedisClientType;
+  redis: AppRedis;
   queue: Queue;
   consumer: Worker<unknown, EventResult> | null;
   sweeper: Sweeper;
@@ -41,18 +39,13 @@ interface Parts {
   closers: (() => Promise<void>)[];
 }
 
-function connectRedis(config: Config, logger: Logger): RedisClientType {
+function connectRedis(config: Config, logger: Logger): AppRedis {
   let lastLog = 0;
-  const redis: RedisClientType = createClient({
-    url: config.redisUrl,
-    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
-  });
-  redis.on("error", (err: Error) => {
+  return createRedis(config, (err: Error) => {
     // Redis down means an error per reconnect attempt: log at most one a second.
     if (Date.now() - lastLog > 1000) logger.warn({ err: err.message }, "redis error");
     lastLog = Date.now();
   });
-  return redis;
 }
 
 /** Builds and starts every room the configuration asks for: ledger, consumer, sweeper, HTTP. */
@@ -73,10 +66,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const queue = new Queue(config.queueName, { connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")), prefix: config.queuePrefix });
   const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed")), http: null, closers: [] };
-  // Before the consumer starts, so that no charge escapes the /ops aggregates.
-  const opsStream = createOpsStream({ redis, config, queue, metrics, logger });
-  publisher.add(opsStream.recorder);
-  parts.closers.push(() => opsStream.close());
 
   if (config.runConsumer) {
     parts.consumer = createConsumer({
@@ -94,17 +83,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
       onRejected: (reason, data) => {
         const type = typeof data === "object" && data !== null && "type" in data ? String(data.type).slice(0, 32) : "unknown";
-        metrics.rejected(type, reason);
-        // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
-        opsStream.recorder.rejected(reason, data);
+        metrics.rejected(type);
+        logger.info({ reason, eventId: typeof data === "object" && data !== null && "eventId" in data ? String(data.eventId).slice(0, 128) : null }, "event rejected");
       },
     });
     parts.consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
-    logJobs(parts.consumer, logger);
   }
 
   const ready = async (): Promise<boolean> =>
-    redis.isReady && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
+    redisReady(redis) && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
   let port = 0;
   if (config.runHttp) {
     const app = createHttpApp({
@@ -116,7 +103,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await queue.add(event.type, event, { jobId: event.eventId });
       },
       readiness: ready,
-      failedJobs: failedJobs(queue),
       metrics: {
         contentType: metrics.registry.contentType,
         render: async () => {
@@ -133,7 +119,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     parts.http = http;
     const realtime = await createRealtime({ httpServer: http, config, verifier: createAuthVerifier(config), ledger, redis, logger, metrics });
     publisher.add(realtime.publisher);
-    opsStream.attach(realtime.ops);
     parts.closers.push(() => realtime.close());
     await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
     port = (http.address() as AddressInfo).port;

@@ -5,12 +5,34 @@ import { DEFAULT_PRICE_BOOK, parsePriceBook, type PriceBook } from "@creditmeter
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number) => z.coerce.number().int().min(min);
 
+/** `host:port[,host:port...]`: the seed nodes of a Redis Cluster (any few masters will do). */
+const ClusterNodes = z
+  .string()
+  .trim()
+  .transform((list) => list.split(",").map((item) => item.trim()).filter((item) => item.length > 0))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "each node must be host:port, comma-separated")
+          .transform((item) => {
+            const at = item.lastIndexOf(":");
+            return { host: item.slice(0, at), port: Number(item.slice(at + 1)) };
+          })
+          .refine((node) => node.port > 0 && node.port <= 65535, "port must be 1-65535"),
+      )
+      .min(1, "name at least one host:port"),
+  );
+
 /** Every environment variable the server reads, with its default (README "Configuration"). */
 const Env = z.object({
   NODE_ENV: z.string().default("development"),
   PORT: int(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  // Empty counts as unset, so `REDIS_CLUSTER_NODES=` in a compose file means a single Redis.
+  REDIS_CLUSTER_NODES: z.preprocess((v) => (v === "" ? undefined : v), ClusterNodes.optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CREDITMETER_AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   CREDITMETER_JWKS_URL: z.url().optional(),
@@ -46,6 +68,8 @@ export interface Config {
   port: number;
   host: string;
   redisUrl: string;
+  /** Seed nodes of a Redis Cluster; empty means the single Redis at redisUrl (docs/scale-out.md). */
+  redisClusterNodes: { host: string; port: number }[];
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   authSecret: string;
   jwksUrl: string | undefined;
@@ -115,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ?? [],
     logLevel: e.LOG_LEVEL,
     authSecret: e.CREDITMETER_AUTH_SECRET ?? DEV_AUTH_SECRET,
     jwksUrl: e.CREDITMETER_JWKS_URL,

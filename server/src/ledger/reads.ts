@@ -1,4 +1,4 @@
-import type { RedisClientType } from "redis";
+import type { AppRedis } from "../redis/redis-client.js";
 import type { LedgerEntry, LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
 
 const DAY = 86_400_000;
@@ -26,7 +26,7 @@ function groupKey(groupBy: UsageQuery["groupBy"], f: Fields, at: number): string
 }
 
 /** Totals of charges applied in [from, to), grouped (CONTRACT §4 usage). */
-export async function readUsage(redis: RedisClientType, log: string, query: UsageQuery): Promise<Usage> {
+export async function readUsage(redis: AppRedis, log: string, query: UsageQuery): Promise<Usage> {
   const to = query.to ? Date.parse(query.to) : Date.now();
   const from = query.from ? Date.parse(query.from) : to - 30 * DAY;
   const groups = new Map<string, { credits: number; count: number }>();
@@ -76,7 +76,7 @@ function toEntry(id: string, f: Fields): LedgerEntry {
 }
 
 /** One page of the audit trail, newest first; `nextCursor` continues after the last entry. */
-export async function readLedgerPage(redis: RedisClientType, log: string, query: LedgerQuery): Promise<LedgerPage> {
+export async function readLedgerPage(redis: AppRedis, log: string, query: LedgerQuery): Promise<LedgerPage> {
   const end = query.cursor ? `(${query.cursor}` : "+";
   const batch = await redis.xRevRange(log, end, "-", { COUNT: query.limit + 1 });
   const page = batch.slice(0, query.limit);

@@ -1,4 +1,4 @@
-import type { RedisClientType } from "redis";
+import type { AppRedis } from "../redis/redis-client.js";
 import {
   CreditmeterError,
   DEFAULT_THRESHOLDS,
@@ -28,7 +28,7 @@ import { buildOutcome } from "./outcome-builder.js";
 import { readLedgerPage, readUsage } from "./reads.js";
 
 export interface LedgerOptions {
-  redis: RedisClientType;
+  redis: AppRedis;
   /** Key namespace (CREDITMETER_KEY_PREFIX). */
   namespace: string;
   priceBook: PriceBook;

@@ -33,12 +33,14 @@ interface LoadedScript {
   sha: string;
 }
 
-// node-redis exposes several client shapes (RESP2/3, modules); the ledger needs only these.
-export type RedisLike = Pick<RedisClientType, "evalSha" | "scriptLoad">;
+// node-redis exposes several client shapes (RESP2/3, modules, cluster); the ledger needs only these.
+export type RedisLike = Pick<RedisClientType, "evalSha" | "eval">;
 
 /**
- * Runs ledger scripts by SHA (EVALSHA), loading a script on NOSCRIPT (a restarted or new Redis
- * node) and retrying once. The SHA is of the content, so two releases never share a script.
+ * Runs ledger scripts by SHA (EVALSHA); on NOSCRIPT (a restarted or new Redis node) it runs the
+ * source once with EVAL, which also caches it. EVAL is routed by the first key like EVALSHA, so on
+ * a cluster the script lands on the node that owns the account's slot (a SCRIPT LOAD carries no
+ * key and would reach a random master). The SHA is of the content, so two releases never share a script.
  */
 export class ScriptRunner {
   private readonly scripts: Map<ScriptName, LoadedScript>;
@@ -61,8 +63,7 @@ export class ScriptRunner {
       return String(await this.redis.evalSha(script.sha, options));
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      await this.redis.scriptLoad(script.source);
-      return String(await this.redis.evalSha(script.sha, options));
+      return String(await this.redis.eval(script.source, options));
     }
   }
 }

@@ -1,12 +1,12 @@
 import { Worker, type Job } from "bullmq";
 import { bullmqConnection } from "./bullmq-connection.js";
-import type { RedisClientType } from "redis";
+import type { AppRedis } from "../redis/redis-client.js";
 import type { EventResult } from "@creditmeter/shared";
 import { processEvent, type ProcessDeps } from "./process-event.js";
 
 export interface ConsumerOptions extends ProcessDeps {
   /** A node-redis client BullMQ duplicates for its own connections. */
-  redis: RedisClientType;
+  redis: AppRedis;
   queueName: string;
   queuePrefix: string;
   concurrency: number;

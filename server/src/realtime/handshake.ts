@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Socket } from "socket.io";
-import type { RedisClientType } from "redis";
+import type { AppRedis } from "../redis/redis-client.js";
 import { AccountId, type Role } from "@creditmeter/shared";
 import type { AuthVerifier } from "../auth/principal.js";
 import { canReadAccount } from "../auth/permissions.js";
@@ -13,7 +13,7 @@ type Middleware = (socket: Socket, next: Next) => void;
  * Connections per IP per minute, one budget shared by every node through Redis; a per-process
  * memory limiter takes over if Redis fails, rather than letting every connection through.
  */
-export function connectionRateLimit(redis: RedisClientType, keyPrefix: string, perMinute: number, logger: RealtimeLogger): Middleware {
+export function connectionRateLimit(redis: AppRedis, keyPrefix: string, perMinute: number, logger: RealtimeLogger): Middleware {
   const base = { keyPrefix: `${keyPrefix}:rl:ws`, points: perMinute, duration: 60 };
   const limiter: RateLimiterAbstract = new RateLimiterRedis({ ...base, storeClient: redis, useRedisPackage: true, insuranceLimiter: new RateLimiterMemory(base) });
   return function limitConnections(socket, next) {

@@ -1,5 +1,7 @@
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
-import type { RedisClientType } from "redis";
+import calculateSlot from "cluster-key-slot";
+import type { RedisClusterType } from "redis";
+import { isCluster, type AppRedis } from "../redis/redis-client.js";
 
 /** The adapter factory Socket.IO takes, plus what it needs at shutdown. */
 export interface RedisAdapterHandle {
@@ -14,10 +16,26 @@ export interface RedisAdapterHandle {
   close(): Promise<void>;
 }
 
-async function redisMajorVersion(redis: RedisClientType): Promise<number> {
+async function redisMajorVersion(redis: AppRedis): Promise<number> {
   const info = await redis.info("server");
   const match = /redis_version:(\d+)/.exec(info);
   return match?.[1] ? Number(match[1]) : 0;
+}
+
+/**
+ * One channel per cluster master, each hashing (by its `{tag}`) to a slot that master owns: a
+ * sharded subscription goes to the owning master's own connection, so a barrier has to pass
+ * through every master's connection to cover a room subscription on any of them.
+ */
+function barrierChannels(sub: RedisClusterType, base: string): string[] {
+  const byMaster = new Map<string, string>();
+  const masters = new Set(sub.masters.map((m) => m.address));
+  for (let tag = 0; byMaster.size < masters.size && tag < 100_000; tag++) {
+    const channel = `${base}{${tag}}`;
+    const address = sub.slots[calculateSlot(channel)]?.master.address;
+    if (address !== undefined && !byMaster.has(address)) byMaster.set(address, channel);
+  }
+  return [...byMaster.values()];
 }
 
 /**
@@ -26,13 +44,20 @@ async function redisMajorVersion(redis: RedisClientType): Promise<number> {
  * Redis 7+, classic Pub/Sub before. Channels are prefixed with the key prefix so servers of
  * different deployments (or tests) on one Redis never hear each other.
  */
-export async function connectRedisAdapter(redis: RedisClientType, keyPrefix: string, onError: (err: Error) => void): Promise<RedisAdapterHandle> {
+export async function connectRedisAdapter(
+  redis: AppRedis,
+  keyPrefix: string,
+  onError: (err: Error) => void,
+): Promise<RedisAdapterHandle> {
   const pub = redis.duplicate();
   const sub = redis.duplicate();
   pub.on("error", onError);
   sub.on("error", onError);
   await Promise.all([pub.connect(), sub.connect()]);
   const sharded = (await redisMajorVersion(redis)) >= 7;
+  // Classic Pub/Sub on a cluster sends every message to every node; only sharded scales there.
+  if (isCluster(redis) && !sharded)
+    throw new Error("REDIS_CLUSTER_NODES: Redis Cluster needs Redis 7 or later (sharded Pub/Sub)");
   const channelPrefix = `${keyPrefix}:sio`;
   const adapter = sharded
     ? createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: "dynamic" })
@@ -44,7 +69,14 @@ export async function connectRedisAdapter(redis: RedisClientType, keyPrefix: str
     async barrier() {
       n += 1;
       const channel = `${channelPrefix}#barrier#${n}`;
-      if (sharded) {
+      if (isCluster(sub)) {
+        await Promise.all(
+          barrierChannels(sub, channel).map(async (c) => {
+            await sub.sSubscribe(c, noop);
+            await sub.sUnsubscribe(c, noop);
+          }),
+        );
+      } else if (sharded) {
         await sub.sSubscribe(channel, noop);
         await sub.sUnsubscribe(channel, noop);
       } else {

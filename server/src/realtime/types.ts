@@ -1,5 +1,5 @@
 import type { Namespace, Server, Socket } from "socket.io";
-import type { RedisClientType } from "redis";
+import type { AppRedis } from "../redis/redis-client.js";
 import type { ClientToServerEvents, OpsServerToClientEvents, ServerToClientEvents } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
 import type { LedgerApi } from "../ledger/api.js";
@@ -36,7 +36,7 @@ export interface RealtimeDeps {
   verifier: AuthVerifier;
   ledger: Pick<LedgerApi, "balance" | "session" | "dismissAlert">;
   /** Duplicated twice for the adapter's pub/sub connections; also holds the per-IP connection budget. */
-  redis: RedisClientType;
+  redis: AppRedis;
   logger: RealtimeLogger;
   metrics?: Pick<Metrics, "sockets" | "pushSeconds">;
 }

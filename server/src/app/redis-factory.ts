@@ -1,0 +1,30 @@
+import { createClient, createCluster, type RedisClientType, type RedisClusterType } from "redis";
+import type { Config } from "../config/config.js";
+import type { AppRedis } from "../redis/redis-client.js";
+
+// Back off up to 2 s between attempts: a restarted Redis is found again within a couple of seconds.
+const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000);
+
+/**
+ * The server's node-redis client, not yet connected: a cluster client when REDIS_CLUSTER_NODES is
+ * set (credentials in REDIS_URL, if any, apply to every node), else one client for REDIS_URL.
+ * Errors go to `onError`; the client keeps reconnecting by itself.
+ */
+export function createRedis(config: Config, onError: (err: Error) => void): AppRedis {
+  if (config.redisClusterNodes.length === 0) {
+    const client: RedisClientType = createClient({ url: config.redisUrl, socket: { reconnectStrategy } });
+    client.on("error", onError);
+    return client;
+  }
+  const url = new URL(config.redisUrl);
+  const cluster: RedisClusterType = createCluster({
+    rootNodes: config.redisClusterNodes.map(({ host, port }) => ({ socket: { host, port } })),
+    defaults: {
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      socket: { reconnectStrategy },
+    },
+  });
+  cluster.on("error", onError);
+  return cluster;
+}

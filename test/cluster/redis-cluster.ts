@@ -1,0 +1,105 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "redis";
+import { freePort, waitFor } from "../support/redis-server.js";
+
+/** A private 3-master Redis Cluster on loopback ports, without replicas, for one test file. */
+export interface TestCluster {
+  ports: number[];
+  /** `127.0.0.1:P1,127.0.0.1:P2,...` as REDIS_CLUSTER_NODES takes it. */
+  nodes: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Why this machine cannot run a cluster test, or null when it can: a redis-server of version 7+
+ * (sharded Pub/Sub, which the socket adapter uses on a cluster) built with cluster support, and redis-cli.
+ */
+export function clusterUnsupported(): string | null {
+  const version = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
+  if (version.error || version.status !== 0) return "redis-server not found";
+  const major = Number(/v=(\d+)/.exec(version.stdout)?.[1] ?? 0);
+  if (major < 7) return `redis-server ${major} has no sharded Pub/Sub (7+ needed)`;
+  const cli = spawnSync("redis-cli", ["--version"], { encoding: "utf8" });
+  if (cli.error || cli.status !== 0) return "redis-cli not found";
+  return null;
+}
+
+function stopProcess(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once("exit", () => resolve());
+    proc.kill("SIGTERM");
+  });
+}
+
+async function clusterState(port: number): Promise<string> {
+  const c = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+  c.on("error", () => undefined);
+  await c.connect();
+  try {
+    return await c.clusterInfo();
+  } finally {
+    await c.close();
+  }
+}
+
+/**
+ * Starts three `redis-server --cluster-enabled yes` nodes and joins them with
+ * `redis-cli --cluster create` (16384 slots split three ways). Throws with redis-cli's output
+ * (e.g. a server built without cluster support) if the cluster does not form.
+ */
+export async function startCluster(): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "creditmeter-cluster-"));
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const procs = ports.map((port) =>
+    spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(dir, `nodes-${port}.conf`),
+        "--cluster-node-timeout",
+        "5000",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        dir,
+      ],
+      { stdio: "ignore" },
+    ),
+  );
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map(stopProcess));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const port of ports)
+      await waitFor(async () => (await clusterState(port)).includes("cluster_state"), 10_000, `cluster node ${port}`);
+    const create = spawnSync(
+      "redis-cli",
+      ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    for (const port of ports)
+      await waitFor(
+        async () => (await clusterState(port)).includes("cluster_state:ok"),
+        15_000,
+        `cluster state ok on ${port}`,
+      );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, nodes: ports.map((p) => `127.0.0.1:${p}`).join(","), stop };
+}
