@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   httpEvery: number;
   tag: string;
   seed: number;
+  /** Called once every panel is connected, before any event is sent (e.g. to read where they landed). */
+  onPanelsConnected?: () => Promise<void>;
 }
 
 /** What the scenario sent and saw, for the test to assert on beyond its own checks. */
@@ -155,6 +157,7 @@ export async function runLiveScenario(target: ScenarioTarget, opts: ScenarioOpti
       20_000,
       "every panel connected with its snapshots",
     );
+    await opts.onPanelsConnected?.();
 
     const { events, expected } = buildWorkload({
       accounts: opts.accounts,
@@ -184,7 +187,9 @@ export async function runLiveScenario(target: ScenarioTarget, opts: ScenarioOpti
         if (
           got.used !== ses.used ||
           got.reserved !== 0 ||
-          Object.entries(ses.byStage).some(([stage, credits]) => (new Map(Object.entries(got.byStage)).get(stage) ?? 0) !== credits)
+          Object.entries(ses.byStage).some(
+            ([stage, credits]) => (new Map(Object.entries(got.byStage)).get(stage) ?? 0) !== credits,
+          )
         ) {
           throw new Error(
             `${accountId}/${sessionId}: ledger used ${got.used} reserved ${got.reserved}, model says ${ses.used}`,
