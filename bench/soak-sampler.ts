@@ -61,3 +61,55 @@ export function slope(points: { x: number; y: number }[]): number {
   const den = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
   return den === 0 ? 0 : num / den;
 }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+/**
+ * The soak's table: each figure as the median of the minute after warm-up and of the last minute
+ * (a single sample can land on a garbage-collection dip or peak), the change, the slope per minute
+ * after warm-up, and the highest reading of the whole run.
+ */
+export function summarize(
+  samples: Sample[],
+  warmupMs: number,
+  processes: number,
+): { headers: string[]; rows: (string | number)[][] } {
+  const after = samples.filter((s) => s.atSeconds * 1000 >= warmupMs);
+  const last = samples.at(-1)?.atSeconds ?? 0;
+  const first = after.filter((s) => s.atSeconds * 1000 < warmupMs + 60_000);
+  const end = after.filter((s) => s.atSeconds > last - 60);
+  const row = (name: string, pick: (s: Sample) => number): (string | number)[] => {
+    const a = round(median(first.map(pick)));
+    const b = round(median(end.map(pick)));
+    return [
+      name,
+      a,
+      b,
+      round(b - a),
+      round(slope(after.map((s) => ({ x: s.atSeconds / 60, y: pick(s) })))),
+      round(Math.max(...samples.map(pick))),
+    ];
+  };
+  return {
+    headers: [
+      `figure`,
+      `minute after warm-up (${Math.round(warmupMs / 1000)} s)`,
+      `last minute (to ${last} s)`,
+      "change",
+      "slope per minute after warm-up",
+      "highest in the run",
+    ],
+    rows: [
+      ...Array.from({ length: processes }, (_, i) => row(`server ${i + 1} RSS (MB)`, (s) => s.serverRssMB[i] ?? NaN)),
+      row("Redis used_memory (MB)", (s) => s.redisUsedMB),
+      row("  of which audit log, kept by retention (MB)", (s) => s.auditLogMB),
+      row("Redis used_memory without the audit log (MB)", (s) => round(s.redisUsedMB - s.auditLogMB)),
+      row("Redis keys", (s) => s.redisKeys),
+      row("queue backlog (jobs)", (s) => s.backlog),
+    ],
+  };
+}

@@ -6,7 +6,7 @@ import { deploy, seedAccounts, waitDrained } from "./support/deploy.js";
 import { mismatches } from "./support/offered-load.js";
 import { closePanels, openPanels } from "./support/panels.js";
 import { report, table } from "./support/report.js";
-import { round, slope, takeSample, type Sample } from "./soak-sampler.js";
+import { round, summarize, takeSample, type Sample } from "./soak-sampler.js";
 
 const { values } = parseArgs({
   options: {
@@ -119,38 +119,9 @@ try {
   closePanels(panels);
   const failed = (await dep.queue.getJobCounts("failed")).failed ?? 0;
 
-  const warm = samples.find((s) => s.atSeconds * 1000 >= warmupMs) ?? samples[0];
-  const end = samples.at(-1);
-  if (!warm || !end) throw new Error("no samples taken");
-  const after = samples.filter((s) => s.atSeconds * 1000 >= warmupMs);
-  const perMin = (pick: (s: Sample) => number): number =>
-    round(slope(after.map((s) => ({ x: s.atSeconds / 60, y: pick(s) }))));
-  const row = (name: string, pick: (s: Sample) => number): (string | number)[] => [
-    name,
-    pick(warm),
-    pick(end),
-    round(pick(end) - pick(warm)),
-    perMin(pick),
-  ];
-  const rows = [
-    ...pids.map((_, i) => row(`server ${i + 1} RSS (MB)`, (s) => s.serverRssMB[i] ?? NaN)),
-    row("Redis used_memory (MB)", (s) => s.redisUsedMB),
-    row("  of which audit log, kept by retention (MB)", (s) => s.auditLogMB),
-    row("Redis used_memory without the audit log (MB)", (s) => round(s.redisUsedMB - s.auditLogMB)),
-    row("Redis keys", (s) => s.redisKeys),
-    row("queue backlog (jobs)", (s) => s.backlog),
-  ];
+  const summary = summarize(samples, warmupMs, pids.length);
   const md =
-    table(
-      [
-        `after warm-up (${warm.atSeconds} s) vs end (${end.atSeconds} s)`,
-        "after warm-up",
-        "end",
-        "change",
-        "slope per minute after warm-up",
-      ],
-      rows,
-    ) +
+    table(summary.headers, summary.rows) +
     `\n\n${sent} events (${round(sent / (durationMs / 1000))}/s offered), ${panels.length} panels, ${processes} processes; ` +
     `accounts with lost charges ${lost}, with doubled charges ${doubled}, credits left held ${heldLeft}, failed jobs ${failed}, add failures ${addFailures}, panels not equal to the ledger ${wrongPanels}`;
   report(
