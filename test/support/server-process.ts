@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,7 +18,8 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", NODE_ENV: "test", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    // CREDITMETER_TEST_SERVER_LOG=<file> keeps the processes' JSON logs for debugging a failure.
+    stdio: ["ignore", process.env.CREDITMETER_TEST_SERVER_LOG ? openSync(process.env.CREDITMETER_TEST_SERVER_LOG, "a") : "ignore", "pipe"],
   });
   let err = "";
   proc.stderr?.on("data", (chunk: Buffer) => {

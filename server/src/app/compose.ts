@@ -16,6 +16,9 @@ import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
 import { mountPages } from "../pages/index.js";
+import { createOpsStream } from "../ops/ops-stream.js";
+import { failedJobs } from "../ops/failed-jobs.js";
+import { logJobs } from "../ops/job-log.js";
 import { pingWithin } from "./ping-within.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
@@ -65,7 +68,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
   });
   const queue = new Queue(config.queueName, { connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")), prefix: config.queuePrefix });
+  queue.on("error", (err) => logger.debug({ err: err.message }, "queue error"));
   const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed")), http: null, closers: [] };
+  // Before the consumer starts, so that no charge escapes the /ops aggregates.
+  const opsStream = createOpsStream({ redis, config, queue, metrics, logger });
+  publisher.add(opsStream.recorder);
+  parts.closers.push(() => opsStream.close());
 
   if (config.runConsumer) {
     parts.consumer = createConsumer({
@@ -83,11 +91,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
       onRejected: (reason, data) => {
         const type = typeof data === "object" && data !== null && "type" in data ? String(data.type).slice(0, 32) : "unknown";
-        metrics.rejected(type);
-        logger.info({ reason, eventId: typeof data === "object" && data !== null && "eventId" in data ? String(data.eventId).slice(0, 128) : null }, "event rejected");
+        metrics.rejected(type, reason);
+        // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
+        opsStream.recorder.rejected(reason, data);
       },
     });
     parts.consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
+    logJobs(parts.consumer, logger);
   }
 
   const ready = async (): Promise<boolean> =>
@@ -103,6 +113,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await queue.add(event.type, event, { jobId: event.eventId });
       },
       readiness: ready,
+      failedJobs: failedJobs(queue),
       metrics: {
         contentType: metrics.registry.contentType,
         render: async () => {
@@ -119,6 +130,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     parts.http = http;
     const realtime = await createRealtime({ httpServer: http, config, verifier: createAuthVerifier(config), ledger, redis, logger, metrics });
     publisher.add(realtime.publisher);
+    opsStream.attach(realtime.ops);
     parts.closers.push(() => realtime.close());
     await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
     port = (http.address() as AddressInfo).port;

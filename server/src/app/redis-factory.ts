@@ -12,7 +12,10 @@ const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retrie
  */
 export function createRedis(config: Config, onError: (err: Error) => void): AppRedis {
   if (config.redisClusterNodes.length === 0) {
-    const client: RedisClientType = createClient({ url: config.redisUrl, socket: { reconnectStrategy } });
+    // No CLIENT SETINFO in the handshake: on Redis < 7.2 it errors, and when a restarted Redis
+    // answers LOADING during the handshake that error surfaced on BullMQ's blocking connection
+    // and the worker stopped taking jobs (test/faults/redis-restart.test.ts, ~1 run in 5).
+    const client: RedisClientType = createClient({ url: config.redisUrl, socket: { reconnectStrategy }, disableClientInfo: true });
     client.on("error", onError);
     return client;
   }
@@ -23,6 +26,7 @@ export function createRedis(config: Config, onError: (err: Error) => void): AppR
       username: url.username ? decodeURIComponent(url.username) : undefined,
       password: url.password ? decodeURIComponent(url.password) : undefined,
       socket: { reconnectStrategy },
+      disableClientInfo: true,
     },
   });
   cluster.on("error", onError);

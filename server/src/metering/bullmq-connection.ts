@@ -3,12 +3,57 @@ import { Cluster } from "ioredis";
 import type { RedisClientType, RedisClusterType } from "redis";
 import { clusterMasters, isCluster, type AppRedis } from "../redis/redis-client.js";
 
-interface ScriptHolder {
+interface NodeRedisAdapter {
   scripts: Map<string, { lua: string }>;
+  raw: RedisClientType;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  duplicate(...args: unknown[]): unknown;
 }
 
-function holdsScripts(value: unknown): value is ScriptHolder {
-  return typeof value === "object" && value !== null && "scripts" in value && value.scripts instanceof Map;
+function isAdapter(value: unknown): value is NodeRedisAdapter {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "scripts" in value &&
+    value.scripts instanceof Map &&
+    "raw" in value &&
+    typeof value.raw === "object" &&
+    "duplicate" in value &&
+    typeof value.duplicate === "function"
+  );
+}
+
+/** Loads every script again, retrying while Redis is still loading its data set after a restart. */
+async function reloadScripts(adapter: NodeRedisAdapter, onError: (err: Error) => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      await Promise.all([...adapter.scripts.values()].map(({ lua }) => adapter.raw.scriptLoad(lua)));
+      return;
+    } catch (err) {
+      if (Date.now() > deadline || !adapter.raw.isOpen) return onError(err instanceof Error ? err : new Error(String(err)));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** Hooks an adapter (and every duplicate BullMQ makes of it) for errors and script reloads. */
+function instrument(adapter: unknown, onError: (err: Error) => void): void {
+  if (!isAdapter(adapter)) return;
+  adapter.on("error", onError);
+  adapter.raw.on("error", onError);
+  let connectedBefore = adapter.raw.isReady;
+  adapter.raw.on("ready", () => {
+    if (connectedBefore) void reloadScripts(adapter, onError);
+    connectedBefore = true;
+  });
+  // Workers duplicate their connection (the main and the blocking one): hook the copies too.
+  const duplicate = adapter.duplicate.bind(adapter);
+  adapter.duplicate = (...args: unknown[]) => {
+    const copy = duplicate(...args);
+    instrument(copy, onError);
+    return copy;
+  };
 }
 
 /**
@@ -17,22 +62,13 @@ function holdsScripts(value: unknown): value is ScriptHolder {
  * BullMQ 6's node-redis adapter loads its Lua scripts once; after a restart Redis has no
  * scripts and every EVALSHA inside a MULTI (addBulk, ...) fails with NOSCRIPT, which the
  * adapter does not retry (measured: test/faults/redis-restart.test.ts). So on every reconnect
- * the scripts are loaded again. Errors go to `onError` instead of crashing the process.
+ * the scripts are loaded again — retried, because a Redis restarting from its AOF answers
+ * LOADING for a while after it accepts connections. The duplicates BullMQ makes get the same
+ * hooks, and errors go to `onError` instead of crashing the process.
  */
 function singleNodeConnection(redis: RedisClientType, onError: (err: Error) => void): ConnectionOptions {
-  const raw = redis.duplicate();
-  raw.on("error", onError);
-  const connection = createNodeRedisClient(raw);
-  connection.on("error", onError);
-  let connectedBefore = false;
-  raw.on("ready", () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
-      return;
-    }
-    if (!holdsScripts(connection)) return;
-    for (const { lua } of connection.scripts.values()) raw.scriptLoad(lua).catch(onError);
-  });
+  const connection = createNodeRedisClient(redis.duplicate());
+  instrument(connection, onError);
   return connection;
 }
 
