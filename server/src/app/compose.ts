@@ -10,7 +10,6 @@ import type { Config } from "../config/config.js";
 import { RedisLedger } from "../ledger/redis-ledger.js";
 import { FanOut } from "../ledger/fan-out.js";
 import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
-import { createConsumer } from "../metering/consumer.js";
 import { createAuthVerifier } from "../auth/index.js";
 import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
@@ -18,7 +17,7 @@ import { createRealtime } from "../realtime/index.js";
 import { mountPages } from "../pages/index.js";
 import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
-import { logJobs } from "../ops/job-log.js";
+import { startConsumer } from "./start-consumer.js";
 import { pingWithin } from "./ping-within.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
@@ -75,40 +74,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   publisher.add(opsStream.recorder);
   parts.closers.push(() => opsStream.close());
 
-  if (config.runConsumer) {
-    parts.consumer = createConsumer({
-      redis,
-      queueName: config.queueName,
-      queuePrefix: config.queuePrefix,
-      concurrency: config.concurrency,
-      failedJobsKept: config.failedJobsKept,
-      jobLockMs: config.jobLockMs,
-      onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
-      ledger,
-      publisher,
-      priceBook: config.priceBook,
-      idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
-      onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
-      onRejected: (reason, data) => {
-        const type = typeof data === "object" && data !== null && "type" in data ? String(data.type).slice(0, 32) : "unknown";
-        metrics.rejected(type, reason);
-        // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
-        opsStream.recorder.rejected(reason, data);
-      },
-    });
-    parts.consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
-    logJobs(parts.consumer, logger);
-  }
-
   const ready = async (): Promise<boolean> =>
     redisReady(redis) && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
-  let port = 0;
+  const verifier = createAuthVerifier(config);
+  let http: Server | null = null;
   if (config.runHttp) {
     const app = createHttpApp({
       config,
       ledger,
       publisher,
-      verifier: createAuthVerifier(config),
+      verifier,
       enqueueEvent: async (event) => {
         await queue.add(event.type, event, { jobId: event.eventId });
       },
@@ -124,16 +99,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       },
       logger,
       rateLimitRedis: redis,
-      mountPages: mountPages({ config, ledger, verifier: createAuthVerifier(config), onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") }),
+      mountPages: mountPages({ config, ledger, verifier, onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") }),
     });
-    const http = createServer(app);
+    http = createServer(app);
     parts.http = http;
-    const realtime = await createRealtime({ httpServer: http, config, verifier: createAuthVerifier(config), ledger, redis, logger, metrics });
-    publisher.add(realtime.publisher);
-    opsStream.attach(realtime.ops);
-    parts.closers.push(() => realtime.close());
-    await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
-    port = (http.address() as AddressInfo).port;
+  }
+  // Realtime before the consumer, so that every outcome from the first job on reaches the
+  // panels. A process without HTTP (CREDITMETER_HTTP=false) still emits through the Redis adapter.
+  const realtime = await createRealtime({ httpServer: http ?? undefined, config, verifier, ledger, redis, logger, metrics });
+  publisher.add(realtime.publisher);
+  opsStream.attach(realtime.ops);
+  parts.closers.push(() => realtime.close());
+  if (config.runConsumer) parts.consumer = startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger });
+
+  let port = 0;
+  if (http) {
+    const server = http;
+    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    port = (server.address() as AddressInfo).port;
     logger.info({ port }, "creditmeter listening");
   }
 

@@ -31,7 +31,8 @@ export interface RealtimeLogger {
 
 /** Everything createRealtime is built from. */
 export interface RealtimeDeps {
-  httpServer: import("node:http").Server;
+  /** Absent in a consumer-only process: it still broadcasts through the Redis adapter. */
+  httpServer?: import("node:http").Server | undefined;
   config: Config;
   verifier: AuthVerifier;
   ledger: Pick<LedgerApi, "balance" | "session" | "dismissAlert">;

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SessionUpdate } from "@creditmeter/shared";
+import { createCreditMeter } from "../../client/src/sdk/index.js";
+import { waitFor } from "../support/redis-server.js";
+import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { completed, cycleOf, deployment, startNode, type Deployment } from "./harness.js";
+
+// The documented topology with the consumer separated: a process with CREDITMETER_HTTP=false
+// consumes, and its pushes reach panels connected to an HTTP-only node through the adapter.
+describe("a consumer-only process", () => {
+  let d: Deployment;
+  let web: Awaited<ReturnType<typeof startNode>>;
+  let consumer: ServerProcess;
+  const acct = "acct-split";
+
+  beforeAll(async () => {
+    d = await deployment();
+    web = await startNode(d, { CREDITMETER_CONSUMER: "false" });
+    consumer = spawnServer({ ...d.env, CREDITMETER_HTTP: "false" });
+    await web.ledger.putAccount(acct, { plan: "free" });
+    await web.ledger.startCycle(acct, cycleOf("c1", 500));
+  });
+  afterAll(async () => {
+    await consumer.kill("SIGTERM");
+    await web.close();
+    await d.close();
+  });
+
+  it("pushes what it consumes to panels on another node", async () => {
+    const meter = createCreditMeter({ url: web.url, token: () => d.token(acct) });
+    const seen: SessionUpdate[] = [];
+    meter.watchSession("video-1", (u) => seen.push(u));
+    try {
+      await waitFor(() => seen.length > 0, 10_000, "the first snapshot");
+      await d.enqueue(Array.from({ length: 20 }, () => completed(acct, "video-1", "image", { scenes: 2 })));
+      await waitFor(() => seen.at(-1)?.used === 120, 20_000, "120 credits pushed by the consumer-only process");
+      expect((await web.ledger.session(acct, "video-1")).used).toBe(120);
+    } finally {
+      meter.close();
+    }
+  });
+});
