@@ -35,6 +35,7 @@ describe("a consumer-only process", () => {
       await d.enqueue(Array.from({ length: 20 }, () => completed(acct, "video-1", "image", { scenes: 2 })));
       await waitFor(() => seen.at(-1)?.used === 120, 20_000, "120 credits pushed by the consumer-only process");
       expect((await web.ledger.session(acct, "video-1")).used).toBe(120);
+      expect(await consumer.kill("SIGTERM"), "a graceful stop of the consumer-only process").toBe(0);
     } finally {
       meter.close();
     }

@@ -66,7 +66,9 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     ops,
     async close() {
       publisher.flush();
-      await io.close();
+      // An unattached server (consumer-only process) has no engine for io.close() to stop.
+      if (deps.httpServer) await io.close();
+      else await Promise.allSettled([io.of("/"), ops].map(async (nsp) => nsp.adapter.close()));
       await redisAdapter.close();
     },
   };
