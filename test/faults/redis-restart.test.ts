@@ -39,7 +39,8 @@ describe("Redis restarted mid-stream", () => {
     const namespace = `t-${randomUUID()}`;
     const queueName = `restart-${randomUUID()}`;
     const ledger = new RedisLedger({ redis: client, namespace, priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400 * 30, ledgerRetentionDays: 400 });
-    queue = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: "{creditmeter}" });
+    const q = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: "{creditmeter}" });
+    queue = q;
     const accounts = ["rr-0", "rr-1", "rr-2", "rr-3"];
     for (const a of accounts) {
       await ledger.putAccount(a, { plan: "free" });
@@ -53,7 +54,7 @@ describe("Redis restarted mid-stream", () => {
     const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
     await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
 
-    await queue.addBulk(ordered.slice(0, half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await q.addBulk(ordered.slice(0, half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
     await redisServer.process.kill("SIGKILL");
     await waitFor(async () => (await ready()) === 503, 10_000, "readyz to report not ready");
     expect(server.proc.exitCode).toBeNull();
@@ -62,9 +63,9 @@ describe("Redis restarted mid-stream", () => {
     await waitFor(async () => (await ready()) === 200, 30_000, "readyz to recover");
     await waitFor(async () => client?.isReady === true, 10_000, "the test client to reconnect");
     // addBulk runs BullMQ's scripts inside a MULTI: it needs them re-loaded after the restart.
-    await queue.addBulk(ordered.slice(half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await q.addBulk(ordered.slice(half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
     await waitFor(
-      async () => Object.values(await queue!.getJobCounts("waiting", "active", "delayed", "prioritized")).every((n) => n === 0),
+      async () => Object.values(await q.getJobCounts("waiting", "active", "delayed", "prioritized")).every((n) => n === 0),
       60_000,
       "the queue to drain",
     ).catch(async (err: unknown) => {
