@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PRICE_BOOK, quoteCharge, type ActionId, type StageEvent } from "@creditmeter/shared";
+import { DEFAULT_PRICE_BOOK, quoteCharge, type StageEvent } from "@creditmeter/shared";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "../realtime/harness.js";
 import { waitFor } from "../support/redis-server.js";
-import { prng } from "../support/workload.js";
+import { STEP_SPECS, prng } from "../support/workload.js";
 import { maxPerWindow, watchOps, type OpsWatcher } from "./ops-client.js";
 
 const CAP = 4;
 const CHARGES = 3000;
-const SPECS: { action: ActionId; model?: string; scenes?: number; seconds?: number }[] = [
-  { action: "script" },
-  { action: "storyboard" },
-  { action: "web_research" },
-  { action: "image", scenes: 3 },
-  { action: "voiceover", seconds: 12.5 },
-  { action: "music", seconds: 31 },
-  { action: "animation", model: "veo-3.1-fast", seconds: 4 },
-  { action: "animation", model: "sora-2-pro", seconds: 2.5 },
-  { action: "talking_head", seconds: 3 },
-];
+const SPECS = STEP_SPECS.filter((spec) => spec.action !== "creative_brief" && spec.action !== "brand_style");
 
 // Two nodes share one Redis and one queue: each applies part of the charges and writes its own
 // share of the /ops aggregates; the figures one emitter streams must equal the ledger's sums.

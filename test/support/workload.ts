@@ -22,14 +22,16 @@ export function shuffle<T>(items: T[], rand: () => number): T[] {
   return a;
 }
 
-interface StepSpec {
+/** One step's action and quantities. */
+export interface StepSpec {
   action: ActionId;
   model?: string;
   scenes?: number;
   seconds?: number;
 }
 
-const SPECS: StepSpec[] = [
+/** A realistic mix of the actions a session runs. */
+export const STEP_SPECS: StepSpec[] = [
   { action: "web_research" },
   { action: "script" },
   { action: "creative_brief" },
@@ -69,7 +71,7 @@ export function buildWorkload(opts: { accounts: string[]; sessionsPerAccount: nu
       const ses = { used: 0, byStage: { research: 0, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 } as Record<string, number> };
       acc.sessions.set(sessionId, ses);
       for (let k = 0; k < opts.stepsPerSession; k++) {
-        const spec = SPECS[Math.floor(rand() * SPECS.length)] ?? { action: "script" };
+        const spec = STEP_SPECS[Math.floor(rand() * STEP_SPECS.length)] ?? { action: "script" };
         const stepId = `step-${k}`;
         const base = { accountId, sessionId, stepId, ...spec };
         events.push(ev({ ...base, type: "stage.started" }));
