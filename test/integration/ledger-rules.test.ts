@@ -180,4 +180,12 @@ describe("ledger rules", () => {
     await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "voiceover", seconds: 12 }));
     expect((await ledger.balance(id)).alert).toMatchObject({ level: "critical", dismissed: false });
   });
+
+  it("treats the same cycle instant written two ways as the same body, and another instant as a conflict", async () => {
+    const id = await account("free", 0);
+    await ledger.startCycle(id, { cycleId: "nov", credits: 10, start: "2026-11-01T00:00:00Z", end: "2026-12-01T00:00:00Z" });
+    const again = await ledger.startCycle(id, { cycleId: "nov", credits: 10, start: "2026-11-01T00:00:00.000+00:00", end: "2026-12-01T01:00:00+01:00" });
+    expect(again.balance.cycle).toMatchObject({ cycleId: "nov" });
+    await expect(ledger.startCycle(id, { cycleId: "nov", credits: 10, start: "2026-11-02T00:00:00Z", end: "2026-12-01T00:00:00Z" })).rejects.toMatchObject({ code: "conflict" });
+  });
 });

@@ -147,7 +147,8 @@ export class RedisLedger implements LedgerApi {
       body.credits,
       Date.parse(body.start),
       Date.parse(body.end),
-      canonical(body),
+      // The same instant written two ways ("…00Z", "…00.000+00:00") is the same body, not a 409.
+      canonical({ ...body, start: new Date(Date.parse(body.start)).toISOString(), end: new Date(Date.parse(body.end)).toISOString() }),
     ]);
     this.fail(reply, accountId, "cycleId");
     return this.withBalance(accountId, reply);
