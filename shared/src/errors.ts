@@ -33,7 +33,9 @@ export function issuePath(issue: z.core.$ZodIssue): string {
 export function fromZodError(code: ErrorCode, error: z.ZodError): CreditmeterError {
   const issue = error.issues[0];
   if (!issue) return new CreditmeterError(code, `${code}: invalid value`);
-  const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issuePath(issue);
+  // A key a client made up may be empty, blank or odd: quote those so the message still shows it.
+  const name = (key: string): string => (/^[A-Za-z0-9_.-]+$/.test(key) ? key : JSON.stringify(key));
+  const field = issue.code === "unrecognized_keys" ? issue.keys.map(name).join(", ") : issuePath(issue);
   const what = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
   return new CreditmeterError(code, `${code}: ${field}: ${what}`, field);
 }
