@@ -12,6 +12,7 @@ import { freePort, waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { runLiveScenario } from "../scale/live-scenario.js";
 import { clusterUnsupported, startCluster, type TestCluster } from "./redis-cluster.js";
+import { enqueueEvents, isDrained } from "../support/queue.js";
 
 const SECRET = "cluster-test-secret-0123456789";
 const unsupported = clusterUnsupported();
@@ -109,11 +110,8 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
         url,
         secret: SECRET,
         ledger,
-        enqueue: async (events) => {
-          await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
-        },
-        drained: async () =>
-          Object.values(await queue.getJobCounts("waiting", "active", "delayed", "prioritized")).every((n) => n === 0),
+        enqueue: (events) => enqueueEvents(queue, events),
+        drained: () => isDrained(queue),
       },
       {
         accounts,

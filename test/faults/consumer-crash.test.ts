@@ -7,6 +7,7 @@ import { waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { bullmqConnection, type RedisLedger } from "@creditmeter/server";
 import type { RedisClientType } from "redis";
+import { enqueueEvents, pendingJobs } from "../support/queue.js";
 
 const KILLS = Number(process.env.CREDITMETER_FAULT_KILLS ?? 3);
 const STEPS = Number(process.env.CREDITMETER_FAULT_STEPS ?? 25);
@@ -43,10 +44,7 @@ describe("consumer killed with SIGKILL mid-stream", () => {
       CREDITMETER_CONCURRENCY: "50",
       CREDITMETER_JOB_LOCK_MS: "1000",
     });
-  const pending = async () => {
-    const c = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    return Object.values(c).reduce((a, b) => a + b, 0);
-  };
+  const pending = () => pendingJobs(queue);
 
   it(`ends exactly on the reference model after ${KILLS} kills of a ${STEPS}-steps-per-session stream`, async () => {
     const accounts = Array.from({ length: 10 }, (_, i) => `crash-${i}`);
@@ -55,7 +53,7 @@ describe("consumer killed with SIGKILL mid-stream", () => {
       await ledger.startCycle(a, cycle(`c-${a}`, 10_000_000));
     }
     const { events, expected } = buildWorkload({ accounts, sessionsPerAccount: 4, stepsPerSession: STEPS, plan: "free", seed: 11, tag: "crash" });
-    await queue.addBulk(shuffle(events, prng(4)).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await enqueueEvents(queue, shuffle(events, prng(4)));
     const total = events.length;
     const slice = Math.floor(total / (KILLS + 1));
 

@@ -11,6 +11,7 @@ import { buildWorkload, prng, shuffle } from "../support/workload.js";
 import { cycle } from "../support/ledger.js";
 import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { enqueueEvents, isDrained } from "../support/queue.js";
 
 // Redis (AOF, appendfsync always) is killed and restarted mid-stream: the server reports
 // not-ready, keeps running, resumes on its own, and the ledger ends exact. This is also the
@@ -54,7 +55,7 @@ describe("Redis restarted mid-stream", () => {
     const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
     await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
 
-    await q.addBulk(ordered.slice(0, half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await enqueueEvents(q, ordered.slice(0, half));
     await redisServer.process.kill("SIGKILL");
     await waitFor(async () => (await ready()) === 503, 10_000, "readyz to report not ready");
     expect(server.proc.exitCode).toBeNull();
@@ -62,10 +63,10 @@ describe("Redis restarted mid-stream", () => {
     redisServer = await startRedis(aof, redisServer.port);
     await waitFor(async () => (await ready()) === 200, 30_000, "readyz to recover");
     await waitFor(async () => client?.isReady === true, 10_000, "the test client to reconnect");
-    // addBulk runs BullMQ's scripts inside a MULTI: it needs them re-loaded after the restart.
-    await q.addBulk(ordered.slice(half).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    // enqueueEvents uses addBulk: BullMQ runs its scripts in a MULTI, so they must be re-loaded after the restart.
+    await enqueueEvents(q, ordered.slice(half));
     await waitFor(
-      async () => Object.values(await q.getJobCounts("waiting", "active", "delayed", "prioritized")).every((n) => n === 0),
+      () => isDrained(q),
       60_000,
       "the queue to drain",
     ).catch(async (err: unknown) => {

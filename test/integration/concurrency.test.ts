@@ -3,13 +3,11 @@ import { buildWorkload, prng, shuffle } from "../support/workload.js";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { waitFor } from "../support/redis-server.js";
 import { cycle } from "../support/ledger.js";
+import { enqueueEvents, isDrained } from "../support/queue.js";
 
 async function drain(p: Pipeline, timeoutMs: number): Promise<void> {
   await waitFor(
-    async () => {
-      const c = await p.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
-      return Object.values(c).every((v) => v === 0);
-    },
+    () => isDrained(p.queue),
     timeoutMs,
     "the queue to drain",
   );
@@ -34,10 +32,10 @@ describe("concurrent delivery", () => {
     const shuffled = shuffle(events, rand);
     const redelivered = shuffle(events.filter(() => rand() < 0.2), rand);
     expect(shuffled.length).toBeGreaterThan(2500);
-    await p.queue.addBulk(shuffled.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await enqueueEvents(p.queue, shuffled);
     await drain(p, 120_000);
     // BullMQ removed the completed jobs, so the same ids go through again: the ledger must dedupe.
-    await p.queue.addBulk(redelivered.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await enqueueEvents(p.queue, redelivered);
     await drain(p, 60_000);
     expect(await p.queue.getJobCounts("failed")).toEqual({ failed: 0 });
 
@@ -58,7 +56,7 @@ describe("concurrent delivery", () => {
       await p.ledger.startCycle(a, cycle(`c-${a}`, 300));
     }
     const { events, expected } = buildWorkload({ accounts, sessionsPerAccount: 3, stepsPerSession: 20, plan: "free", seed: 3, tag: "sc" });
-    await p.queue.addBulk(shuffle(events, prng(5)).map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+    await enqueueEvents(p.queue, shuffle(events, prng(5)));
     await drain(p, 60_000);
     for (const [accountId, exp] of expected) {
       const bal = await p.ledger.balance(accountId);

@@ -8,6 +8,7 @@ import type { StageEvent } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
 import { startServer, type RunningServer } from "../../server/src/app/compose.js";
 import { mintToken } from "../../server/src/auth/index.js";
+import { enqueueEvents } from "../support/queue.js";
 
 export const SECRET = "realtime-test-secret-0123456789";
 
@@ -51,7 +52,7 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
     redis,
     token: (sub, role = "user") => mintToken(SECRET, { sub, role, ttlSeconds: 600 }),
     async enqueue(events) {
-      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+      await enqueueEvents(queue, events);
     },
     async close() {
       await queue.obliterate({ force: true });

@@ -9,6 +9,7 @@ import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { roundRobinProxy, type RoundRobinProxy } from "../realtime/tcp-proxy.js";
 import { runLiveScenario } from "./live-scenario.js";
 import { readMetric } from "./metrics-probe.js";
+import { enqueueEvents, isDrained } from "../support/queue.js";
 
 const SECRET = "scale-test-secret-0123456789";
 
@@ -79,11 +80,8 @@ describe("three server processes without sticky routing", () => {
         url: `http://127.0.0.1:${proxy.port}`,
         secret: SECRET,
         ledger,
-        enqueue: async (events) => {
-          await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
-        },
-        drained: async () =>
-          Object.values(await queue.getJobCounts("waiting", "active", "delayed", "prioritized")).every((n) => n === 0),
+        enqueue: (events) => enqueueEvents(queue, events),
+        drained: () => isDrained(queue),
       },
       {
         accounts: ["scale-a", "scale-b", "scale-c", "scale-d"],
