@@ -51,8 +51,9 @@ describe("realtime auth and isolation", () => {
       await waitFor(() => a.packets.some((p) => p.event === "balance:update"), 5000, "first balance");
       const watch = (payload: unknown) => a.socket.timeout(5000).emitWithAck("session:watch", payload) as Promise<WatchAck>;
       expect(await watch({ sessionId: "shared" })).toMatchObject({ ok: true, session: { accountId: "acct-a", sessionId: "shared", used: 0 } });
-      // Naming another account is refused; malformed payloads are answered, never crash the socket.
-      expect(await watch({ sessionId: "shared", accountId: "acct-b" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+      // Naming another account still watches its own session of that id; malformed payloads are
+      // answered, never crash the socket.
+      expect(await watch({ sessionId: "shared", accountId: "acct-b" })).toMatchObject({ ok: true, session: { accountId: "acct-a", sessionId: "shared" } });
       expect(await watch({ sessionId: "bad:id" })).toMatchObject({ ok: false, error: { code: "invalid_input" } });
       expect(await watch("garbage")).toMatchObject({ ok: false, error: { code: "invalid_input" } });
       expect(await watch({ sessionId: "x", extra: 1 })).toMatchObject({ ok: false, error: { code: "invalid_input" } });

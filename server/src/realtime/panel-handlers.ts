@@ -13,17 +13,13 @@ export interface PanelContext {
 }
 
 /**
- * The account a request may address: a user always its own (another account is `forbidden`),
- * ops the one named in the request, or else the one chosen at the handshake.
+ * The account a request addresses: a user always its own — an `accountId` it sends is ignored, so
+ * it watches its own session of that id (CONTRACT §6) — ops the one named in the request, or else
+ * the one chosen at the handshake.
  */
 function targetAccount(socket: PanelSocket, requested: string | undefined): string {
   const { principal, accountId } = socket.data;
-  if (principal.role === "user") {
-    if (requested !== undefined && requested !== principal.accountId) {
-      throw new CreditmeterError("forbidden", "forbidden: a user token watches its own account only", "accountId");
-    }
-    return principal.accountId;
-  }
+  if (principal.role === "user") return principal.accountId;
   const chosen = requested ?? accountId;
   if (chosen === null) throw new CreditmeterError("invalid_input", "invalid_input: accountId: required for ops tokens", "accountId");
   return chosen;
