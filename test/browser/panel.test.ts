@@ -121,9 +121,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`chat panel in Chromium (skipped: ${CHROM
     await page.goto(`${rig.url}/ops`);
     expect(await page.locator("h1").textContent()).toBe("Live spend");
     await page.goto(`${rig.url}/?session=dev-check`);
-    await expect.poll(() => page.getByTestId("session-used").textContent(), { timeout: 10_000 }).toBe("0");
-    const token = await page.evaluate('sessionStorage.getItem("creditmeter.token")');
-    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // The counter reads 0 before sign-in too: wait for the dev login's token, then for the live state.
+    await expect
+      .poll(() => page.evaluate('sessionStorage.getItem("creditmeter.token")'), { timeout: 10_000 })
+      .toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    await expect.poll(() => page.getByTestId("connection-state").getAttribute("data-state"), { timeout: 10_000 }).toBe("connected");
+    expect(await page.getByTestId("session-used").textContent()).toBe("0");
     expect(await page.locator("#run-demo").isVisible()).toBe(true);
     await page.close();
   });
