@@ -136,6 +136,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`chat panel in Chromium (skipped: ${CHROM
     await page.goto(`${rig.url}/?session=demo-run`);
     const used = page.getByTestId("session-used");
     await expect.poll(() => used.textContent(), { timeout: 10_000 }).toBe("0");
+    // Signed in and live before the click (the counter reads 0 before sign-in too).
+    await expect.poll(() => page.getByTestId("connection-state").getAttribute("data-state"), { timeout: 10_000 }).toBe("connected");
     await page.locator("#run-demo").click();
     // The free plan's price of the script: 1+1+1+1 + 4×3 + 2×6×10 + 24 (web research is free).
     await expect.poll(() => used.textContent(), { timeout: 30_000, interval: 250 }).toBe("160");
