@@ -7,8 +7,11 @@ export function buildOutcome(accountId: string, reply: ScriptReply, event: Stage
   const at = new Date(reply.now ?? Date.now()).toISOString();
   const balance = reply.account ? toBalance(accountId, reply.account) : null;
   const available = reply.account ? availableOf(reply.account) : 0;
-  const sessions: SessionUpdate[] = Object.entries(reply.sessions ?? {}).map(([sid, raw]) => toSession(accountId, sid, raw));
   const eventSession = event && reply.session ? toSession(accountId, event.sessionId, reply.session) : null;
+  // The event's own session is usually among the touched ones: build its snapshot once.
+  const sessions: SessionUpdate[] = Object.entries(reply.sessions ?? {}).map(([sid, raw]) =>
+    eventSession && sid === eventSession.sessionId ? eventSession : toSession(accountId, sid, raw),
+  );
   if (reply.repush && eventSession) sessions.push(eventSession);
 
   let result: EventResult | null = null;
