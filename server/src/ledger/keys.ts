@@ -4,6 +4,7 @@
  * (CREDITMETER_KEY_PREFIX) lets the ledger share a Redis with other tenants or tests.
  */
 export interface AccountKeys {
+  accountId: string;
   /** The prefix every derived key starts with; scripts build session keys from it. */
   prefix: string;
   account: string;
@@ -19,6 +20,7 @@ export interface AccountKeys {
 export function accountKeys(namespace: string, accountId: string): AccountKeys {
   const prefix = `${namespace}:{${accountId}}:`;
   return {
+    accountId,
     prefix,
     account: `${prefix}acct`,
     holds: `${prefix}holds`,

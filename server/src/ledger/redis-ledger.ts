@@ -70,14 +70,14 @@ export class RedisLedger implements LedgerApi {
   private async call(name: ScriptName, k: AccountKeys, extraKeys: string[], args: (string | number)[]): Promise<ScriptReply> {
     const raw = await this.scripts.run(name, [k.account, k.holds, k.log, ...extraKeys], [k.prefix, this.retentionMs, ...args]);
     const reply = ScriptReply.parse(JSON.parse(raw));
-    if (reply.deadline && reply.changed) this.offerDeadline(k, reply.deadline);
+    // Scripts report the deadline only when it moved: most events leave the index alone.
+    if (reply.deadline) this.offerDeadline(k, reply.deadline);
     return reply;
   }
 
   private offerDeadline(k: AccountKeys, deadline: string): void {
-    const accountId = k.prefix.slice(k.prefix.indexOf("{") + 1, k.prefix.lastIndexOf("}"));
     this.opts.redis
-      .zAdd(deadlinesKey(this.opts.namespace), { score: Number(deadline), value: accountId }, { LT: true })
+      .zAdd(deadlinesKey(this.opts.namespace), { score: Number(deadline), value: k.accountId }, { LT: true })
       .catch((err: unknown) => this.opts.onError?.(err));
   }
 

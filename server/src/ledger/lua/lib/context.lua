@@ -36,9 +36,14 @@ end
 
 -- Writes the account back (bumping seq when it changed) and encodes the reply for TypeScript.
 local function finish(ctx, a, reply)
+  local moved = (a.next_deadline or "") ~= a.deadline_loaded
   if a.changed then
     a.seq = a.seq + 1
     save_account(ctx.acct, a)
+  elseif moved then
+    -- A deadline that came early found nothing due: keep the recomputed one, or the sweeper
+    -- would come back to this account every pass.
+    redis.call("HSET", ctx.acct, "next_deadline", a.next_deadline or "")
   end
   session_flush(ctx)
   reply.now = ctx.now
@@ -48,7 +53,7 @@ local function finish(ctx, a, reply)
     reply.alert = { level = reply.alert.level, threshold = fmt(reply.alert.threshold), available = fmt(reply.alert.available) }
   end
   -- Only a moved deadline goes to the sweeper's index: most events leave it where it was.
-  if (a.next_deadline or "") ~= a.deadline_loaded then reply.deadline = a.next_deadline end
+  if moved then reply.deadline = a.next_deadline end
   if reply.session_of then
     reply.session = session_snapshot(ctx, reply.session_of)
     reply.session_of = nil
