@@ -1,13 +1,13 @@
 import type { Worker } from "bullmq";
 import type { Logger } from "pino";
-import type { EventResult } from "@creditmeter/shared";
+import { STAGE_EVENT_TYPES, type EventResult } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
 import type { Publisher } from "../ledger/api.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import { createConsumer } from "../metering/consumer.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { OpsStream } from "../ops/ops-stream.js";
-import { logJobs } from "../ops/job-log.js";
+import { idOf, logJobs } from "../ops/job-log.js";
 import type { AppRedis } from "../redis/redis-client.js";
 
 export interface ConsumerDeps {
@@ -36,7 +36,9 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
     idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
     onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
     onRejected: (reason, data) => {
-      const type = typeof data === "object" && data !== null && "type" in data ? String(data.type).slice(0, 32) : "unknown";
+      // Only known types become a label: made-up ones must not grow the metric's series.
+      const claimed = idOf(data, "type");
+      const type = STAGE_EVENT_TYPES.find((t) => t === claimed) ?? "invalid";
       metrics.rejected(type, reason);
       // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
       opsStream.recorder.rejected(reason, data);

@@ -8,7 +8,8 @@ export interface JobLogger {
   isLevelEnabled?(level: string): boolean;
 }
 
-function idOf(data: unknown, name: string): string | null {
+/** A string field of untrusted job data (at most 128 characters), or null: for logs and alerts only. */
+export function idOf(data: unknown, name: string): string | null {
   if (typeof data !== "object" || data === null) return null;
   const value: unknown = Reflect.get(data, name);
   return typeof value === "string" ? value.slice(0, 128) : null;

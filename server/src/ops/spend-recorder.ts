@@ -4,6 +4,7 @@ import type { Publisher } from "../ledger/api.js";
 import type { LedgerOutcome } from "../ledger/outcome.js";
 import { AGGREGATE_TTL_SECONDS, type OpsKeys } from "./ops-keys.js";
 import { SpendBatch } from "./spend-batch.js";
+import { idOf } from "./job-log.js";
 
 /** What the recorder reports about itself (Prometheus counters in practice). */
 export interface RecorderSignals {
@@ -34,12 +35,6 @@ export interface SpendRecorder extends Publisher {
 // The charges list only feeds the live view: it is capped so that no emitter means no growth.
 const FEED_LIST_MAX = 5000;
 const FEED_LIST_TTL_MS = 60_000;
-
-function field(data: unknown, name: string): string | null {
-  if (typeof data !== "object" || data === null || !(name in data)) return null;
-  const value: unknown = (data as Record<string, unknown>)[name];
-  return typeof value === "string" ? value.slice(0, 128) : null;
-}
 
 function alertsOf(outcome: LedgerOutcome): OpsAlert[] {
   const out: OpsAlert[] = [];
@@ -138,11 +133,11 @@ export function createSpendRecorder(opts: SpendRecorderOptions): SpendRecorder {
       for (const alert of alertsOf(outcome)) batch.alert(alert);
     },
     rejected(reason, data) {
-      const eventId = field(data, "eventId");
+      const eventId = idOf(data, "eventId");
       batch.alert({
         kind: "rejected",
-        accountId: field(data, "accountId"),
-        sessionId: field(data, "sessionId"),
+        accountId: idOf(data, "accountId"),
+        sessionId: idOf(data, "sessionId"),
         message: `${eventId ?? "(no eventId)"}: ${reason.slice(0, 300)}`,
         at: new Date(now()).toISOString(),
       });
