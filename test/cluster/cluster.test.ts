@@ -96,14 +96,7 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
     }
     const accounts = [...perMaster.values()].flat();
     expect(perMaster.size).toBe(3);
-    const ledger = new RedisLedger({
-      redis,
-      namespace: config.keyPrefix,
-      priceBook: config.priceBook,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
-    });
+    const ledger = RedisLedger.fromConfig(redis, config);
 
     const report = await runLiveScenario(
       {

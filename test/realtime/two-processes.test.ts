@@ -39,7 +39,7 @@ describe("two server processes", () => {
     const b = spawnServer({ ...d.env, PORT: String(portB), CREDITMETER_CONSUMER: "false" });
     children.push(a, b);
     const config = loadConfig(d.env);
-    ledger = new RedisLedger({ redis: d.redis, namespace: config.keyPrefix, priceBook: config.priceBook, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400 * 30, ledgerRetentionDays: 400 });
+    ledger = RedisLedger.fromConfig(d.redis, config);
     await ledger.putAccount(acct, { plan: "free" });
     await ledger.startCycle(acct, cycleOf("c1", 1000));
     // B first: the panel's first connection lands on B, its reconnect on A.

@@ -47,14 +47,7 @@ describe("three server processes without sticky routing", () => {
       connection: createNodeRedisClient(redis.duplicate()),
       prefix: config.queuePrefix,
     });
-    ledger = new RedisLedger({
-      redis,
-      namespace: config.keyPrefix,
-      priceBook: config.priceBook,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
-    });
+    ledger = RedisLedger.fromConfig(redis, config);
     proxy = await roundRobinProxy(ports);
     for (const port of ports) {
       await waitFor(

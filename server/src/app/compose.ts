@@ -56,13 +56,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await redis.connect();
   const publisher = new FanOut();
   const metrics = new Metrics();
-  const ledger = new RedisLedger({
-    redis,
-    namespace: config.keyPrefix,
-    priceBook: config.priceBook,
-    holdTtlSeconds: config.holdTtlSeconds,
-    idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
-    ledgerRetentionDays: config.ledgerRetentionDays,
+  const ledger = RedisLedger.fromConfig(redis, config, {
     onMaintenance: (outcome) => publisher.publish(outcome),
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
   });

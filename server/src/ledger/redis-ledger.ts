@@ -20,6 +20,7 @@ import {
   type UsageQuery,
 } from "@creditmeter/shared";
 import type { LedgerApi } from "./api.js";
+import type { Config } from "../config/config.js";
 import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { ScriptReply, toSession } from "./reply.js";
@@ -56,6 +57,23 @@ export class RedisLedger implements LedgerApi {
 
   constructor(private readonly opts: LedgerOptions) {
     this.scripts = new ScriptRunner(opts.redis);
+  }
+
+  /** The ledger a server with this configuration uses (one mapping from Config, for every caller). */
+  static fromConfig(
+    redis: AppRedis,
+    config: Pick<Config, "keyPrefix" | "priceBook" | "holdTtlSeconds" | "idempotencyRetentionSeconds" | "ledgerRetentionDays">,
+    hooks: Pick<LedgerOptions, "onMaintenance" | "onError"> = {},
+  ): RedisLedger {
+    return new RedisLedger({
+      redis,
+      namespace: config.keyPrefix,
+      priceBook: config.priceBook,
+      holdTtlSeconds: config.holdTtlSeconds,
+      idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
+      ledgerRetentionDays: config.ledgerRetentionDays,
+      ...hooks,
+    });
   }
 
   /** The keys of an account (for tests and the Redis-level assertions that need raw keys). */
