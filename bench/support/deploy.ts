@@ -32,6 +32,13 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
+/** `BENCH_SERVER_<VAR>=value` in the bench's environment sets `<VAR>` for every server process (experiments). */
+function serverEnvOverrides(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith("BENCH_SERVER_") && v !== undefined) out[k.slice("BENCH_SERVER_".length)] = v;
+  return out;
+}
+
 /**
  * Starts a redis-server and opens the queue and a ledger on it (for seeding and checking). Limits
  * meant for the open internet are raised: every bench client comes from one loopback address.
@@ -54,6 +61,7 @@ export async function deploy(extra: Record<string, string> = {}): Promise<Deploy
     CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "10000000",
     LOG_LEVEL: "warn",
     ...extra,
+    ...serverEnvOverrides(),
   };
   const ledger = new RedisLedger({
     redis: client,

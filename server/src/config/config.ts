@@ -55,6 +55,7 @@ const Env = z.object({
   CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: int(1).default(600),
   CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: int(1).default(6000),
   CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
+  CREDITMETER_PUSH_BURST: int(1).max(100).default(3),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
   CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
@@ -93,6 +94,8 @@ export interface Config {
   connectionsPerIpPerMinute: number;
   requestsPerIpPerMinute: number;
   pushCoalesceMs: number;
+  /** Pushes per room that go out at once within one coalescing window; more are merged. */
+  pushBurst: number;
   sweepIntervalMs: number;
   upgradeUrl: string;
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionsPerIpPerMinute: e.CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE,
     requestsPerIpPerMinute: e.CREDITMETER_REQUESTS_PER_IP_PER_MINUTE,
     pushCoalesceMs: e.CREDITMETER_PUSH_COALESCE_MS,
+    pushBurst: e.CREDITMETER_PUSH_BURST,
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
     ops: {

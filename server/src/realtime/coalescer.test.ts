@@ -7,9 +7,12 @@ describe("Coalescer", () => {
   beforeEach(() => {
     vi.useFakeTimers();
     emitted = [];
-    c = new Coalescer(50, (key, v, since) => emitted.push({ key, seq: v.seq, since }));
+    c = new Coalescer(50, (key, v, since) => emitted.push({ key, seq: v.seq, since }), 3);
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    c.flush();
+    vi.useRealTimers();
+  });
 
   it("emits an isolated change at once", () => {
     c.push("k", { seq: 1 }, null);
@@ -18,31 +21,58 @@ describe("Coalescer", () => {
     expect(emitted).toHaveLength(1);
   });
 
-  it("merges a burst into one trailing emit of the highest seq, whatever the arrival order", () => {
-    c.push("k", { seq: 1 }, 1000);
-    c.push("k", { seq: 3 }, 1003);
-    c.push("k", { seq: 2 }, 1002);
+  it("emits up to the burst at once, so two close charges both show without waiting", () => {
+    c.push("k", { seq: 1 }, null);
+    c.push("k", { seq: 2 }, null);
+    c.push("k", { seq: 3 }, null);
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("merges what exceeds the burst into one emit of the highest seq, whatever the arrival order", () => {
+    for (const seq of [1, 2, 3]) c.push("k", { seq }, null);
+    c.push("k", { seq: 4 }, 1004);
+    c.push("k", { seq: 6 }, 1006);
+    c.push("k", { seq: 5 }, 1005);
     c.push("other", { seq: 7 }, null);
-    expect(emitted.map((e) => e.seq)).toEqual([1, 7]);
-    vi.advanceTimersByTime(50);
-    expect(emitted.at(-1)).toEqual({ key: "k", seq: 3, since: 1002 });
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 7]);
+    vi.advanceTimersByTime(49);
+    expect(emitted).toHaveLength(4);
+    vi.advanceTimersByTime(1);
+    expect(emitted.at(-1)).toEqual({ key: "k", seq: 6, since: 1004 });
     vi.advanceTimersByTime(200);
-    expect(emitted).toHaveLength(3);
-    c.push("k", { seq: 4 }, null);
-    expect(emitted.at(-1)?.seq).toBe(4);
+    expect(emitted).toHaveLength(5);
+  });
+
+  it("never emits more than the burst per window under a flood, and ends on the last value", () => {
+    let seq = 0;
+    for (let ms = 0; ms < 1000; ms++) {
+      c.push("k", { seq: ++seq }, null);
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(100);
+    expect(emitted.length).toBeLessThanOrEqual(3 * (1000 / 50) + 3);
+    expect(emitted.length).toBeGreaterThan(3);
+    expect(emitted.at(-1)?.seq).toBe(1000);
+  });
+
+  it("forgets quiet keys, and takes an isolated change at once again afterwards", () => {
+    for (const seq of [1, 2, 3, 4]) c.push("k", { seq }, null);
+    vi.advanceTimersByTime(2000);
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    c.push("k", { seq: 5 }, null);
+    expect(emitted.at(-1)?.seq).toBe(5);
   });
 
   it("flush emits what is pending, so a shutdown drops no final value", () => {
-    c.push("k", { seq: 1 }, null);
-    c.push("k", { seq: 2 }, null);
+    for (const seq of [1, 2, 3, 4, 5]) c.push("k", { seq }, null);
     c.flush();
-    expect(emitted.map((e) => e.seq)).toEqual([1, 2]);
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 5]);
   });
 
   it("with a zero window emits everything", () => {
     const all: number[] = [];
     const z = new Coalescer<{ seq: number }>(0, (_k, v) => all.push(v.seq));
-    for (const seq of [1, 2, 3]) z.push("k", { seq }, null);
-    expect(all).toEqual([1, 2, 3]);
+    for (const seq of [1, 2, 3, 4, 5]) z.push("k", { seq }, null);
+    expect(all).toEqual([1, 2, 3, 4, 5]);
   });
 });

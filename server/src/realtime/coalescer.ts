@@ -4,65 +4,99 @@ export interface Sequenced {
 }
 
 interface Slot<T> {
-  timer: NodeJS.Timeout;
+  /** When this key's recent emits went out (ms), oldest first; at most `burst` of them. */
+  sent: number[];
   pending: T | null;
   /** The oldest event time among what is pending, for the event-to-push metric. */
   pendingSince: number | null;
+  timer: NodeJS.Timeout | null;
 }
 
 export type Emit<T> = (key: string, value: T, occurredAtMs: number | null) => void;
 
 /**
- * Leading-edge plus trailing coalescing per key: an isolated change is emitted at once; changes
- * arriving within `windowMs` of an emit are held and go out as one trailing emit carrying the
- * snapshot with the highest seq. The latest value is never dropped, only merged.
+ * Per-key rate limit that merges instead of dropping: up to `burst` emits per `windowMs` go out
+ * the moment they are offered; beyond that, changes are held and go out as one emit carrying the
+ * snapshot with the highest seq as soon as the window has room again. A person sees every
+ * isolated change at once (a merge window on every key put a 50 ms wait on the second of two
+ * close charges), while a flood in one room costs at most burst/window pushes.
  */
 export class Coalescer<T extends Sequenced> {
   private readonly slots = new Map<string, Slot<T>>();
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly windowMs: number,
     private readonly emit: Emit<T>,
+    private readonly burst = 3,
   ) {}
 
   /** Offers a snapshot for `key`. */
   push(key: string, value: T, occurredAtMs: number | null): void {
-    const slot = this.slots.get(key);
     if (this.windowMs <= 0) return this.emit(key, value, occurredAtMs);
+    const now = Date.now();
+    let slot = this.slots.get(key);
     if (!slot) {
-      this.emit(key, value, occurredAtMs);
-      this.slots.set(key, { timer: this.arm(key), pending: null, pendingSince: null });
-      return;
+      slot = { sent: [], pending: null, pendingSince: null, timer: null };
+      this.slots.set(key, slot);
+      this.startSweeping();
     }
+    if (!slot.pending && this.admit(slot, now)) return this.emit(key, value, occurredAtMs);
     if (!slot.pending || value.seq >= slot.pending.seq) slot.pending = value;
     if (occurredAtMs !== null && (slot.pendingSince === null || occurredAtMs < slot.pendingSince)) slot.pendingSince = occurredAtMs;
+    if (!slot.timer) this.arm(key, slot, now);
   }
 
   /** Emits everything still held (on shutdown) and stops the timers. */
   flush(): void {
     for (const [key, slot] of this.slots) {
-      clearTimeout(slot.timer);
+      if (slot.timer) clearTimeout(slot.timer);
       if (slot.pending) this.emit(key, slot.pending, slot.pendingSince);
     }
     this.slots.clear();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 
-  private arm(key: string): NodeJS.Timeout {
-    return setTimeout(() => this.trail(key), this.windowMs);
+  /** Records an emit at `now` if the window has room for it. */
+  private admit(slot: Slot<T>, now: number): boolean {
+    while (slot.sent.length > 0 && (slot.sent[0] ?? now) <= now - this.windowMs) slot.sent.shift();
+    if (slot.sent.length >= this.burst) return false;
+    slot.sent.push(now);
+    return true;
+  }
+
+  private arm(key: string, slot: Slot<T>, now: number): void {
+    const wait = (slot.sent[0] ?? now) + this.windowMs - now;
+    slot.timer = setTimeout(() => this.trail(key), Math.max(1, wait));
   }
 
   private trail(key: string): void {
     const slot = this.slots.get(key);
     if (!slot) return;
-    if (!slot.pending) {
-      this.slots.delete(key);
-      return;
-    }
+    slot.timer = null;
+    if (!slot.pending) return;
+    const now = Date.now();
+    if (!this.admit(slot, now)) return this.arm(key, slot, now);
     const { pending, pendingSince } = slot;
     slot.pending = null;
     slot.pendingSince = null;
     this.emit(key, pending, pendingSince);
-    // Keep the window open after a trailing emit, so a steady stream stays at one push per window.
-    slot.timer = this.arm(key);
+  }
+
+  // Keys of rooms that went quiet are forgotten, so the map holds only recently active rooms.
+  private startSweeping(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const horizon = Date.now() - this.windowMs;
+      for (const [key, slot] of this.slots) {
+        if (!slot.pending && (slot.sent.at(-1) ?? 0) <= horizon) this.slots.delete(key);
+      }
+      if (this.slots.size === 0 && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = null;
+      }
+    }, Math.max(1000, this.windowMs * 10));
+    this.sweeper.unref();
   }
 }

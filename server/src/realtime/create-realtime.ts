@@ -32,7 +32,7 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     adapter: redisAdapter.adapter,
     serveClient: false,
   });
-  const publisher = createSocketPublisher(io, config.pushCoalesceMs, metrics);
+  const publisher = createSocketPublisher(io, { windowMs: config.pushCoalesceMs, burst: config.pushBurst }, metrics);
   const limitConnections = connectionRateLimit(deps.redis, config.keyPrefix, config.connectionsPerIpPerMinute, logger);
   const ops: OpsNamespace = io.of("/ops");
 

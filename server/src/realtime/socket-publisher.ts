@@ -15,18 +15,26 @@ export interface SocketPublisher extends Publisher {
  * coalesced per room; alerts, progress and denials are events, not states, and go out as they come.
  * Broadcasts go through the adapter, so a panel on any node receives them.
  */
-export function createSocketPublisher(io: PanelServer, windowMs: number, metrics?: RealtimeDeps["metrics"]): SocketPublisher {
+export function createSocketPublisher(io: PanelServer, limit: { windowMs: number; burst: number }, metrics?: RealtimeDeps["metrics"]): SocketPublisher {
   const observe = (occurredAtMs: number | null): void => {
     if (metrics && occurredAtMs !== null) metrics.pushSeconds.observe(Math.max(0, Date.now() - occurredAtMs) / 1000);
   };
-  const balances = new Coalescer<Balance>(windowMs, (room, balance, since) => {
-    io.to(room).emit("balance:update", balance);
-    observe(since);
-  });
-  const sessions = new Coalescer<SessionUpdate>(windowMs, (room, update, since) => {
-    io.to(room).emit("session:update", update);
-    observe(since);
-  });
+  const balances = new Coalescer<Balance>(
+    limit.windowMs,
+    (room, balance, since) => {
+      io.to(room).emit("balance:update", balance);
+      observe(since);
+    },
+    limit.burst,
+  );
+  const sessions = new Coalescer<SessionUpdate>(
+    limit.windowMs,
+    (room, update, since) => {
+      io.to(room).emit("session:update", update);
+      observe(since);
+    },
+    limit.burst,
+  );
 
   return {
     publish(outcome: LedgerOutcome): void {
