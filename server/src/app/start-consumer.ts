@@ -29,6 +29,7 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
     concurrency: config.concurrency,
     failedJobsKept: config.failedJobsKept,
     jobLockMs: config.jobLockMs,
+    ledgerBatchMax: config.ledgerBatchMax,
     onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
     ledger,
     publisher,

@@ -56,6 +56,7 @@ const Env = z.object({
   CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: int(1).default(6000),
   CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
   CREDITMETER_PUSH_BURST: int(1).max(100).default(3),
+  CREDITMETER_LEDGER_BATCH_MAX: int(1).max(500).default(64),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
   CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
@@ -96,6 +97,8 @@ export interface Config {
   pushCoalesceMs: number;
   /** Pushes per room that go out at once within one coalescing window; more are merged. */
   pushBurst: number;
+  /** Most stage events the consumer applies in one ledger script call. */
+  ledgerBatchMax: number;
   sweepIntervalMs: number;
   upgradeUrl: string;
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestsPerIpPerMinute: e.CREDITMETER_REQUESTS_PER_IP_PER_MINUTE,
     pushCoalesceMs: e.CREDITMETER_PUSH_COALESCE_MS,
     pushBurst: e.CREDITMETER_PUSH_BURST,
+    ledgerBatchMax: e.CREDITMETER_LEDGER_BATCH_MAX,
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
     ops: {

@@ -2,6 +2,7 @@ import type {
   Balance,
   BalanceAlert,
   EventResult,
+  Plan,
   OpsCharge,
   SessionUpdate,
   StageDenied,
@@ -32,6 +33,8 @@ export interface LedgerOutcome {
   progress: StageProgress | null;
   /** The charge this change applied, for /ops (null when none). */
   charge: OpsCharge | null;
+  /** The account's plan (for metrics): known on every outcome, while balance rides only on some. */
+  plan: Plan | null;
   /** The event's occurredAt in ms, for lag metrics (null for changes not caused by an event). */
   occurredAtMs: number | null;
 }

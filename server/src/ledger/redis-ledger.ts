@@ -1,4 +1,5 @@
-import type { AppRedis } from "../redis/redis-client.js";
+import calculateSlot from "cluster-key-slot";
+import { isCluster, type AppRedis } from "../redis/redis-client.js";
 import {
   CreditmeterError,
   DEFAULT_THRESHOLDS,
@@ -15,6 +16,7 @@ import {
   type PriceBook,
   type PutAccountBody,
   type SessionSnapshot,
+  type Stage,
   type StageEvent,
   type Usage,
   type UsageQuery,
@@ -26,6 +28,7 @@ import type { LedgerOutcome } from "./outcome.js";
 import { ScriptReply, toSession } from "./reply.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
+import { BatchReply, accountIdsOf, batchOutcomes, type BatchedEvent } from "./batch-reply.js";
 import { readLedgerPage, readUsage } from "./reads.js";
 
 export interface LedgerOptions {
@@ -109,45 +112,80 @@ export class RedisLedger implements LedgerApi {
   }
 
   private withBalance(accountId: string, reply: ScriptReply): WithBalance {
-    const outcome = buildOutcome(accountId, reply, null);
+    const outcome = buildOutcome(accountId, reply);
     if (!outcome.balance) throw new Error("ledger script returned no account");
     return { ...outcome, balance: outcome.balance };
   }
 
   /** Applies a parsed stage event; throws `unknown_account` for an account that does not exist. */
   async applyEvent(event: StageEvent): Promise<LedgerOutcome> {
-    const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
-    const amounts = PLANS.map((plan) => {
-      if (event.type !== "stage.started" && event.type !== "stage.completed") return 0;
-      const q = quote(this.opts.priceBook, event, plan);
-      if (!q.ok) throw new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
-      return q.credits;
+    const [outcome] = await this.applyEvents([event]);
+    if (outcome === undefined) throw new Error("the ledger returned no outcome for an event");
+    if (outcome instanceof CreditmeterError) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * Applies parsed stage events in order, as if one at a time, in one script call per Redis
+   * Cluster slot (one in all on a single Redis). Each event gets its outcome, or the
+   * CreditmeterError that refused it (`unknown_account`, `invalid_event`) without touching the rest.
+   */
+  async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | CreditmeterError)[]> {
+    const out: (LedgerOutcome | CreditmeterError)[] = new Array<LedgerOutcome | CreditmeterError>(events.length);
+    const groups = new Map<number, { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }>();
+    const cluster = isCluster(this.opts.redis);
+    events.forEach((event, i) => {
+      const sent = this.eventCall(event);
+      if (sent instanceof CreditmeterError) return (out[i] = sent);
+      const slot = cluster ? calculateSlot(sent.keys[0] ?? "") : 0;
+      const group = groups.get(slot) ?? { at: [], batch: [], keys: [], args: [this.retentionMs] };
+      group.at.push(i);
+      group.batch.push({ event, stage: sent.stage });
+      group.keys.push(...sent.keys);
+      group.args.push(...sent.args);
+      groups.set(slot, group);
     });
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        const reply = BatchReply.parse(JSON.parse(await this.scripts.run("apply-events-5n", g.keys, g.args)));
+        const ids = accountIdsOf(g.batch, reply);
+        reply.accounts.forEach((acc, i) => {
+          if (acc.deadline) this.offerDeadline(this.keys(ids[i] ?? ""), acc.deadline);
+        });
+        batchOutcomes(g.batch, reply).forEach((o, j) => {
+          const i = g.at[j] ?? -1;
+          const accountId = events[i]?.accountId ?? "";
+          out[i] = o === "unknown_account" ? new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId") : o;
+        });
+      }),
+    );
+    return out;
+  }
+
+  /** The keys and arguments of one event in apply-events-5n, or why it cannot be applied. */
+  private eventCall(event: StageEvent): { keys: string[]; args: (string | number)[]; stage: Stage } | CreditmeterError {
+    const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
+    const amounts: number[] = [];
+    for (const plan of PLANS) {
+      if (event.type !== "stage.started" && event.type !== "stage.completed") {
+        amounts.push(0);
+        continue;
+      }
+      const q = quote(this.opts.priceBook, event, plan);
+      if (!q.ok) return new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
+      amounts.push(q.credits);
+    }
     const entry = this.opts.priceBook.actions[event.action];
     const ttlMs = (entry.holdTtlSeconds ?? this.opts.holdTtlSeconds) * 1000;
     const k = this.keys(event.accountId);
     // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
     // minutes ahead of this clock: the event must be remembered at least that long.
     const idempotencyMs = this.opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
-    const reply = await this.call(
-      "apply-event-5",
-      k,
-      [k.step(event.sessionId, event.stepId), k.event(event.eventId)],
-      [
-        idempotencyMs,
-        event.eventId,
-        TYPE_VERB[event.type],
-        event.sessionId,
-        event.stepId,
-        event.action,
-        entry.stage,
-        event.model ?? "",
-        ...amounts,
-        ttlMs,
-      ],
-    );
-    this.fail(reply, event.accountId);
-    return buildOutcome(event.accountId, reply, event, entry.stage);
+    return {
+      keys: [k.account, k.holds, k.log, k.step(event.sessionId, event.stepId), k.event(event.eventId)],
+      args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs],
+      stage: entry.stage,
+    };
   }
 
   /** Creates or updates an account's plan and thresholds. */

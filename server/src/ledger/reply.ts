@@ -10,9 +10,10 @@ import {
   type SessionUpdate,
 } from "@creditmeter/shared";
 
-const n = z.coerce.number();
-// cjson encodes an empty Lua table as {}: a list may arrive as an object.
-const list = <T extends z.ZodType>(item: T) =>
+/** A number as Lua sends it (totals are decimal strings: cjson keeps only 14 significant digits). */
+export const n = z.coerce.number();
+/** A list from Lua: cjson encodes an empty table as {}, so a list may arrive as an object. */
+export const list = <T extends z.ZodType>(item: T) =>
   z.union([z.array(item), z.object({}).strict().transform(() => [])]) as unknown as z.ZodType<z.infer<T>[]>;
 
 const RawPack = z.object({ id: z.string(), kind: z.enum(["pack", "adjustment"]), granted: n, rem: n });
@@ -39,7 +40,7 @@ export type RawAccount = z.infer<typeof RawAccount>;
 /** A session hash as HGETALL returns it (all strings, fields absent until first set). */
 export const RawSession = z.record(z.string(), z.string());
 
-/** Every script's JSON reply. */
+/** The JSON reply of every account script (apply-events-5n has its own: batch-reply.ts). */
 export const ScriptReply = z.object({
   error: z.enum(["unknown_account", "conflict"]).optional(),
   now: n.optional(),
@@ -47,20 +48,7 @@ export const ScriptReply = z.object({
   account: RawAccount.optional(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession).optional(),
-  session: RawSession.optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
-  result: z
-    .object({
-      status: z.enum(["applied", "denied", "duplicate", "ignored"]),
-      charged: n,
-      held: n,
-      decision: z.enum(["granted", "denied"]).optional(),
-    })
-    .optional(),
-  denied: z.object({ required: n, available: n }).optional(),
-  charge: z.object({ amount: n }).optional(),
-  progress: z.boolean().optional(),
-  repush: z.boolean().optional(),
   repeat: z.boolean().optional(),
 });
 export type ScriptReply = z.infer<typeof ScriptReply>;

@@ -17,7 +17,7 @@ export function assembleLua(name: string, seen: Set<string> = new Set()): string
 
 /** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
 export const SCRIPT_NAMES = [
-  "apply-event-5",
+  "apply-events-5n",
   "start-cycle-4",
   "add-pack-4",
   "adjust-4",

@@ -3,8 +3,12 @@ import { bullmqConnection } from "./bullmq-connection.js";
 import type { AppRedis } from "../redis/redis-client.js";
 import type { EventResult } from "@creditmeter/shared";
 import { processEvent, type ProcessDeps } from "./process-event.js";
+import { EventBatcher, type BatchLedger } from "./event-batcher.js";
 
-export interface ConsumerOptions extends ProcessDeps {
+export interface ConsumerOptions extends Omit<ProcessDeps, "ledger"> {
+  ledger: BatchLedger;
+  /** Most events applied in one ledger script call (1: one call per event). */
+  ledgerBatchMax?: number;
   /** A node-redis client BullMQ duplicates for its own connections. */
   redis: AppRedis;
   queueName: string;
@@ -18,11 +22,14 @@ export interface ConsumerOptions extends ProcessDeps {
 }
 
 /**
- * The BullMQ metering worker. Completed jobs are removed (the ledger keeps the record); failed
+ * The BullMQ metering worker. Jobs in flight together reach the ledger as one batch (EventBatcher).
+ * Completed jobs are removed (the ledger keeps the record); failed
  * ones are kept, bounded, for ops to inspect, retry or discard.
  */
 export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResult> {
-  return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, opts), {
+  const batcher = new EventBatcher(opts.ledger, { maxBatch: opts.ledgerBatchMax ?? 64, maxInFlight: 2 });
+  const deps: ProcessDeps = { ...opts, ledger: batcher };
+  return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, deps), {
     connection: bullmqConnection(opts.redis, (err) => opts.onConnectionError?.(err)),
     prefix: opts.queuePrefix,
     concurrency: opts.concurrency,

@@ -1,11 +1,10 @@
 import { UnrecoverableError } from "bullmq";
 import { CreditmeterError, parseStageEvent, type EventResult, type PriceBook, type StageEvent } from "@creditmeter/shared";
-import type { RedisLedger } from "../ledger/redis-ledger.js";
 import type { Publisher } from "../ledger/api.js";
 import type { LedgerOutcome } from "../ledger/outcome.js";
 
 export interface ProcessDeps {
-  ledger: Pick<RedisLedger, "applyEvent">;
+  ledger: { applyEvent(event: StageEvent): Promise<LedgerOutcome> };
   publisher: Publisher;
   priceBook: PriceBook;
   idempotencyRetentionSeconds: number;

@@ -103,7 +103,7 @@ export class Metrics {
     }
     if (outcome.charge) {
       this.credits.inc(
-        { action: outcome.charge.action, model: outcome.charge.model ?? "none", plan: outcome.balance?.plan ?? "unknown" },
+        { action: outcome.charge.action, model: outcome.charge.model ?? "none", plan: outcome.plan ?? "unknown" },
         outcome.charge.amount,
       );
     }

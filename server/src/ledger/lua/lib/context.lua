@@ -11,14 +11,19 @@
   Every account script's KEYS[1] is the account hash, KEYS[2] its holds, KEYS[3] its audit
   stream; ARGV[1] the key prefix, ARGV[2] the ledger retention in ms.
 ]]
-local function new_context()
+local function redis_now()
   local t = redis.call("TIME")
-  return {
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000),
-    acct = KEYS[1], holds = KEYS[2], log = KEYS[3],
-    prefix = ARGV[1], retention_ms = tonumber(ARGV[2]),
-    touched = {}, sessions = {},
-  }
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The context of one account; a batch script holds one per account it touches.
+local function account_context(acct, holds, log, prefix, retention_ms, now)
+  return { now = now, acct = acct, holds = holds, log = log, prefix = prefix, retention_ms = retention_ms,
+    touched = {}, sessions = {} }
+end
+
+local function new_context()
+  return account_context(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), redis_now())
 end
 
 -- Totals are sent as decimal strings: cjson keeps only 14 significant digits of a number.
@@ -34,8 +39,9 @@ local function account_view(a)
   }
 end
 
--- Writes the account back (bumping seq when it changed) and encodes the reply for TypeScript.
-local function finish(ctx, a, reply)
+-- Writes the account back (bumping seq once when it changed) and its sessions; returns whether
+-- the next deadline moved (only then does it go to the sweeper's index).
+local function close_account(ctx, a)
   local moved = (a.next_deadline or "") ~= a.deadline_loaded
   if a.changed then
     a.seq = a.seq + 1
@@ -46,13 +52,21 @@ local function finish(ctx, a, reply)
     redis.call("HSET", ctx.acct, "next_deadline", a.next_deadline or "")
   end
   session_flush(ctx)
+  return moved
+end
+
+local function alert_reply(alert)
+  if not alert then return nil end
+  return { level = alert.level, threshold = fmt(alert.threshold), available = fmt(alert.available) }
+end
+
+-- Writes the account back and encodes the reply of a one-account script for TypeScript.
+local function finish(ctx, a, reply)
+  local moved = close_account(ctx, a)
   reply.now = ctx.now
   reply.changed = a.changed
   reply.account = account_view(a)
-  if reply.alert then
-    reply.alert = { level = reply.alert.level, threshold = fmt(reply.alert.threshold), available = fmt(reply.alert.available) }
-  end
-  -- Only a moved deadline goes to the sweeper's index: most events leave it where it was.
+  reply.alert = alert_reply(reply.alert)
   if moved then reply.deadline = a.next_deadline end
   if reply.session_of then
     reply.session = session_snapshot(ctx, reply.session_of)

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { AlertLevel, type EventResult, type SessionUpdate, type Stage, type StageEvent } from "@creditmeter/shared";
+import type { LedgerOutcome } from "./outcome.js";
+import { RawAccount, RawSession, list, n, toBalance, toSession } from "./reply.js";
+
+const BatchAccount = z.object({
+  account: RawAccount,
+  changed: z.boolean(),
+  deadline: z.string().optional(),
+  touched: list(z.string()),
+  sessions: z.record(z.string(), RawSession),
+});
+
+const BatchEvent = z.union([
+  z.object({ error: z.literal("unknown_account") }),
+  z.object({
+    a: z.number().int().min(0),
+    result: z.object({
+      status: z.enum(["applied", "denied", "duplicate", "ignored"]),
+      charged: n,
+      held: n,
+      decision: z.enum(["granted", "denied"]).optional(),
+    }),
+    av: n,
+    su: n,
+    alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
+    denied: z.object({ required: n, available: n }).optional(),
+    charge: z.object({ amount: n }).optional(),
+    progress: z.boolean().optional(),
+    repush: z.boolean().optional(),
+  }),
+]);
+
+/** The reply of apply-events-5n.lua (see its header). */
+export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), events: z.array(BatchEvent) });
+export type BatchReply = z.infer<typeof BatchReply>;
+export type BatchAccount = z.infer<typeof BatchAccount>;
+
+/** An event as sent in a batch: parsed, with the stage its action belongs to. */
+export interface BatchedEvent {
+  event: StageEvent;
+  stage: Stage;
+}
+
+/** The accountId of each entry of `reply.accounts`, from the events that name it. */
+export function accountIdsOf(batch: BatchedEvent[], reply: BatchReply): string[] {
+  const ids = new Array<string>(reply.accounts.length).fill("");
+  reply.events.forEach((r, i) => {
+    if ("a" in r) ids[r.a] = batch[i]?.event.accountId ?? "";
+  });
+  return ids;
+}
+
+/**
+ * One outcome per event of a batch (or `unknown_account`). Each event keeps its own result, alert,
+ * denial and charge; the account's balance and the sessions the batch touched ride on the
+ * account's last event in the batch, so a batch pushes each of them once, at its final state.
+ */
+export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (LedgerOutcome | "unknown_account")[] {
+  if (reply.events.length !== batch.length) throw new Error(`ledger batch: ${reply.events.length} answers for ${batch.length} events`);
+  const at = new Date(reply.now).toISOString();
+  const lastOf = new Map<number, number>();
+  reply.events.forEach((r, i) => {
+    if ("a" in r) lastOf.set(r.a, i);
+  });
+  const ids = accountIdsOf(batch, reply);
+  const snapshots = reply.accounts.map((acc, i) => new Map(Object.entries(acc.sessions).map(([sid, raw]) => [sid, toSession(ids[i] ?? "", sid, raw)])));
+  const repushed = new Map<number, Set<string>>();
+  reply.events.forEach((r, i) => {
+    if ("a" in r && r.repush) repushed.set(r.a, (repushed.get(r.a) ?? new Set()).add(batch[i]?.event.sessionId ?? ""));
+  });
+
+  return reply.events.map((r, i) => {
+    const item = batch[i];
+    if (!item) throw new Error("ledger batch: an answer without its event");
+    if (!("a" in r)) return r.error;
+    const { event, stage } = item;
+    const acc = reply.accounts[r.a];
+    const own = snapshots[r.a];
+    if (!acc || !own) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);
+    const last = lastOf.get(r.a) === i;
+    const eventSession = own.get(event.sessionId) ?? null;
+    const pushed = last ? new Set([...acc.touched, ...(repushed.get(r.a) ?? [])]) : new Set<string>();
+    const sessions = [...pushed].flatMap((sid): SessionUpdate[] => {
+      const s = own.get(sid);
+      return s ? [s] : [];
+    });
+    const result: EventResult = {
+      status: r.result.status,
+      charged: r.result.charged,
+      held: r.result.held,
+      available: r.av,
+      sessionUsed: r.su,
+      ...(r.result.decision && event.type === "stage.started" ? { decision: r.result.decision } : {}),
+    };
+    const base = { accountId: event.accountId, sessionId: event.sessionId, stepId: event.stepId, action: event.action, at };
+    return {
+      accountId: event.accountId,
+      result,
+      changed: last && acc.changed,
+      repush: r.repush ?? false,
+      balance: last ? toBalance(event.accountId, acc.account) : null,
+      sessions,
+      eventSession,
+      alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,
+      denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available } : null,
+      progress: r.progress && event.progress !== undefined ? { ...base, stage, progress: event.progress } : null,
+      charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charge.amount, at } : null,
+      plan: acc.account.plan,
+      occurredAtMs: Date.parse(event.occurredAt),
+    };
+  });
+}

@@ -1,0 +1,71 @@
+--[[
+  Applies a batch of stage events, in order, atomically and idempotently (CONTRACT §2): the same
+  as applying them one at a time, but each account is loaded, caught up (maintain) and written
+  back once per batch, and the batch costs one round trip. Accounts may differ; on a Redis
+  Cluster the caller sends one batch per slot.
+
+  KEYS, five per event i (from 5(i-1)+1): account hash, holds hash, audit stream,
+        step hash (state of <sessionId>/<stepId>), idempotency record of the eventId
+  ARGV[1] ledger retention ms; then thirteen per event i (from 13(i-1)+2): key prefix
+        ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type (started|progress|
+        completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
+        free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms
+
+  Returns JSON { now, accounts = [ { account, changed, deadline?, touched = [sid...],
+    sessions = { sid = snapshot } } ], events = [ { a = index in accounts, result, av, su,
+    alert?, denied?, charge?, progress?, repush? } or { error = "unknown_account" } ] }.
+  av and su are the account's available credits and the session's used credits right after
+  that event; sessions holds every session the batch touched or named, as it ends.
+]]
+--- @include "lib/apply"
+
+local retention_ms = tonumber(ARGV[1])
+local now = redis_now()
+local by_key, accounts, events = {}, {}, {}
+
+for i = 1, #KEYS / 5 do
+  local k, v = 5 * (i - 1), 13 * (i - 1) + 1
+  local st = by_key[KEYS[k + 1]]
+  if st == nil then
+    local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now)
+    local a = load_account(ctx.acct)
+    st = false
+    if a then
+      maintain(ctx, a)
+      accounts[#accounts + 1] = { ctx = ctx, a = a, named = {} }
+      st = #accounts
+    end
+    by_key[KEYS[k + 1]] = st
+  end
+  if not st then
+    events[i] = { error = "unknown_account" }
+  else
+    local acc = accounts[st]
+    local quotes = { free = tonumber(ARGV[v + 10]), plus = tonumber(ARGV[v + 11]), pro = tonumber(ARGV[v + 12]) }
+    local ev = { idem_ms = tonumber(ARGV[v + 2]), id = ARGV[v + 3], kind = ARGV[v + 4], sid = ARGV[v + 5],
+      step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
+      quote = quotes[acc.a.plan] or quotes.free, ttl_ms = tonumber(ARGV[v + 13]),
+      step_key = KEYS[k + 4], evt_key = KEYS[k + 5] }
+    local r = apply_event(acc.ctx, acc.a, ev)
+    r.a = st - 1
+    r.av = available(acc.a)
+    r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
+    r.alert = alert_reply(r.alert)
+    acc.named[ev.sid] = true
+    events[i] = r
+  end
+end
+
+local out = {}
+for i, acc in ipairs(accounts) do
+  local moved = close_account(acc.ctx, acc.a)
+  local touched, sessions = {}, {}
+  for sid, _ in pairs(acc.ctx.touched) do
+    touched[#touched + 1] = sid
+    sessions[sid] = session_snapshot(acc.ctx, sid)
+  end
+  for sid, _ in pairs(acc.named) do sessions[sid] = session_snapshot(acc.ctx, sid) end
+  out[i] = { account = account_view(acc.a), changed = acc.a.changed, touched = touched, sessions = sessions,
+    deadline = moved and acc.a.next_deadline or nil }
+end
+return cjson.encode({ now = now, accounts = out, events = events })

@@ -1,0 +1,95 @@
+--- @include "lib/context"
+
+--[[
+  One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
+  { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
+  the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
+  step_key, evt_key }.
+
+  Returns the event's part of the reply: { result = { status, charged, held, decision? }, alert?,
+  denied?, charge?, progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
+  A step ends at completed or failed; any later event for it is "ignored". A denied step stays
+  open: a new started tries again.
+]]
+local function apply_event(ctx, a, ev)
+  local previous = redis.call("GET", ev.evt_key)
+  if previous then
+    -- Already applied: a no-op, answered with the current snapshots so a retry re-pushes them.
+    local p = cjson.decode(previous)
+    return { result = { status = "duplicate", charged = 0, held = 0, decision = p.d }, repush = true }
+  end
+
+  local function remember(status, decision, charged, held)
+    local rec = { s = status, c = charged, h = held }
+    if decision then rec.d = decision end
+    redis.call("SET", ev.evt_key, cjson.encode(rec), "PX", ev.idem_ms)
+  end
+
+  local function set_step(state)
+    redis.call("HSET", ev.step_key, "state", state)
+    redis.call("PEXPIRE", ev.step_key, ev.idem_ms)
+  end
+
+  local kind, sid, quote = ev.kind, ev.sid, ev.quote
+  local ref = sid .. "/" .. ev.step
+  local state = redis.call("HGET", ev.step_key, "state")
+  local reply = { result = { status = "applied", charged = 0, held = 0 } }
+
+  if state == "completed" or state == "failed" or (kind == "started" and state == "held") then
+    reply.result.status = "ignored"
+    remember("ignored", nil, 0, 0)
+  elseif kind == "progress" then
+    remember("applied", nil, 0, 0)
+    reply.progress = true
+  elseif kind == "started" then
+    local avail = available(a)
+    if quote > avail then
+      set_step("denied")
+      reply.result.status = "denied"
+      reply.result.decision = "denied"
+      reply.denied = { required = quote, available = avail }
+      remember("denied", "denied", 0, 0)
+    else
+      a.held = a.held + quote
+      a.changed = true
+      -- n orders holds newest-first for shrink_holds; seq moves once per batch, so the place in the
+      -- batch breaks the tie (batches stay far below 1000 events).
+      ctx.placed = (ctx.placed or 0) + 1
+      hold_put(ctx, ref, { a = quote, x = ctx.now + ev.ttl_ms, n = a.seq * 1000 + ctx.placed, s = sid })
+      session_add(ctx, sid, "reserved", quote)
+      deadline_at_most(a, ctx.now + ev.ttl_ms)
+      set_step("held")
+      if quote > 0 then audit(ctx, a, "hold", quote, { eid = ev.id, sid = sid, act = ev.action, step = ev.step }) end
+      reply.result.held = quote
+      reply.result.decision = "granted"
+      remember("applied", "granted", 0, quote)
+    end
+  else
+    local released = hold_release(ctx, a, ref)
+    if released > 0 then
+      audit(ctx, a, "release", released, { eid = ev.id, sid = sid, act = ev.action, step = ev.step })
+    end
+    if kind == "completed" then
+      -- Work done is charged in full: from credits not held by others, the rest is overdraft.
+      local drawn = draw(a, math.min(quote, available(a)))
+      a.overdraft = a.overdraft + (quote - drawn)
+      -- used counts from the current cycle's start (before any cycle: from the account's creation).
+      if a.sub_id == "" or ctx.now >= a.sub_start then a.used = a.used + quote end
+      a.tot_charged = a.tot_charged + quote
+      a.changed = true
+      session_add(ctx, sid, "used", quote)
+      session_add(ctx, sid, ev.stage, quote)
+      session_set(ctx, sid, "last", cjson.encode({ eventId = ev.id, action = ev.action, amount = quote, at = ctx.now }))
+      audit(ctx, a, "charge", quote, { eid = ev.id, sid = sid, act = ev.action, stg = ev.stage, mdl = ev.model, step = ev.step })
+      reply.result.charged = quote
+      reply.charge = { amount = quote }
+      set_step("completed")
+    else
+      set_step("failed")
+    end
+    remember("applied", nil, reply.result.charged, 0)
+  end
+
+  reply.alert = evaluate_alerts(a)
+  return reply
+end

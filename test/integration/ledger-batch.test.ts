@@ -1,0 +1,138 @@
+/**
+ * The consumer applies the events it has in flight as one batch (apply-events-5n.lua). Property:
+ * any sequence of events, cut into batches anywhere, ends exactly where applying them one at a
+ * time ends, and every event gets the same answer — including duplicates inside one batch,
+ * unknown accounts and denials next to events of other accounts.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { RedisClientType } from "redis";
+import { CreditmeterError, type StageEvent } from "@creditmeter/shared";
+import type { LedgerOutcome, RedisLedger } from "@creditmeter/server";
+import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+
+const ACCOUNTS = ["b-1", "b-2", "b-3"];
+
+interface Step {
+  account: number;
+  session: number;
+  step: number;
+  kind: "started" | "progress" | "completed" | "failed";
+  seconds: number;
+  /** Re-send the event at this earlier index instead (a redelivery). */
+  repeat: number | null;
+}
+
+const stepArb: fc.Arbitrary<Step> = fc.record({
+  // Index 3 is an account that does not exist.
+  account: fc.integer({ min: 0, max: 3 }),
+  session: fc.integer({ min: 0, max: 1 }),
+  step: fc.integer({ min: 0, max: 4 }),
+  kind: fc.constantFrom("started" as const, "progress" as const, "completed" as const, "failed" as const),
+  seconds: fc.integer({ min: 1, max: 12 }),
+  repeat: fc.option(fc.nat(), { freq: 5 }),
+});
+
+function toEvents(steps: Step[], tag: string): StageEvent[] {
+  const out: StageEvent[] = [];
+  steps.forEach((s, i) => {
+    const earlier = s.repeat === null || i === 0 ? undefined : out[s.repeat % i];
+    if (earlier) return out.push(earlier);
+    const accountId = ACCOUNTS[s.account] ?? "b-missing";
+    const base = { eventId: `${tag}-${i}`, accountId, sessionId: `s-${s.session}`, stepId: `st-${s.step}`, action: "talking_head" as const };
+    if (s.kind === "progress") return out.push(stageEvent({ ...base, type: "stage.progress", progress: 0.5 }));
+    if (s.kind === "failed") return out.push(stageEvent({ ...base, type: "stage.failed" }));
+    return out.push(stageEvent({ ...base, type: `stage.${s.kind}`, seconds: s.seconds }));
+  });
+  return out;
+}
+
+/** What an outcome says about its event, without the parts that differ by design (seq, time). */
+function answer(o: LedgerOutcome | CreditmeterError): unknown {
+  if (o instanceof CreditmeterError) return { error: o.code };
+  return {
+    result: o.result,
+    alert: o.alert ? { level: o.alert.level, threshold: o.alert.threshold, available: o.alert.available } : null,
+    denied: o.denied ? { required: o.denied.required, available: o.denied.available } : null,
+    charge: o.charge?.amount ?? null,
+    progress: o.progress?.progress ?? null,
+  };
+}
+
+async function state(ledger: RedisLedger): Promise<unknown> {
+  return Promise.all(
+    ACCOUNTS.map(async (id) => {
+      const { seq: _seq, ...balance } = await ledger.balance(id);
+      const sessions = await Promise.all(
+        ["s-0", "s-1"].map(async (sid) => {
+          const { seq: _s, ...snapshot } = await ledger.session(id, sid);
+          return snapshot;
+        }),
+      );
+      const page = await ledger.ledgerPage(id, { limit: 200 });
+      return { balance, sessions, entries: page.entries.map((e) => [e.kind, e.amount, e.eventId, e.balanceAfter]) };
+    }),
+  );
+}
+
+async function seed(ledger: RedisLedger, run: number, at: ReturnType<typeof cycle>): Promise<void> {
+  for (const id of ACCOUNTS) {
+    await ledger.putAccount(id, { plan: "free" });
+    // Few credits, so holds are denied and charges run into overdraft part of the time.
+    await ledger.startCycle(id, { ...at, cycleId: `c-${run}`, credits: 150 + 40 * ACCOUNTS.indexOf(id) });
+  }
+}
+
+describe("ledger batches (property)", () => {
+  const made: RedisClientType[] = [];
+  const fresh = async (): Promise<RedisLedger> => {
+    const { ledger, redis } = await testLedger();
+    made.push(redis);
+    return ledger;
+  };
+  let run = 0;
+  afterAll(async () => {
+    await Promise.all(made.map((r) => r.close()));
+  });
+
+  it("any cut into batches gives every event the answer, and the ledger the state, of one at a time", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 10 }), async (steps, cuts) => {
+        run += 1;
+        const [single, batched] = [await fresh(), await fresh()];
+        const at = cycle("c", 0);
+        await seed(single, run, at);
+        await seed(batched, run, at);
+        const events = toEvents(steps, `r${run}`);
+
+        const one: unknown[] = [];
+        for (const e of events) one.push(answer(await single.applyEvent(e).catch((err: unknown) => err as CreditmeterError)));
+
+        const many: unknown[] = [];
+        for (let i = 0, c = 0; i < events.length; c++) {
+          const size = cuts[c % cuts.length] ?? 1;
+          many.push(...(await batched.applyEvents(events.slice(i, i + size))).map(answer));
+          i += size;
+        }
+
+        expect(many).toEqual(one);
+        expect(await state(batched)).toEqual(await state(single));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("pushes each account's balance and touched sessions once per batch, at their final state", async () => {
+    const ledger = await fresh();
+    await seed(ledger, 0, cycle("c", 0));
+    const events = [0, 1, 2].map((i) => stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: `p-${i}`, type: "stage.completed", action: "script" }));
+    events.push(stageEvent({ accountId: "b-2", sessionId: "s-1", stepId: "p-x", type: "stage.completed", action: "script" }));
+    const outcomes = await ledger.applyEvents(events);
+    const ok = outcomes.filter((o): o is LedgerOutcome => !(o instanceof CreditmeterError));
+    expect(ok).toHaveLength(4);
+    expect(ok.map((o) => o.balance !== null)).toEqual([false, false, true, true]);
+    expect(ok[2]?.sessions.map((s) => [s.sessionId, s.used])).toEqual([["s-0", 3]]);
+    expect(ok[2]?.balance?.used).toBe(3);
+    expect(ok.map((o) => o.result?.sessionUsed)).toEqual([1, 2, 3, 1]);
+  });
+});
