@@ -27,7 +27,10 @@ export interface ConsumerOptions extends Omit<ProcessDeps, "ledger"> {
  * ones are kept, bounded, for ops to inspect, retry or discard.
  */
 export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResult> {
-  const batcher = new EventBatcher(opts.ledger, { maxBatch: opts.ledgerBatchMax ?? 64, maxInFlight: 2 });
+  const batchMax = opts.ledgerBatchMax ?? 64;
+  // Up to 8 calls in flight: enough to keep Redis and this process overlapping, few enough that
+  // jobs arriving meanwhile gather into batches. With small batches, as many as the jobs need.
+  const batcher = new EventBatcher(opts.ledger, { maxBatch: batchMax, maxInFlight: Math.max(8, Math.ceil(opts.concurrency / batchMax)) });
   const deps: ProcessDeps = { ...opts, ledger: batcher };
   return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, deps), {
     connection: bullmqConnection(opts.redis, (err) => opts.onConnectionError?.(err)),
