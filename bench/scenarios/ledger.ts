@@ -5,6 +5,7 @@ import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { deploy, seedAccounts } from "../support/deploy.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
+import { mixedEvents } from "./throughput.js";
 import type { ScenarioOptions } from "./options.js";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
@@ -20,6 +21,14 @@ function redisBenchmark(port: number, n: number, clients: number, pipeline: numb
   });
   const last = csv.trim().split("\n").pop() ?? "";
   return Number(last.split(",")[1]?.replaceAll('"', ""));
+}
+
+/** Redis's own time per event (INFO commandstats: EVALSHA µs, the Lua and the calls inside) for batches of `size`. */
+async function redisMicrosPerEvent(dep: Awaited<ReturnType<typeof deploy>>, events: StageEvent[], size: number): Promise<number> {
+  await dep.client.configResetStat();
+  for (let i = 0; i < events.length; i += size) await dep.ledger.applyEvents(events.slice(i, i + size));
+  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await dep.client.info("commandstats"));
+  return Number(m?.[1] ?? NaN) / events.length;
 }
 
 /** Scenario 5: ledger operations per second straight against Redis, vs redis-benchmark of the same script. */
@@ -49,10 +58,16 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     }
     const batched = n / ((performance.now() - t) / 1000);
 
+    // The bench's event mix (started/progress/completed/failed, consecutive events of a session
+    // together, as the queue delivers them), cut into batches as the consumer cuts what is in flight.
+    const sizes = [1, 4, 16, 64];
+    const perEvent: Record<string, number> = {};
+    for (const size of sizes) perEvent[size] = await redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size);
+
     // The very script the ledger runs (apply-events-5n) with a batch of one: a charge of one new step.
     const sha = await dep.client.scriptLoad(assembleLua("apply-events-5n"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
-    const cmd = ["EVALSHA", sha, "5", k.account, k.holds, k.log, k.step("sess-1", "rb-__rand_int__"), k.event("rb-__rand_int__"),
+    const cmd = ["EVALSHA", sha, "5", k.account, k.holds, k.log, k.steps("sess-1"), k.event("rb-__rand_int__"),
       String(400 * 86_400_000), k.prefix, String(30 * 86_400_000), "rb-__rand_int__", "completed", "sess-1", "rb-__rand_int__", "script", "research", "", "1", "1", "1", "3600000"];
     const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
     const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
@@ -63,8 +78,11 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       ["", "", "redis-benchmark -c 50 -P 1", fmt(rb50, 0), ""],
       [`RedisLedger.applyEvents, batches of ${batch} (one account each)`, fmt(batched, 0), "", "", ""],
     ];
-    const md = table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) + `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)`;
-    const data = { n, sequential, pipelined, window, batched, batch, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
+    const mixRows = sizes.map((s) => [s, fmt(perEvent[s], 1)]);
+    const md = table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) + `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
+      table(["events per script call", "Redis µs per event (INFO commandstats)"], mixRows) +
+      `\n\n${n} events of the throughput scenario's mix per row; what a no-op BullMQ job costs Redis is about 50 µs.`;
+    const data = { n, sequential, pipelined, window, batched, batch, redisMicrosPerEvent: perEvent, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
     report("ledger", "5. Ledger alone vs redis-benchmark", md, data, opts.quick);
     return data;
   } finally {

@@ -15,8 +15,10 @@ export interface RateResult {
   /** Means from the servers' own histograms: queue (add→ledger start, with parse), ledger, push (emit→panel). */
   splitMs: { queue: number | null; ledger: number | null; delivery: number | null };
   benchLoopDelayP99Ms: number;
-  /** The worst event-loop delay p99 among the servers during the step (prom-client, reset per scrape). */
+  benchLoopDelayMaxMs: number;
+  /** The worst event-loop delay p99 and max among the servers during the step (prom-client, reset per scrape). */
   serverLoopDelayP99Ms: number | null;
+  serverLoopDelayMaxMs: number | null;
 }
 
 interface Sent {
@@ -61,6 +63,7 @@ async function serverMeans(urls: string[]): Promise<Map<string, number>> {
   for (const url of urls) {
     const m = await scrape(url);
     out.set("loop_p99", Math.max(out.get("loop_p99") ?? 0, metricSum(m, "nodejs_eventloop_lag_p99_seconds")));
+    out.set("loop_max", Math.max(out.get("loop_max") ?? 0, metricSum(m, "nodejs_eventloop_lag_max_seconds")));
     for (const name of ["creditmeter_ledger_operation_seconds", "creditmeter_event_to_push_seconds"]) {
       out.set(`${name}_sum`, (out.get(`${name}_sum`) ?? 0) + metricSum(m, `${name}_sum`));
       out.set(`${name}_count`, (out.get(`${name}_count`) ?? 0) + metricSum(m, `${name}_count`));
@@ -133,7 +136,9 @@ export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTr
       delivery: toEmit !== null && latencyMs.mean !== null ? Math.max(0, latencyMs.mean - toEmit) : null,
     },
     benchLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    benchLoopDelayMaxMs: loop.max / 1e6,
     serverLoopDelayP99Ms: after.has("loop_p99") ? (after.get("loop_p99") ?? 0) * 1000 : null,
+    serverLoopDelayMaxMs: after.has("loop_max") ? (after.get("loop_max") ?? 0) * 1000 : null,
   };
 }
 

@@ -19,7 +19,7 @@ describe("memory bounds (raw keys)", () => {
     pipeline = null;
   });
 
-  it("every idempotency and step record expires within the retention", async () => {
+  it("every idempotency record and session step map expires within the retention", async () => {
     const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: RETENTION_S });
     await ledger.putAccount("mem", { plan: "free" });
     await ledger.startCycle("mem", cycle("c1", 100_000));
@@ -27,7 +27,7 @@ describe("memory bounds (raw keys)", () => {
     for (const e of events) await ledger.applyEvent(e);
     for (const e of events) await ledger.applyEvent(e); // duplicates must not refresh into forever
     const ttls: number[] = [];
-    for (const pattern of ["evt:*", "step:*"]) {
+    for (const pattern of ["evt:*", "steps:*"]) {
       const keys: string[] = [];
       for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 })) keys.push(...batch);
       expect(keys.length, pattern).toBeGreaterThan(0);

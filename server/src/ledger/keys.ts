@@ -11,7 +11,8 @@ export interface AccountKeys {
   holds: string;
   log: string;
   grants: string;
-  step(sessionId: string, stepId: string): string;
+  /** Where each step of a session stands (lua/lib/steps.lua). */
+  steps(sessionId: string): string;
   event(eventId: string): string;
   session(sessionId: string): string;
 }
@@ -26,7 +27,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     holds: `${prefix}holds`,
     log: `${prefix}log`,
     grants: `${prefix}grants`,
-    step: (sessionId, stepId) => `${prefix}step:${sessionId}/${stepId}`,
+    steps: (sessionId) => `${prefix}steps:${sessionId}`,
     event: (eventId) => `${prefix}evt:${eventId}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,
   };

@@ -182,7 +182,7 @@ export class RedisLedger implements LedgerApi {
     // minutes ahead of this clock: the event must be remembered at least that long.
     const idempotencyMs = this.opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
     return {
-      keys: [k.account, k.holds, k.log, k.step(event.sessionId, event.stepId), k.event(event.eventId)],
+      keys: [k.account, k.holds, k.log, k.steps(event.sessionId), k.event(event.eventId)],
       args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs],
       stage: entry.stage,
     };

@@ -5,7 +5,7 @@
   Cluster the caller sends one batch per slot.
 
   KEYS, five per event i (from 5(i-1)+1): account hash, holds hash, audit stream,
-        step hash (state of <sessionId>/<stepId>), idempotency record of the eventId
+        the session's step states (lib/steps), idempotency record of the eventId
   ARGV[1] ledger retention ms; then thirteen per event i (from 13(i-1)+2): key prefix
         ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type (started|progress|
         completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
@@ -45,7 +45,7 @@ for i = 1, #KEYS / 5 do
     local ev = { idem_ms = tonumber(ARGV[v + 2]), id = ARGV[v + 3], kind = ARGV[v + 4], sid = ARGV[v + 5],
       step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
       quote = quotes[acc.a.plan] or quotes.free, ttl_ms = tonumber(ARGV[v + 13]),
-      step_key = KEYS[k + 4], evt_key = KEYS[k + 5] }
+      evt_key = KEYS[k + 5] }
     local r = apply_event(acc.ctx, acc.a, ev)
     r.a = st - 1
     r.av = available(acc.a)

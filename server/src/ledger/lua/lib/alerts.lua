@@ -30,20 +30,27 @@ local function current_alert(a)
   return best
 end
 
--- Updates the level states; returns the alert to raise ({ level, threshold }) or nil.
+-- Updates the level states; returns the alert to raise ({ level, threshold }) or nil. The states
+-- only move when available or the total moves, so an evaluation that would see the same two
+-- numbers as the previous one in this script is skipped: a batch evaluates after every event.
 local function evaluate_alerts(a)
   local avail = available(a)
+  local total = a.used + a.held + avail
+  if a.evaluated_at and a.evaluated_at[1] == avail and a.evaluated_at[2] == total then return nil end
+  a.evaluated_at = { avail, total }
   local raised = nil
-  for _, t in ipairs(resolved_thresholds(a)) do
-    local state = a.alerts[t.level] or "idle"
-    if avail > t.credits then
-      if state ~= "armed" then a.alerts[t.level] = "armed"; a.alerts_dirty = true; a.changed = true end
+  for _, t in ipairs(a.thresholds) do
+    local level, credits = t.level, t.credits
+    if credits == nil then credits = math.floor(total * t.percent / 100) end
+    local state = a.alerts[level] or "idle"
+    if avail > credits then
+      if state ~= "armed" then a.alerts[level] = "armed"; a.alerts_dirty = true; a.changed = true end
     elseif state == "armed" then
-      a.alerts[t.level] = "fired"
+      a.alerts[level] = "fired"
       a.alerts_dirty = true
       a.changed = true
-      if raised == nil or SEVERITY[t.level] > SEVERITY[raised.level] then
-        raised = { level = t.level, threshold = t.credits, available = avail }
+      if raised == nil or SEVERITY[level] > SEVERITY[raised.level] then
+        raised = { level = level, threshold = credits, available = avail }
       end
     end
   end

@@ -4,13 +4,20 @@
   One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
   { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
   the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
-  step_key, evt_key }.
+  steps_key (the session's step states), evt_key }.
 
   Returns the event's part of the reply: { result = { status, charged, held, decision? }, alert?,
   denied?, charge?, progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
 ]]
+-- The idempotency record of an event: how it was answered, so a repeat answers the same.
+local function remember(ev, status, decision, charged, held)
+  local rec = { s = status, c = charged, h = held }
+  if decision then rec.d = decision end
+  redis.call("SET", ev.evt_key, cjson.encode(rec), "PX", ev.idem_ms)
+end
+
 local function apply_event(ctx, a, ev)
   local previous = redis.call("GET", ev.evt_key)
   if previous then
@@ -19,36 +26,26 @@ local function apply_event(ctx, a, ev)
     return { result = { status = "duplicate", charged = 0, held = 0, decision = p.d }, repush = true }
   end
 
-  local function remember(status, decision, charged, held)
-    local rec = { s = status, c = charged, h = held }
-    if decision then rec.d = decision end
-    redis.call("SET", ev.evt_key, cjson.encode(rec), "PX", ev.idem_ms)
-  end
-
-  local function set_step(state)
-    redis.call("HSET", ev.step_key, "state", state)
-    redis.call("PEXPIRE", ev.step_key, ev.idem_ms)
-  end
 
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
-  local state = redis.call("HGET", ev.step_key, "state")
+  local state = step_state(ctx, sid, ev.step)
   local reply = { result = { status = "applied", charged = 0, held = 0 } }
 
   if state == "completed" or state == "failed" or (kind == "started" and state == "held") then
     reply.result.status = "ignored"
-    remember("ignored", nil, 0, 0)
+    remember(ev, "ignored", nil, 0, 0)
   elseif kind == "progress" then
-    remember("applied", nil, 0, 0)
+    remember(ev, "applied", nil, 0, 0)
     reply.progress = true
   elseif kind == "started" then
     local avail = available(a)
     if quote > avail then
-      set_step("denied")
+      step_set(ctx, sid, ev.step, "denied", ev.idem_ms)
       reply.result.status = "denied"
       reply.result.decision = "denied"
       reply.denied = { required = quote, available = avail }
-      remember("denied", "denied", 0, 0)
+      remember(ev, "denied", "denied", 0, 0)
     else
       a.held = a.held + quote
       a.changed = true
@@ -58,11 +55,11 @@ local function apply_event(ctx, a, ev)
       hold_put(ctx, ref, { a = quote, x = ctx.now + ev.ttl_ms, n = a.seq * 1000 + ctx.placed, s = sid })
       session_add(ctx, sid, "reserved", quote)
       deadline_at_most(a, ctx.now + ev.ttl_ms)
-      set_step("held")
+      step_set(ctx, sid, ev.step, "held", ev.idem_ms)
       if quote > 0 then audit(ctx, a, "hold", quote, { eid = ev.id, sid = sid, act = ev.action, step = ev.step }) end
       reply.result.held = quote
       reply.result.decision = "granted"
-      remember("applied", "granted", 0, quote)
+      remember(ev, "applied", "granted", 0, quote)
     end
   else
     local released = hold_release(ctx, a, ref)
@@ -83,11 +80,11 @@ local function apply_event(ctx, a, ev)
       audit(ctx, a, "charge", quote, { eid = ev.id, sid = sid, act = ev.action, stg = ev.stage, mdl = ev.model, step = ev.step })
       reply.result.charged = quote
       reply.charge = { amount = quote }
-      set_step("completed")
+      step_set(ctx, sid, ev.step, "completed", ev.idem_ms)
     else
-      set_step("failed")
+      step_set(ctx, sid, ev.step, "failed", ev.idem_ms)
     end
-    remember("applied", nil, reply.result.charged, 0)
+    remember(ev, "applied", nil, reply.result.charged, 0)
   end
 
   reply.alert = evaluate_alerts(a)

@@ -2,6 +2,7 @@
 --- @include "lib/audit"
 --- @include "lib/session"
 --- @include "lib/holds"
+--- @include "lib/steps"
 --- @include "lib/maintain"
 --- @include "lib/alerts"
 
@@ -51,6 +52,8 @@ local function close_account(ctx, a)
     -- would come back to this account every pass.
     redis.call("HSET", ctx.acct, "next_deadline", a.next_deadline or "")
   end
+  holds_flush(ctx)
+  steps_flush(ctx)
   session_flush(ctx)
   return moved
 end

@@ -2,34 +2,80 @@
   Open holds of an account: a hash (ctx.holds) field "<sessionId>/<stepId>" -> JSON
   { a = credits held, x = expiry ms, n = placement order, s = sessionId }. The account keeps
   their sum in `held` and the earliest expiry in `next_deadline`.
+  A script reads the hash once, at its first use, works on the copy in ctx.hold_map, and
+  holds_flush writes what changed in one HSET and one HDEL: a batch of events places and releases
+  many holds of an account, and a Redis call from Lua costs more than the Lua around it.
 ]]
-local function hold_get(ctx, ref)
-  local raw = redis.call("HGET", ctx.holds, ref)
-  if not raw then return nil end
-  return cjson.decode(raw)
+local function holds_load(ctx)
+  if not ctx.hold_map then
+    local raw = redis.call("HGETALL", ctx.holds)
+    local m = {}
+    -- Values stay JSON text until a hold is looked at: most scripts look at one or none.
+    for i = 1, #raw, 2 do m[raw[i]] = raw[i + 1] end
+    ctx.hold_map, ctx.hold_dirty = m, {}
+  end
+  return ctx.hold_map
 end
 
-local function hold_put(ctx, ref, h) redis.call("HSET", ctx.holds, ref, cjson.encode(h)) end
+local function hold_get(ctx, ref)
+  local m = holds_load(ctx)
+  local h = m[ref]
+  if type(h) == "string" then
+    h = cjson.decode(h)
+    m[ref] = h
+  end
+  return h
+end
+
+local function hold_put(ctx, ref, h)
+  holds_load(ctx)[ref] = h
+  ctx.hold_dirty[ref] = true
+end
+
+local function hold_delete(ctx, ref)
+  holds_load(ctx)[ref] = nil
+  ctx.hold_dirty[ref] = true
+end
+
+-- Sends `cmd key f1 [v1] ...` in slices: unpack has a limit near 8000 values.
+local function call_sliced(cmd, key, list)
+  for i = 1, #list, 1000 do
+    redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+
+local function holds_flush(ctx)
+  if not ctx.hold_dirty then return end
+  local set, del = {}, {}
+  for ref, _ in pairs(ctx.hold_dirty) do
+    local h = ctx.hold_map[ref]
+    if h == nil then
+      del[#del + 1] = ref
+    else
+      set[#set + 1] = ref
+      set[#set + 1] = type(h) == "string" and h or cjson.encode(h)
+    end
+  end
+  call_sliced("HDEL", ctx.holds, del)
+  call_sliced("HSET", ctx.holds, set)
+  ctx.hold_dirty = {}
+end
 
 -- Releases a hold (or what is left of it) and returns the credits it held.
 local function hold_release(ctx, a, ref)
   local h = hold_get(ctx, ref)
   if not h then return 0 end
-  redis.call("HDEL", ctx.holds, ref)
+  hold_delete(ctx, ref)
   a.held = a.held - h.a
   a.changed = true
   if h.a ~= 0 then session_add(ctx, h.s, "reserved", -h.a) end
   return h.a
 end
 
+-- Every open hold as { ref, h } (h decoded).
 local function all_holds(ctx)
-  local raw = redis.call("HGETALL", ctx.holds)
   local list = {}
-  for i = 1, #raw, 2 do
-    local h = cjson.decode(raw[i + 1])
-    h.ref = raw[i]
-    list[#list + 1] = h
-  end
+  for ref, _ in pairs(holds_load(ctx)) do list[#list + 1] = { ref = ref, h = hold_get(ctx, ref) } end
   return list
 end
 
@@ -39,17 +85,16 @@ local function shrink_holds(ctx, a)
   local excess = a.held - total_remaining(a)
   if excess <= 0 then return end
   local list = all_holds(ctx)
-  table.sort(list, function(x, y) return x.n > y.n end)
-  for _, h in ipairs(list) do
+  table.sort(list, function(x, y) return x.h.n > y.h.n end)
+  for _, item in ipairs(list) do
     if excess <= 0 then break end
+    local h = item.h
     local cut = math.min(h.a, excess)
     h.a = h.a - cut
     excess = excess - cut
     a.held = a.held - cut
     if cut > 0 then session_add(ctx, h.s, "reserved", -cut) end
-    local ref = h.ref
-    h.ref = nil
-    if h.a == 0 then redis.call("HDEL", ctx.holds, ref) else hold_put(ctx, ref, h) end
+    if h.a == 0 then hold_delete(ctx, item.ref) else hold_put(ctx, item.ref, h) end
   end
   a.changed = true
 end
@@ -66,8 +111,8 @@ local function compute_deadline(ctx, a)
   local d = nil
   if a.sub_rem > 0 and a.sub_end > 0 then d = a.sub_end end
   if a.held > 0 then
-    for _, h in ipairs(all_holds(ctx)) do
-      if d == nil or h.x < d then d = h.x end
+    for _, item in ipairs(all_holds(ctx)) do
+      if d == nil or item.h.x < d then d = item.h.x end
     end
   end
   a.next_deadline = d and fmt(d) or ""

@@ -6,10 +6,10 @@
 -- Releases the holds whose time-to-live ended at or before `upto` (ms).
 local function release_expired(ctx, a, upto)
   if a.held <= 0 then return end
-  for _, h in ipairs(all_holds(ctx)) do
-    if h.x <= upto then
-      local released = hold_release(ctx, a, h.ref)
-      local sid, step = string.match(h.ref, "^([^/]+)/(.+)$")
+  for _, item in ipairs(all_holds(ctx)) do
+    if item.h.x <= upto then
+      local released = hold_release(ctx, a, item.ref)
+      local sid, step = string.match(item.ref, "^([^/]+)/(.+)$")
       audit(ctx, a, "release", released, { sid = sid, step = step, why = "expired" })
     end
   end
