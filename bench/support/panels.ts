@@ -54,22 +54,30 @@ function connectOne(url: string, token: string, accountId: string, sessionId: st
 }
 
 /**
- * Opens `count` panels round-robin over `urls`, ten sessions per account (`sess-0`..`sess-9`),
- * a hundred handshakes at a time.
+ * Opens `count` panels round-robin over `urls`, `perAccount` sessions per account (`sess-0`..),
+ * a hundred handshakes at a time. Every panel of an account is in its account room, so each
+ * balance update reaches all of them.
  */
-export async function openPanels(dep: Deployment, urls: string[], accounts: string[], count: number, onUpdate: (p: Panel, u: UpdateSeen) => void = () => undefined): Promise<Panel[]> {
+export async function openPanels(
+  dep: Deployment,
+  urls: string[],
+  accounts: string[],
+  count: number,
+  onUpdate: (p: Panel, u: UpdateSeen) => void = () => undefined,
+  perAccount = 10,
+): Promise<Panel[]> {
   const tokens = new Map<string, string>();
   const panels: Panel[] = [];
   for (let i = 0; i < count; i += 100) {
     const batch = [];
     for (let j = i; j < Math.min(count, i + 100); j++) {
-      const accountId = accounts[Math.floor(j / 10) % accounts.length] ?? "acct-0";
+      const accountId = accounts[Math.floor(j / perAccount) % accounts.length] ?? "acct-0";
       let token = tokens.get(accountId);
       if (!token) {
         token = await dep.token(accountId);
         tokens.set(accountId, token);
       }
-      batch.push(connectOne(urls[j % urls.length] ?? "", token, accountId, `sess-${j % 10}`, onUpdate));
+      batch.push(connectOne(urls[j % urls.length] ?? "", token, accountId, `sess-${j % perAccount}`, onUpdate));
     }
     panels.push(...(await Promise.all(batch)));
   }
