@@ -2,38 +2,37 @@
   Open holds of an account: a hash (ctx.holds) field "<sessionId>/<stepId>" -> JSON
   { a = credits held, x = expiry ms, n = placement order, s = sessionId }. The account keeps
   their sum in `held` and the earliest expiry in `next_deadline`.
-  A script reads the hash once, at its first use, works on the copy in ctx.hold_map, and
+  A script works on a copy in ctx.hold_map (ref -> JSON text, decoded table, or false for known
+  absent), read field by field as events need them or whole when every hold is needed, and
   holds_flush writes what changed in one HSET and one HDEL: a batch of events places and releases
   many holds of an account, and a Redis call from Lua costs more than the Lua around it.
 ]]
-local function holds_load(ctx)
-  if not ctx.hold_map then
-    local raw = redis.call("HGETALL", ctx.holds)
-    local m = {}
-    -- Values stay JSON text until a hold is looked at: most scripts look at one or none.
-    for i = 1, #raw, 2 do m[raw[i]] = raw[i + 1] end
-    ctx.hold_map, ctx.hold_dirty = m, {}
-  end
+local function holds_map(ctx)
+  if not ctx.hold_map then ctx.hold_map, ctx.hold_dirty, ctx.holds_whole = {}, {}, false end
   return ctx.hold_map
 end
 
 local function hold_get(ctx, ref)
-  local m = holds_load(ctx)
+  local m = holds_map(ctx)
   local h = m[ref]
+  if h == nil and not ctx.holds_whole then
+    h = redis.call("HGET", ctx.holds, ref)
+    m[ref] = h
+  end
   if type(h) == "string" then
     h = cjson.decode(h)
     m[ref] = h
   end
-  return h
+  return h or nil
 end
 
 local function hold_put(ctx, ref, h)
-  holds_load(ctx)[ref] = h
+  holds_map(ctx)[ref] = h
   ctx.hold_dirty[ref] = true
 end
 
 local function hold_delete(ctx, ref)
-  holds_load(ctx)[ref] = nil
+  holds_map(ctx)[ref] = false
   ctx.hold_dirty[ref] = true
 end
 
@@ -49,7 +48,7 @@ local function holds_flush(ctx)
   local set, del = {}, {}
   for ref, _ in pairs(ctx.hold_dirty) do
     local h = ctx.hold_map[ref]
-    if h == nil then
+    if not h then
       del[#del + 1] = ref
     else
       set[#set + 1] = ref
@@ -72,10 +71,21 @@ local function hold_release(ctx, a, ref)
   return h.a
 end
 
--- Every open hold as { ref, h } (h decoded).
+-- Every open hold as { ref, h } (h decoded). Reads the whole hash once; what this script already
+-- changed wins over what Redis still has.
 local function all_holds(ctx)
+  local m = holds_map(ctx)
+  if not ctx.holds_whole then
+    local raw = redis.call("HGETALL", ctx.holds)
+    for i = 1, #raw, 2 do
+      if m[raw[i]] == nil then m[raw[i]] = raw[i + 1] end
+    end
+    ctx.holds_whole = true
+  end
   local list = {}
-  for ref, _ in pairs(holds_load(ctx)) do list[#list + 1] = { ref = ref, h = hold_get(ctx, ref) } end
+  for ref, v in pairs(m) do
+    if v then list[#list + 1] = { ref = ref, h = hold_get(ctx, ref) } end
+  end
   return list
 end
 
