@@ -9,7 +9,8 @@ import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
 import type { ScenarioOptions } from "./options.js";
 
-const CONCURRENCY = 50;
+// The consumer's default (CREDITMETER_CONCURRENCY), for both; BENCH_CONCURRENCY=n compares others.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 
 /** A realistic mix (started/progress/completed/failed over many sessions and accounts) of about `n` events. */
 export function mixedEvents(accounts: string[], n: number, tag: string): ReturnType<typeof buildWorkload>["events"] {

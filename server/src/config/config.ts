@@ -44,7 +44,8 @@ const Env = z.object({
   CREDITMETER_LEDGER_RETENTION_DAYS: int(1).default(400),
   CREDITMETER_METRICS_PUBLIC: bool.default(false),
   CREDITMETER_PRICE_BOOK: z.string().optional(),
-  CREDITMETER_CONCURRENCY: int(1).max(1000).default(50),
+  // 200: jobs waiting for their batch's round trip need company to keep Redis busy (docs/performance.md).
+  CREDITMETER_CONCURRENCY: int(1).max(1000).default(200),
   CREDITMETER_FAILED_JOBS_KEPT: int(0).default(10_000),
   CREDITMETER_JOB_LOCK_MS: int(500).default(30_000),
   CREDITMETER_CONSUMER: bool.default(true),
