@@ -3,9 +3,6 @@ import { isCluster, type AppRedis } from "../redis/redis-client.js";
 import {
   CreditmeterError,
   DEFAULT_THRESHOLDS,
-  PLANS,
-  quoteCharge,
-  quoteHold,
   type AdjustmentBody,
   type AlertLevel,
   type Balance,
@@ -16,7 +13,6 @@ import {
   type PriceBook,
   type PutAccountBody,
   type SessionSnapshot,
-  type Stage,
   type StageEvent,
   type Usage,
   type UsageQuery,
@@ -28,7 +24,7 @@ import type { LedgerOutcome } from "./outcome.js";
 import { ScriptReply, toSession } from "./reply.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
-import { BatchReply, accountIdsOf, batchOutcomes, type BatchedEvent } from "./batch-reply.js";
+import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
 import { readLedgerPage, readUsage } from "./reads.js";
 
 export interface LedgerOptions {
@@ -46,8 +42,6 @@ export interface LedgerOptions {
 }
 
 type WithBalance = LedgerOutcome & { balance: Balance };
-
-const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "stage.completed": "completed", "stage.failed": "failed" } as const;
 
 /** Sorted-key JSON: the same body always has the same text, whatever the key order it came in. */
 function canonical(body: object): string {
@@ -135,7 +129,7 @@ export class RedisLedger implements LedgerApi {
     const groups = new Map<number, { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }>();
     const cluster = isCluster(this.opts.redis);
     events.forEach((event, i) => {
-      const sent = this.eventCall(event);
+      const sent = eventCall(event, this.opts, this.keys(event.accountId));
       if (sent instanceof CreditmeterError) return (out[i] = sent);
       const slot = cluster ? calculateSlot(sent.keys[0] ?? "") : 0;
       const group = groups.get(slot) ?? { at: [], batch: [], keys: [], args: [this.retentionMs] };
@@ -160,32 +154,6 @@ export class RedisLedger implements LedgerApi {
       }),
     );
     return out;
-  }
-
-  /** The keys and arguments of one event in apply-events-5n, or why it cannot be applied. */
-  private eventCall(event: StageEvent): { keys: string[]; args: (string | number)[]; stage: Stage } | CreditmeterError {
-    const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
-    const amounts: number[] = [];
-    for (const plan of PLANS) {
-      if (event.type !== "stage.started" && event.type !== "stage.completed") {
-        amounts.push(0);
-        continue;
-      }
-      const q = quote(this.opts.priceBook, event, plan);
-      if (!q.ok) return new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
-      amounts.push(q.credits);
-    }
-    const entry = this.opts.priceBook.actions[event.action];
-    const ttlMs = (entry.holdTtlSeconds ?? this.opts.holdTtlSeconds) * 1000;
-    const k = this.keys(event.accountId);
-    // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
-    // minutes ahead of this clock: the event must be remembered at least that long.
-    const idempotencyMs = this.opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
-    return {
-      keys: [k.account, k.holds, k.log, k.steps(event.sessionId), k.event(event.eventId)],
-      args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs],
-      stage: entry.stage,
-    };
   }
 
   /** Creates or updates an account's plan and thresholds. */

@@ -26,7 +26,6 @@ local function apply_event(ctx, a, ev)
     return { result = { status = "duplicate", charged = 0, held = 0, decision = p.d }, repush = true }
   end
 
-
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
   local state = step_state(ctx, sid, ev.step)

@@ -1,7 +1,52 @@
+// What goes into apply-events-5n.lua and what comes back: the arguments of each event, the
+// reply's schema, and the outcome of each event built from it.
 import { z } from "zod";
-import { AlertLevel, type EventResult, type SessionUpdate, type Stage, type StageEvent } from "@creditmeter/shared";
+import {
+  AlertLevel,
+  CreditmeterError,
+  PLANS,
+  quoteCharge,
+  quoteHold,
+  type EventResult,
+  type PriceBook,
+  type SessionUpdate,
+  type Stage,
+  type StageEvent,
+} from "@creditmeter/shared";
+import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { RawAccount, RawSession, list, n, toBalance, toSession } from "./reply.js";
+
+const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "stage.completed": "completed", "stage.failed": "failed" } as const;
+
+/** The keys and arguments of one event in apply-events-5n, or why it cannot be applied. */
+export function eventCall(
+  event: StageEvent,
+  opts: { priceBook: PriceBook; holdTtlSeconds: number; idempotencyRetentionSeconds: number },
+  k: AccountKeys,
+): { keys: string[]; args: (string | number)[]; stage: Stage } | CreditmeterError {
+  const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
+  const amounts: number[] = [];
+  for (const plan of PLANS) {
+    if (event.type !== "stage.started" && event.type !== "stage.completed") {
+      amounts.push(0);
+      continue;
+    }
+    const q = quote(opts.priceBook, event, plan);
+    if (!q.ok) return new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
+    amounts.push(q.credits);
+  }
+  const entry = opts.priceBook.actions[event.action];
+  const ttlMs = (entry.holdTtlSeconds ?? opts.holdTtlSeconds) * 1000;
+  // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
+  // minutes ahead of this clock: the event must be remembered at least that long.
+  const idempotencyMs = opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
+  return {
+    keys: [k.account, k.holds, k.log, k.steps(event.sessionId), k.event(event.eventId)],
+    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs],
+    stage: entry.stage,
+  };
+}
 
 const BatchAccount = z.object({
   account: RawAccount,
