@@ -9,6 +9,7 @@ import fc from "fast-check";
 import type { RedisClientType } from "redis";
 import { CreditmeterError, type StageEvent } from "@creditmeter/shared";
 import type { LedgerOutcome, RedisLedger } from "@creditmeter/server";
+import { EventBatcher } from "../../server/src/metering/event-batcher.js";
 import { cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const ACCOUNTS = ["b-1", "b-2", "b-3"];
@@ -48,8 +49,9 @@ function toEvents(steps: Step[], tag: string): StageEvent[] {
 }
 
 /** What an outcome says about its event, without the parts that differ by design (seq, time). */
-function answer(o: LedgerOutcome | CreditmeterError): unknown {
+function answer(o: LedgerOutcome | Error): unknown {
   if (o instanceof CreditmeterError) return { error: o.code };
+  if (o instanceof Error) return { failed: o.message };
   return {
     result: o.result,
     alert: o.alert ? { level: o.alert.level, threshold: o.alert.threshold, available: o.alert.available } : null,
@@ -106,7 +108,7 @@ describe("ledger batches (property)", () => {
         const events = toEvents(steps, `r${run}`);
 
         const one: unknown[] = [];
-        for (const e of events) one.push(answer(await single.applyEvent(e).catch((err: unknown) => err as CreditmeterError)));
+        for (const e of events) one.push(answer(await single.applyEvent(e).catch((err: unknown) => err as Error)));
 
         const many: unknown[] = [];
         for (let i = 0, c = 0; i < events.length; c++) {
@@ -128,11 +130,46 @@ describe("ledger batches (property)", () => {
     const events = [0, 1, 2].map((i) => stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: `p-${i}`, type: "stage.completed", action: "script" }));
     events.push(stageEvent({ accountId: "b-2", sessionId: "s-1", stepId: "p-x", type: "stage.completed", action: "script" }));
     const outcomes = await ledger.applyEvents(events);
-    const ok = outcomes.filter((o): o is LedgerOutcome => !(o instanceof CreditmeterError));
+    const ok = outcomes.filter((o): o is LedgerOutcome => !(o instanceof Error));
     expect(ok).toHaveLength(4);
     expect(ok.map((o) => o.balance !== null)).toEqual([false, false, true, true]);
     expect(ok[2]?.sessions.map((s) => [s.sessionId, s.used])).toEqual([["s-0", 3]]);
     expect(ok[2]?.balance?.used).toBe(3);
     expect(ok.map((o) => o.result?.sessionUsed)).toEqual([1, 2, 3, 1]);
+  });
+
+  it("a batch whose script fails writes nothing, and the batcher then fails only the poisoned event", async () => {
+    const { ledger, redis, namespace } = await testLedger();
+    made.push(redis);
+    await seed(ledger, 0, cycle("c", 0));
+    // A key of the wrong type where b-2's session should be: its event makes the script fail.
+    await redis.set(`${namespace}:{b-2}:sess:s-0`, "not a hash");
+    const good = stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "g-1", type: "stage.completed", action: "script" });
+    const poisoned = stageEvent({ accountId: "b-2", sessionId: "s-0", stepId: "p-1", type: "stage.completed", action: "script" });
+    const after = stageEvent({ accountId: "b-3", sessionId: "s-0", stepId: "g-2", type: "stage.completed", action: "script" });
+
+    const failed = await ledger.applyEvents([good, poisoned, after]);
+    expect(failed.every((o) => o instanceof Error && !(o instanceof CreditmeterError))).toBe(true);
+    expect((await ledger.balance("b-1")).used).toBe(0);
+    expect((await ledger.ledgerPage("b-1", { limit: 10 })).entries.map((e) => e.kind)).toEqual(["grant"]);
+
+    const batcher = new EventBatcher(ledger);
+    const results = await Promise.all([good, poisoned, after].map((e) => batcher.applyEvent(e).then((o) => o.result?.status, (err: Error) => err.message)));
+    expect(results[0]).toBe("applied");
+    expect(results[1]).toMatch(/WRONGTYPE/);
+    expect(results[2]).toBe("applied");
+    expect((await ledger.balance("b-1")).used).toBe(1);
+    expect((await ledger.balance("b-3")).used).toBe(1);
+    expect((await ledger.applyEvent(good)).result?.status).toBe("duplicate");
+  });
+
+  it("still reads the step states the first release kept in one key per step (migration)", async () => {
+    const { ledger, redis, namespace } = await testLedger();
+    made.push(redis);
+    await seed(ledger, 0, cycle("c", 0));
+    await redis.hSet(`${namespace}:{b-1}:step:s-0/old-done`, "state", "completed");
+    const again = await ledger.applyEvent(stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "old-done", type: "stage.completed", action: "script" }));
+    expect(again.result?.status).toBe("ignored");
+    expect((await ledger.balance("b-1")).used).toBe(0);
   });
 });

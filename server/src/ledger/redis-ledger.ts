@@ -115,17 +115,18 @@ export class RedisLedger implements LedgerApi {
   async applyEvent(event: StageEvent): Promise<LedgerOutcome> {
     const [outcome] = await this.applyEvents([event]);
     if (outcome === undefined) throw new Error("the ledger returned no outcome for an event");
-    if (outcome instanceof CreditmeterError) throw outcome;
+    if (outcome instanceof Error) throw outcome;
     return outcome;
   }
 
   /**
    * Applies parsed stage events in order, as if one at a time, in one script call per Redis
-   * Cluster slot (one in all on a single Redis). Each event gets its outcome, or the
-   * CreditmeterError that refused it (`unknown_account`, `invalid_event`) without touching the rest.
+   * Cluster slot (one in all on a single Redis). Each event gets its outcome, the
+   * CreditmeterError that refused it (`unknown_account`, `invalid_event`) without touching the rest,
+   * or the Error of its slot's call when that call failed (other slots keep their outcomes).
    */
-  async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | CreditmeterError)[]> {
-    const out: (LedgerOutcome | CreditmeterError)[] = new Array<LedgerOutcome | CreditmeterError>(events.length);
+  async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | Error)[]> {
+    const out: (LedgerOutcome | Error)[] = new Array<LedgerOutcome | Error>(events.length);
     const groups = new Map<number, { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }>();
     const cluster = isCluster(this.opts.redis);
     events.forEach((event, i) => {
@@ -141,7 +142,14 @@ export class RedisLedger implements LedgerApi {
     });
     await Promise.all(
       [...groups.values()].map(async (g) => {
-        const reply = BatchReply.parse(JSON.parse(await this.scripts.run("apply-events-5n", g.keys, g.args)));
+        let raw: string;
+        try {
+          raw = await this.scripts.run("apply-events-5n", g.keys, g.args);
+        } catch (err) {
+          for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
+          return;
+        }
+        const reply = BatchReply.parse(JSON.parse(raw));
         const ids = accountIdsOf(g.batch, reply);
         reply.accounts.forEach((acc, i) => {
           if (acc.deadline) this.offerDeadline(this.keys(ids[i] ?? ""), acc.deadline);

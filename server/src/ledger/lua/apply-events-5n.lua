@@ -22,6 +22,7 @@
 local retention_ms = tonumber(ARGV[1])
 local now = redis_now()
 local by_key, accounts, events = {}, {}, {}
+local records = new_records()
 
 for i = 1, #KEYS / 5 do
   local k, v = 5 * (i - 1), 13 * (i - 1) + 1
@@ -46,7 +47,7 @@ for i = 1, #KEYS / 5 do
       step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
       quote = quotes[acc.a.plan] or quotes.free, ttl_ms = tonumber(ARGV[v + 13]),
       evt_key = KEYS[k + 5] }
-    local r = apply_event(acc.ctx, acc.a, ev)
+    local r = apply_event(acc.ctx, acc.a, ev, records)
     r.a = st - 1
     r.av = available(acc.a)
     r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
@@ -56,6 +57,10 @@ for i = 1, #KEYS / 5 do
   end
 end
 
+-- Everything above only read and computed; what follows writes keys already read (so of the right
+-- type), then the idempotency records (SET cannot fail), then the audit entries. A script that
+-- fails (Redis does not roll back) therefore fails before its first write, or leaves only audit
+-- entries missing, never a remembered event whose charge was not written.
 local out = {}
 for i, acc in ipairs(accounts) do
   local moved = close_account(acc.ctx, acc.a)
@@ -68,4 +73,6 @@ for i, acc in ipairs(accounts) do
   out[i] = { account = account_view(acc.a), changed = acc.a.changed, touched = touched, sessions = sessions,
     deadline = moved and acc.a.next_deadline or nil }
 end
+records_flush(records)
+for _, acc in ipairs(accounts) do audit_flush(acc.ctx) end
 return cjson.encode({ now = now, accounts = out, events = events })

@@ -11,15 +11,25 @@
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
 ]]
+-- The idempotency records of a script's events, written by records_flush after the state they
+-- answer for (SET cannot fail, so nothing is remembered that was not applied). A repeat of an
+-- eventId within the same script finds its record here.
+local function new_records() return { by_key = {}, order = {} } end
+
 -- The idempotency record of an event: how it was answered, so a repeat answers the same.
-local function remember(ev, status, decision, charged, held)
+local function remember(records, ev, status, decision, charged, held)
   local rec = { s = status, c = charged, h = held }
   if decision then rec.d = decision end
-  redis.call("SET", ev.evt_key, cjson.encode(rec), "PX", ev.idem_ms)
+  records.by_key[ev.evt_key] = cjson.encode(rec)
+  records.order[#records.order + 1] = ev
 end
 
-local function apply_event(ctx, a, ev)
-  local previous = redis.call("GET", ev.evt_key)
+local function records_flush(records)
+  for _, ev in ipairs(records.order) do redis.call("SET", ev.evt_key, records.by_key[ev.evt_key], "PX", ev.idem_ms) end
+end
+
+local function apply_event(ctx, a, ev, records)
+  local previous = records.by_key[ev.evt_key] or redis.call("GET", ev.evt_key)
   if previous then
     -- Already applied: a no-op, answered with the current snapshots so a retry re-pushes them.
     local p = cjson.decode(previous)
@@ -33,9 +43,9 @@ local function apply_event(ctx, a, ev)
 
   if state == "completed" or state == "failed" or (kind == "started" and state == "held") then
     reply.result.status = "ignored"
-    remember(ev, "ignored", nil, 0, 0)
+    remember(records, ev, "ignored", nil, 0, 0)
   elseif kind == "progress" then
-    remember(ev, "applied", nil, 0, 0)
+    remember(records, ev, "applied", nil, 0, 0)
     reply.progress = true
   elseif kind == "started" then
     local avail = available(a)
@@ -44,7 +54,7 @@ local function apply_event(ctx, a, ev)
       reply.result.status = "denied"
       reply.result.decision = "denied"
       reply.denied = { required = quote, available = avail }
-      remember(ev, "denied", "denied", 0, 0)
+      remember(records, ev, "denied", "denied", 0, 0)
     else
       a.held = a.held + quote
       a.changed = true
@@ -58,7 +68,7 @@ local function apply_event(ctx, a, ev)
       if quote > 0 then audit(ctx, a, "hold", quote, { eid = ev.id, sid = sid, act = ev.action, step = ev.step }) end
       reply.result.held = quote
       reply.result.decision = "granted"
-      remember(ev, "applied", "granted", 0, quote)
+      remember(records, ev, "applied", "granted", 0, quote)
     end
   else
     local released = hold_release(ctx, a, ref)
@@ -83,7 +93,7 @@ local function apply_event(ctx, a, ev)
     else
       step_set(ctx, sid, ev.step, "failed", ev.idem_ms)
     end
-    remember(ev, "applied", nil, reply.result.charged, 0)
+    remember(records, ev, "applied", nil, reply.result.charged, 0)
   end
 
   reply.alert = evaluate_alerts(a)

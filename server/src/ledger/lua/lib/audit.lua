@@ -3,6 +3,10 @@
   with the balance after it. Stream ids are Redis-clock milliseconds, so `at` and the usage
   window come from the id; MINID trimming enforces the retention.
   Needs: ctx.log (key), ctx.now (ms), ctx.retention_ms.
+  Entries are queued with the balance at the moment of the movement and written by audit_flush,
+  after the state they describe: the XADD is the only write of a script that can fail on a key
+  the script did not read first (a log of the wrong type), and it must not fail with half the
+  state written.
 ]]
 local function audit(ctx, a, kind, amount, fields)
   local args = { ctx.log, "MINID", "~", fmt(ctx.now - ctx.retention_ms), "*",
@@ -16,5 +20,12 @@ local function audit(ctx, a, kind, amount, fields)
       end
     end
   end
-  redis.call("XADD", unpack(args))
+  ctx.audit_queue = ctx.audit_queue or {}
+  ctx.audit_queue[#ctx.audit_queue + 1] = args
+end
+
+local function audit_flush(ctx)
+  if not ctx.audit_queue then return end
+  for _, args in ipairs(ctx.audit_queue) do redis.call("XADD", unpack(args)) end
+  ctx.audit_queue = nil
 end

@@ -66,6 +66,7 @@ end
 -- Writes the account back and encodes the reply of a one-account script for TypeScript.
 local function finish(ctx, a, reply)
   local moved = close_account(ctx, a)
+  audit_flush(ctx)
   reply.now = ctx.now
   reply.changed = a.changed
   reply.account = account_view(a)

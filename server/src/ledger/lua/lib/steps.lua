@@ -11,7 +11,13 @@ local function step_state(ctx, sid, step)
   local s = ctx.steps and ctx.steps[sid]
   if s and s.fields[step] then return s.fields[step] end
   -- HGET answers false for a missing field.
-  return redis.call("HGET", steps_key(ctx, sid), step) or nil
+  local state = redis.call("HGET", steps_key(ctx, sid), step)
+  if state then return state end
+  -- Migration: the first release kept each step in its own key. Until those have expired (the
+  -- idempotency retention, 30 days after this release is deployed), a step without an entry here
+  -- is looked up there too, or a step held or ended before the upgrade could be held or charged
+  -- again by a new eventId. Remove this lookup after that.
+  return redis.call("HGET", ctx.prefix .. "step:" .. sid .. "/" .. step, "state") or nil
 end
 
 local function step_set(ctx, sid, step, state, keep_ms)
