@@ -18,7 +18,12 @@ local function load_account(key)
   if #raw == 0 then return nil end
   local a = {}
   for i = 1, #raw, 2 do a[raw[i]] = raw[i + 1] end
-  for _, f in ipairs(NUMERIC) do a[f] = tonumber(a[f] or "0") or 0 end
+  -- The text of each number as stored, so save_account writes only the fields that changed.
+  a.stored = {}
+  for _, f in ipairs(NUMERIC) do
+    a.stored[f] = a[f]
+    a[f] = tonumber(a[f] or "0") or 0
+  end
   -- The JSON fields are kept as loaded and encoded again only when changed (the *_dirty flags):
   -- encoding is most of a script's cost, and most events change none of them.
   a.raw = { packs = a.packs or "[]", alerts = a.alerts or "{}", thresholds = a.thresholds or "[]" }
@@ -37,9 +42,13 @@ local function fmt(n) return string.format("%.0f", n) end
 local function save_account(key, a)
   local args = { "plan", a.plan, "sub_id", a.sub_id, "alert_dismissed", a.alert_dismissed,
     "next_deadline", a.next_deadline or "" }
+  local stored = a.stored or {}
   for _, f in ipairs(NUMERIC) do
-    args[#args + 1] = f
-    args[#args + 1] = fmt(a[f])
+    local text = fmt(a[f])
+    if text ~= stored[f] then
+      args[#args + 1] = f
+      args[#args + 1] = text
+    end
   end
   local raw = a.raw or {}
   if a.packs_dirty or not raw.packs then
