@@ -36,7 +36,7 @@ export class EventBatcher {
 
   constructor(
     private readonly ledger: BatchLedger,
-    private readonly opts: BatcherOptions = { maxBatch: 64, maxInFlight: 2 },
+    private readonly opts: BatcherOptions = { maxBatch: 64, maxInFlight: 8 },
   ) {}
 
   /** Applies one event as part of the next batch. */
