@@ -52,7 +52,6 @@ const BatchAccount = z.object({
   account: RawAccount,
   changed: z.boolean(),
   deadline: z.string().optional(),
-  touched: list(z.string()),
   sessions: z.record(z.string(), RawSession),
 });
 
@@ -109,11 +108,8 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (Ledger
     if ("a" in r) lastOf.set(r.a, i);
   });
   const ids = accountIdsOf(batch, reply);
-  const snapshots = reply.accounts.map((acc, i) => new Map(Object.entries(acc.sessions).map(([sid, raw]) => [sid, toSession(ids[i] ?? "", sid, raw)])));
-  const repushed = new Map<number, Set<string>>();
-  reply.events.forEach((r, i) => {
-    if ("a" in r && r.repush) repushed.set(r.a, (repushed.get(r.a) ?? new Set()).add(batch[i]?.event.sessionId ?? ""));
-  });
+  // What each account's last event pushes: every session the reply carries (touched or re-pushed).
+  const pushes = reply.accounts.map((acc, i) => Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw)));
 
   return reply.events.map((r, i) => {
     const item = batch[i];
@@ -121,15 +117,8 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (Ledger
     if (!("a" in r)) return r.error;
     const { event, stage } = item;
     const acc = reply.accounts[r.a];
-    const own = snapshots[r.a];
-    if (!acc || !own) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);
+    if (!acc) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);
     const last = lastOf.get(r.a) === i;
-    const eventSession = own.get(event.sessionId) ?? null;
-    const pushed = last ? new Set([...acc.touched, ...(repushed.get(r.a) ?? [])]) : new Set<string>();
-    const sessions = [...pushed].flatMap((sid): SessionUpdate[] => {
-      const s = own.get(sid);
-      return s ? [s] : [];
-    });
     const result: EventResult = {
       status: r.result.status,
       charged: r.result.charged,
@@ -145,8 +134,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (Ledger
       changed: last && acc.changed,
       repush: r.repush ?? false,
       balance: last ? toBalance(event.accountId, acc.account) : null,
-      sessions,
-      eventSession,
+      sessions: last ? (pushes[r.a] ?? []) : [],
       alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,
       denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available } : null,
       progress: r.progress && event.progress !== undefined ? { ...base, stage, progress: event.progress } : null,

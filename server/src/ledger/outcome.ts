@@ -23,8 +23,6 @@ export interface LedgerOutcome {
   balance: Balance | null;
   /** Snapshots of the sessions to push: those the change touched (holds expiring may touch several). */
   sessions: SessionUpdate[];
-  /** The event's session after the operation, for the processor's `sessionUsed` (null without an event). */
-  eventSession: SessionUpdate | null;
   /** True when this repeats an applied event: push the current snapshots again. */
   repush: boolean;
   /** A threshold crossing decided inside the atomic operation: fires once per crossing. */

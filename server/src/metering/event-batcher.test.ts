@@ -15,7 +15,7 @@ const event = (i: number): StageEvent => ({
 });
 
 const outcomeOf = (e: StageEvent): LedgerOutcome =>
-  ({ accountId: e.accountId, result: { status: "applied", charged: 1, held: 0, available: 0, sessionUsed: 0 }, eventSession: null }) as unknown as LedgerOutcome;
+  ({ accountId: e.accountId, result: { status: "applied", charged: 1, held: 0, available: 0, sessionUsed: 0 }}) as unknown as LedgerOutcome;
 
 /** A ledger that records the batches it was given and answers when told to. */
 function recordingLedger(answer: (events: StageEvent[]) => (LedgerOutcome | CreditmeterError)[] | Error) {

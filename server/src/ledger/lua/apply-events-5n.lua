@@ -11,11 +11,12 @@
         completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
         free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms
 
-  Returns JSON { now, accounts = [ { account, changed, deadline?, touched = [sid...],
-    sessions = { sid = snapshot } } ], events = [ { a = index in accounts, result, av, su,
-    alert?, denied?, charge?, progress?, repush? } or { error = "unknown_account" } ] }.
+  Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
+    events = [ { a = index in accounts, result, av, su, alert?, denied?, charge?, progress?,
+    repush? } or { error = "unknown_account" } ] }.
   av and su are the account's available credits and the session's used credits right after
-  that event; sessions holds every session the batch touched or named, as it ends.
+  that event; sessions holds, as they end, the sessions the batch touched and those of repeated
+  events (re-pushed so a retry after a crash converges the panels).
 ]]
 --- @include "lib/apply"
 
@@ -33,7 +34,7 @@ for i = 1, #KEYS / 5 do
     st = false
     if a then
       maintain(ctx, a)
-      accounts[#accounts + 1] = { ctx = ctx, a = a, named = {} }
+      accounts[#accounts + 1] = { ctx = ctx, a = a, repushed = {} }
       st = #accounts
     end
     by_key[KEYS[k + 1]] = st
@@ -52,7 +53,8 @@ for i = 1, #KEYS / 5 do
     r.av = available(acc.a)
     r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
     r.alert = alert_reply(r.alert)
-    acc.named[ev.sid] = true
+    -- A repeat re-pushes its session (a retry after a crash before the push), changed or not.
+    if r.repush then acc.repushed[ev.sid] = true end
     events[i] = r
   end
 end
@@ -64,13 +66,10 @@ end
 local out = {}
 for i, acc in ipairs(accounts) do
   local moved = close_account(acc.ctx, acc.a)
-  local touched, sessions = {}, {}
-  for sid, _ in pairs(acc.ctx.touched) do
-    touched[#touched + 1] = sid
-    sessions[sid] = session_snapshot(acc.ctx, sid)
-  end
-  for sid, _ in pairs(acc.named) do sessions[sid] = session_snapshot(acc.ctx, sid) end
-  out[i] = { account = account_view(acc.a), changed = acc.a.changed, touched = touched, sessions = sessions,
+  local sessions = {}
+  for sid, _ in pairs(acc.ctx.touched) do sessions[sid] = session_snapshot(acc.ctx, sid) end
+  for sid, _ in pairs(acc.repushed) do sessions[sid] = session_snapshot(acc.ctx, sid) end
+  out[i] = { account = account_view(acc.a), changed = acc.a.changed, sessions = sessions,
     deadline = moved and acc.a.next_deadline or nil }
 end
 records_flush(records)
