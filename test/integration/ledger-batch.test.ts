@@ -172,4 +172,20 @@ describe("ledger batches (property)", () => {
     expect(again.result?.status).toBe("ignored");
     expect((await ledger.balance("b-1")).used).toBe(0);
   });
+
+  it("re-pushes an account's balance when a repeated event is not its last event in the batch", async () => {
+    const ledger = await fresh();
+    await seed(ledger, 0, cycle("c", 0));
+    const done = stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "r-1", type: "stage.completed", action: "script" });
+    await ledger.applyEvent(done);
+    // A retry after a crash between the ledger and the push, then an event that changes nothing.
+    const quiet = stageEvent({ accountId: "b-1", sessionId: "s-1", stepId: "r-2", type: "stage.progress", action: "script", progress: 0.5 });
+    const [again, last] = await ledger.applyEvents([done, quiet]);
+    expect(again instanceof Error ? null : again?.result?.status).toBe("duplicate");
+    if (!last || last instanceof Error) throw new Error("no outcome for the last event");
+    expect(last.changed).toBe(false);
+    expect(last.repush).toBe(true);
+    expect(last.balance?.used).toBe(1);
+    expect(last.sessions.map((s) => [s.sessionId, s.used])).toEqual([["s-0", 1]]);
+  });
 });

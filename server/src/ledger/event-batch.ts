@@ -96,18 +96,21 @@ export function accountIdsOf(batch: BatchedEvent[], reply: BatchReply): string[]
 }
 
 /**
- * One outcome per event of a batch (or `unknown_account`). Each event keeps its own result, alert,
- * denial and charge; the account's balance and the sessions the batch touched ride on the
- * account's last event in the batch, so a batch pushes each of them once, at its final state.
+ * One outcome per event of a batch (or `unknown_account`); `ids` is accountIdsOf(batch, reply).
+ * Each event keeps its own result, alert, denial and charge; the account's balance and the
+ * sessions the batch touched ride on the account's last event in the batch, so a batch pushes
+ * each of them once, at its final state — and again if any of its events was a repeat.
  */
-export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (LedgerOutcome | "unknown_account")[] {
+export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: string[]): (LedgerOutcome | "unknown_account")[] {
   if (reply.events.length !== batch.length) throw new Error(`ledger batch: ${reply.events.length} answers for ${batch.length} events`);
   const at = new Date(reply.now).toISOString();
   const lastOf = new Map<number, number>();
+  const repeated = new Set<number>();
   reply.events.forEach((r, i) => {
-    if ("a" in r) lastOf.set(r.a, i);
+    if (!("a" in r)) return;
+    lastOf.set(r.a, i);
+    if (r.repush) repeated.add(r.a);
   });
-  const ids = accountIdsOf(batch, reply);
   // What each account's last event pushes: every session the reply carries (touched or re-pushed).
   const pushes = reply.accounts.map((acc, i) => Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw)));
 
@@ -132,7 +135,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply): (Ledger
       accountId: event.accountId,
       result,
       changed: last && acc.changed,
-      repush: r.repush ?? false,
+      repush: last && repeated.has(r.a),
       balance: last ? toBalance(event.accountId, acc.account) : null,
       sessions: last ? (pushes[r.a] ?? []) : [],
       alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,

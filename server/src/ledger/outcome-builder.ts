@@ -3,7 +3,7 @@ import { toBalance, toSession, type ScriptReply } from "./reply.js";
 
 /**
  * Turns the reply of an account script (pack, cycle, adjustment, alert dismissal, catch-up) into
- * what gets pushed. Stage events go through batchOutcomes (batch-reply.ts).
+ * what gets pushed. Stage events go through batchOutcomes (event-batch.ts).
  */
 export function buildOutcome(accountId: string, reply: ScriptReply): LedgerOutcome {
   const at = new Date(reply.now ?? Date.now()).toISOString();

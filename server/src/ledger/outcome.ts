@@ -23,7 +23,7 @@ export interface LedgerOutcome {
   balance: Balance | null;
   /** Snapshots of the sessions to push: those the change touched (holds expiring may touch several). */
   sessions: SessionUpdate[];
-  /** True when this repeats an applied event: push the current snapshots again. */
+  /** Push the snapshots again though nothing changed: the change repeats an applied event (for a batch, one of the account's events did). */
   repush: boolean;
   /** A threshold crossing decided inside the atomic operation: fires once per crossing. */
   alert: BalanceAlert | null;

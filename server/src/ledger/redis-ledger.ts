@@ -43,6 +43,10 @@ export interface LedgerOptions {
 
 type WithBalance = LedgerOutcome & { balance: Balance };
 
+function unknownAccount(accountId: string): CreditmeterError {
+  return new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId");
+}
+
 /** Sorted-key JSON: the same body always has the same text, whatever the key order it came in. */
 function canonical(body: object): string {
   return JSON.stringify(body, Object.keys(body).sort());
@@ -97,9 +101,7 @@ export class RedisLedger implements LedgerApi {
   }
 
   private fail(reply: ScriptReply, accountId: string, conflictWhat?: string): void {
-    if (reply.error === "unknown_account") {
-      throw new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId");
-    }
+    if (reply.error === "unknown_account") throw unknownAccount(accountId);
     if (reply.error === "conflict") {
       throw new CreditmeterError("conflict", `conflict: ${conflictWhat ?? "id"} was already used with a different body`, conflictWhat);
     }
@@ -154,10 +156,9 @@ export class RedisLedger implements LedgerApi {
         reply.accounts.forEach((acc, i) => {
           if (acc.deadline) this.offerDeadline(this.keys(ids[i] ?? ""), acc.deadline);
         });
-        batchOutcomes(g.batch, reply).forEach((o, j) => {
+        batchOutcomes(g.batch, reply, ids).forEach((o, j) => {
           const i = g.at[j] ?? -1;
-          const accountId = events[i]?.accountId ?? "";
-          out[i] = o === "unknown_account" ? new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId") : o;
+          out[i] = o === "unknown_account" ? unknownAccount(events[i]?.accountId ?? "") : o;
         });
       }),
     );
