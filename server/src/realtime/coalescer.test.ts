@@ -57,8 +57,11 @@ describe("Coalescer", () => {
 
   it("forgets quiet keys, and takes an isolated change at once again afterwards", () => {
     for (const seq of [1, 2, 3, 4]) c.push("k", { seq }, null);
+    c.push("other", { seq: 9 }, null);
+    expect(c.size).toBe(2);
     vi.advanceTimersByTime(2000);
-    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 9, 4]);
+    expect(c.size).toBe(0);
     c.push("k", { seq: 5 }, null);
     expect(emitted.at(-1)?.seq).toBe(5);
   });

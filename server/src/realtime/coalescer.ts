@@ -31,6 +31,11 @@ export class Coalescer<T extends Sequenced> {
     private readonly burst = 3,
   ) {}
 
+  /** How many keys it currently remembers (recently emitted or holding a change). */
+  get size(): number {
+    return this.slots.size;
+  }
+
   /** Offers a snapshot for `key`. */
   push(key: string, value: T, occurredAtMs: number | null): void {
     if (this.windowMs <= 0) return this.emit(key, value, occurredAtMs);
