@@ -188,4 +188,16 @@ describe("ledger batches (property)", () => {
     expect(last.balance?.used).toBe(1);
     expect(last.sessions.map((s) => [s.sessionId, s.used])).toEqual([["s-0", 1]]);
   });
+
+  it("does not place a second hold over an open one when the step's state is missing", async () => {
+    const { ledger, redis, namespace } = await testLedger();
+    made.push(redis);
+    await seed(ledger, 0, cycle("c", 0));
+    const start = (eventId: string) => stageEvent({ eventId, accountId: "b-1", sessionId: "s-0", stepId: "h-1", type: "stage.started", action: "script" });
+    expect((await ledger.applyEvent(start("h-a"))).result?.held).toBe(1);
+    await redis.del(`${namespace}:{b-1}:steps:s-0`);
+    expect((await ledger.applyEvent(start("h-b"))).result?.status).toBe("ignored");
+    expect((await ledger.balance("b-1")).held).toBe(1);
+    expect(await redis.hLen(`${namespace}:{b-1}:holds`)).toBe(1);
+  });
 });

@@ -41,7 +41,10 @@ local function apply_event(ctx, a, ev, records)
   local state = step_state(ctx, sid, ev.step)
   local reply = { result = { status = "applied", charged = 0, held = 0 } }
 
-  if state == "completed" or state == "failed" or (kind == "started" and state == "held") then
+  -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
+  -- placing a second hold over the first would leave `held` above the holds. Reading the hold also
+  -- means every key the script later writes has been read first (see apply-events-5n).
+  if state == "completed" or state == "failed" or (kind == "started" and (state == "held" or hold_get(ctx, ref))) then
     reply.result.status = "ignored"
     remember(records, ev, "ignored", nil, 0, 0)
   elseif kind == "progress" then
