@@ -15,17 +15,27 @@ export interface ServerProcess {
 
 /** Starts `server/src/main.ts` as its own process (from sources, like `npm start` does from dist). */
 export function spawnServer(env: Record<string, string>): ServerProcess {
-  const proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
+  // CREDITMETER_TEST_CPU_PROF=<dir> writes each server's V8 CPU profile there when it exits (bench profiling).
+  const profile = process.env.CREDITMETER_TEST_CPU_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CREDITMETER_TEST_CPU_PROF}`]
+    : [];
+  const proc = spawn(process.execPath, [...profile, "--conditions=source", "--import", "tsx", "server/src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", NODE_ENV: "test", ...env },
     // CREDITMETER_TEST_SERVER_LOG=<file> keeps the processes' JSON logs for debugging a failure.
-    stdio: ["ignore", process.env.CREDITMETER_TEST_SERVER_LOG ? openSync(process.env.CREDITMETER_TEST_SERVER_LOG, "a") : "ignore", "pipe"],
+    stdio: [
+      "ignore",
+      process.env.CREDITMETER_TEST_SERVER_LOG ? openSync(process.env.CREDITMETER_TEST_SERVER_LOG, "a") : "ignore",
+      "pipe",
+    ],
   });
   let err = "";
   proc.stderr?.on("data", (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
   });
-  const exited = new Promise<number | string>((resolve) => proc.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+  );
   return {
     proc,
     exited,

@@ -1,0 +1,28 @@
+import type { RedisClientType } from "redis";
+
+/** Redis's own time per command (INFO commandstats) as command → { calls, usec }. */
+export type CommandStats = Map<string, { calls: number; usec: number }>;
+
+/** Reads INFO commandstats. */
+export async function commandStats(client: Pick<RedisClientType, "info">): Promise<CommandStats> {
+  const out: CommandStats = new Map();
+  for (const m of (await client.info("commandstats")).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    out.set(m[1] ?? "", { calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return out;
+}
+
+/** What Redis spent per job between two readings, by command, most expensive first. */
+export function perJob(
+  before: CommandStats,
+  after: CommandStats,
+  jobs: number,
+): { command: string; callsPerJob: number; usecPerJob: number }[] {
+  return [...after]
+    .map(([command, a]) => {
+      const b = before.get(command) ?? { calls: 0, usec: 0 };
+      return { command, callsPerJob: (a.calls - b.calls) / jobs, usecPerJob: (a.usec - b.usec) / jobs };
+    })
+    .filter((x) => x.callsPerJob > 0)
+    .sort((x, y) => y.usecPerJob - x.usecPerJob);
+}
