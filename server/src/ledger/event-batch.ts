@@ -59,17 +59,15 @@ const BatchEvent = z.union([
   z.object({ error: z.literal("unknown_account") }),
   z.object({
     a: z.number().int().min(0),
-    result: z.object({
-      status: z.enum(["applied", "denied", "duplicate", "ignored"]),
-      charged: n,
-      held: n,
-      decision: z.enum(["granted", "denied"]).optional(),
-    }),
+    status: z.enum(["applied", "denied", "duplicate", "ignored"]),
+    charged: n,
+    held: n,
+    decision: z.enum(["granted", "denied"]).optional(),
     av: n,
     su: n,
     alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
     denied: z.object({ required: n, available: n }).optional(),
-    charge: z.object({ amount: n }).optional(),
+    charge: z.literal(true).optional(),
     progress: z.boolean().optional(),
     repush: z.boolean().optional(),
   }),
@@ -123,12 +121,12 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
     if (!acc) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);
     const last = lastOf.get(r.a) === i;
     const result: EventResult = {
-      status: r.result.status,
-      charged: r.result.charged,
-      held: r.result.held,
+      status: r.status,
+      charged: r.charged,
+      held: r.held,
       available: r.av,
       sessionUsed: r.su,
-      ...(r.result.decision && event.type === "stage.started" ? { decision: r.result.decision } : {}),
+      ...(r.decision && event.type === "stage.started" ? { decision: r.decision } : {}),
     };
     const base = { accountId: event.accountId, sessionId: event.sessionId, stepId: event.stepId, action: event.action, at };
     return {
@@ -141,7 +139,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,
       denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available } : null,
       progress: r.progress && event.progress !== undefined ? { ...base, stage, progress: event.progress } : null,
-      charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charge.amount, at } : null,
+      charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charged, at } : null,
       plan: acc.account.plan,
       occurredAtMs: Date.parse(event.occurredAt),
     };

@@ -20,6 +20,6 @@ local credits = tonumber(ARGV[4])
 local left = grant_credits(a, credits)
 if left > 0 then a.packs[#a.packs + 1] = { id = ARGV[3], kind = "pack", granted = credits, rem = left } end
 a.packs_dirty = true
-audit(ctx, a, "grant", credits, { bucket = ARGV[3], kind = "pack" })
+audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "pack" })
 redis.call("HSET", KEYS[4], "pack:" .. ARGV[3], ARGV[5])
 return finish(ctx, a, { alert = evaluate_alerts(a) })

@@ -32,6 +32,6 @@ else
   shrink_holds(ctx, a)
 end
 a.changed = true
-audit(ctx, a, "adjustment", credits, { bucket = ARGV[3], why = ARGV[5] })
+audit(ctx, a, "adjustment", credits, { "bucket", ARGV[3], "why", ARGV[5] })
 redis.call("HSET", KEYS[4], "adjustment:" .. ARGV[3], ARGV[6])
 return finish(ctx, a, { alert = evaluate_alerts(a) })

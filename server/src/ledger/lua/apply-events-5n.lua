@@ -12,8 +12,8 @@
         free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
-    events = [ { a = index in accounts, result, av, su, alert?, denied?, charge?, progress?,
-    repush? } or { error = "unknown_account" } ] }.
+    events = [ { a = index in accounts, status, charged, held, decision?, av, su, alert?, denied?,
+    charge?, progress?, repush? } (lib/apply) or { error = "unknown_account" } ] }.
   av and su are the account's available credits and the session's used credits right after
   that event; sessions holds, as they end, the sessions the batch touched and those of repeated
   events (re-pushed so a retry after a crash converges the panels).

@@ -25,7 +25,7 @@ if a.sub_rem > 0 then
   local gone = a.sub_rem
   a.sub_rem = 0
   a.tot_forfeited = a.tot_forfeited + gone
-  audit(ctx, a, "forfeit", gone, { bucket = a.sub_id })
+  audit(ctx, a, "forfeit", gone, { "bucket", a.sub_id })
 end
 
 a.sub_id, a.sub_granted, a.sub_start, a.sub_end = ARGV[3], credits, start_ms, end_ms
@@ -50,7 +50,7 @@ if start_ms <= ctx.now then
 end
 a.used = used
 a.changed = true
-audit(ctx, a, "grant", credits, { bucket = ARGV[3], kind = "subscription" })
+audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "subscription" })
 -- A cycle whose end has already passed is expired at once.
 a.next_deadline = nil
 maintain(ctx, a)

@@ -9,13 +9,17 @@
   state written.
 ]]
 local function audit(ctx, a, kind, amount, fields)
-  local args = { ctx.log, "MINID", "~", fmt(ctx.now - ctx.retention_ms), "*",
+  ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
+  local args = { ctx.log, "MINID", "~", ctx.minid, "*",
     "k", kind, "amt", fmt(amount),
     "av", fmt(available(a)), "hd", fmt(a.held), "od", fmt(a.overdraft) }
+  -- fields: a list of name, value pairs, no value nil (a list keeps their order and costs less
+  -- than a map); empty values are left out.
   if fields then
-    for k, v in pairs(fields) do
+    for i = 1, #fields, 2 do
+      local v = fields[i + 1]
       if v ~= nil and v ~= "" then
-        args[#args + 1] = k
+        args[#args + 1] = fields[i]
         args[#args + 1] = v
       end
     end

@@ -10,7 +10,7 @@ local function release_expired(ctx, a, upto)
     if item.h.x <= upto then
       local released = hold_release(ctx, a, item.ref)
       local sid, step = string.match(item.ref, "^([^/]+)/(.+)$")
-      audit(ctx, a, "release", released, { sid = sid, step = step, why = "expired" })
+      audit(ctx, a, "release", released, { "sid", sid or "", "step", step or "", "why", "expired" })
     end
   end
 end
@@ -27,7 +27,7 @@ local function maintain(ctx, a)
     a.tot_expired = a.tot_expired + gone
     a.changed = true
     shrink_holds(ctx, a)
-    audit(ctx, a, "expiry", gone, { bucket = a.sub_id })
+    audit(ctx, a, "expiry", gone, { "bucket", a.sub_id })
   end
   release_expired(ctx, a, ctx.now)
   compute_deadline(ctx, a)

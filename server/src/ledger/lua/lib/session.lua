@@ -28,9 +28,18 @@ local function session_add(ctx, sid, field, delta)
   session_set(ctx, sid, field, fmt((tonumber(session_get(ctx, sid).fields[field]) or 0) + delta))
 end
 
+-- A table value (the latest charge) is kept as a table until the session is written or shown:
+-- a batch may replace it many times, and only the last one is ever encoded.
+local function session_encode(s)
+  for f, v in pairs(s.fields) do
+    if type(v) == "table" then s.fields[f] = cjson.encode(v) end
+  end
+end
+
 local function session_flush(ctx)
   for sid, _ in pairs(ctx.touched) do
     local s = ctx.sessions[sid]
+    session_encode(s)
     s.fields.seq = fmt((tonumber(s.fields.seq) or 0) + 1)
     s.dirty.seq = true
     local args = {}
@@ -45,4 +54,8 @@ local function session_flush(ctx)
   end
 end
 
-local function session_snapshot(ctx, sid) return session_get(ctx, sid).fields end
+local function session_snapshot(ctx, sid)
+  local s = session_get(ctx, sid)
+  session_encode(s)
+  return s.fields
+end
