@@ -7,6 +7,7 @@ import { drain, type Drain } from "../support/drain.js";
 import { spawnNoopWorker } from "../support/noop-process.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
+import { busy, redisBudget } from "../support/budget.js";
 import { commandStats, perJob, type CommandStats } from "../support/command-stats.js";
 import type { ScenarioOptions } from "./options.js";
 
@@ -112,11 +113,30 @@ export async function throughput(opts: ScenarioOptions, dep?: Deployment): Promi
       fmt(x.drain.perSecond, 0),
       fmt(x.cpuMsPerJob, 3),
       fmt(x.redisCpuMsPerJob, 3),
+      fmt((busy(x.drain.perSecond, x.redisCpuMsPerJob) ?? NaN) * 100, 0),
       x.drain.failed,
     ]);
+    const [lastNoop, lastPipeline] = results.slice(-2);
+    const budget =
+      lastNoop && lastPipeline
+        ? redisBudget({ ...lastNoop, ...lastNoop.drain }, { ...lastPipeline, ...lastPipeline.drain }, 0.8)
+        : null;
     const md =
-      table(["drained by", "jobs", "seconds", "events/s", "worker CPU ms/job", "Redis CPU ms/job", "failed"], rows) +
+      table(
+        [
+          "drained by",
+          "jobs",
+          "seconds",
+          "events/s",
+          "worker CPU ms/job",
+          "Redis CPU ms/job",
+          "Redis busy %",
+          "failed",
+        ],
+        rows,
+      ) +
       `\n\nconcurrency ${CONCURRENCY}; ratio full pipeline / no-op = **${fmt(ratio)}×** (target ≥ 0.80×)\n\n` +
+      (budget ? `${budget}\n\n` : "") +
       "Redis µs per job by command (INFO commandstats, last round):\n\n" +
       results
         .slice(-2)
@@ -128,7 +148,7 @@ export async function throughput(opts: ScenarioOptions, dep?: Deployment): Promi
               .join(", ")}`,
         )
         .join("\n");
-    const data = { n, concurrency: CONCURRENCY, rounds: results, ratio };
+    const data = { n, concurrency: CONCURRENCY, rounds: results, ratio, budget };
     report("throughput", "1. Throughput: full pipeline vs a no-op BullMQ worker", md, data, opts.quick);
     return data;
   } finally {
