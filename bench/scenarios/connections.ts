@@ -39,11 +39,7 @@ export async function connections(opts: ScenarioOptions): Promise<unknown> {
       // openPanels numbers panels from 0: open the extra ones with an offset into the accounts.
       const more = await openPanels(dep, [url], accounts.slice(panels.length / 10), target - panels.length);
       panels = panels.concat(more);
-      await waitFor(
-        async () => metricSum(await scrape(url), "creditmeter_sockets_connected") >= target,
-        30_000,
-        `${target} sockets counted`,
-      );
+      await waitFor(async () => metricSum(await scrape(url), "creditmeter_sockets_connected") >= target, 30_000, `${target} sockets counted`);
       await settle();
       await scrape(url);
       await settle();
@@ -62,16 +58,8 @@ export async function connections(opts: ScenarioOptions): Promise<unknown> {
     const md =
       table(
         ["idle sockets", "server RSS MB", "heap used MB", "event-loop p99 ms", "RSS KB/socket", "heap KB/socket"],
-        rows.map((r) => [
-          r.sockets,
-          fmt(r.rssMB, 1),
-          fmt(r.heapUsedMB, 1),
-          fmt(r.loopLagP99Ms),
-          fmt(r.rssKBPerSocket, 1),
-          fmt(r.heapKBPerSocket, 1),
-        ]),
-      ) +
-      `\n\nbaseline (no sockets): RSS ${fmt(baseRss !== null ? baseRss / 2 ** 20 : null, 1)} MB, heap ${fmt(baseHeap / 2 ** 20, 1)} MB; target ≤ 20 KB per idle socket`;
+        rows.map((r) => [r.sockets, fmt(r.rssMB, 1), fmt(r.heapUsedMB, 1), fmt(r.loopLagP99Ms), fmt(r.rssKBPerSocket, 1), fmt(r.heapKBPerSocket, 1)]),
+      ) + `\n\nbaseline (no sockets): RSS ${fmt(baseRss !== null ? baseRss / 2 ** 20 : null, 1)} MB, heap ${fmt(baseHeap / 2 ** 20, 1)} MB; target ≤ 20 KB per idle socket`;
     const data = { baseline: { rssBytes: baseRss, heapUsedBytes: baseHeap }, steps: rows };
     report("connections", "3. Idle panel sockets: memory and event-loop delay", md, data, opts.quick);
     return data;

@@ -22,18 +22,7 @@ export function latencyRows(results: RateResult[], label = ""): (string | number
   ]);
 }
 
-export const LATENCY_HEADERS = [
-  "offered ev/s",
-  "achieved",
-  "delivered",
-  "p50 ms",
-  "p95 ms",
-  "p99 ms",
-  "max ms",
-  "mean queue / ledger / push ms",
-  "bench loop p99 / max ms",
-  "server loop p99 / max ms",
-];
+export const LATENCY_HEADERS = ["offered ev/s", "achieved", "delivered", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean queue / ledger / push ms", "bench loop p99 / max ms", "server loop p99 / max ms"];
 
 interface Layout {
   label: string;
@@ -62,18 +51,10 @@ export async function latency(opts: ScenarioOptions): Promise<unknown> {
     const data: { layout: string; panels: number; results: RateResult[]; panelsNotEqualToLedger: number }[] = [];
     for (const layout of layouts) {
       const accounts = await seedAccounts(dep, Math.ceil(panelsCount / layout.perAccount), `acct${layout.perAccount}`);
-      const panels = await openPanels(
-        dep,
-        [url],
-        accounts,
-        panelsCount,
-        (p, u) => tracker.seen(p, u),
-        layout.perAccount,
-      );
+      const panels = await openPanels(dep, [url], accounts, panelsCount, (p, u) => tracker.seen(p, u), layout.perAccount);
       await offer(dep, panels, tracker, [url], 100, 1, `warm${layout.perAccount}`);
       const results: RateResult[] = [];
-      for (const rate of layout.rates)
-        results.push(await offer(dep, panels, tracker, [url], rate, seconds, `r${layout.perAccount}-${rate}`));
+      for (const rate of layout.rates) results.push(await offer(dep, panels, tracker, [url], rate, seconds, `r${layout.perAccount}-${rate}`));
       const wrong = await mismatches(dep, panels);
       closePanels(panels);
       rows.push(...latencyRows(results, layout.label));

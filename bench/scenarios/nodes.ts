@@ -41,22 +41,10 @@ export async function nodes(opts: ScenarioOptions): Promise<unknown> {
     }
   }
   const md =
-    table(
-      ["layout", "drain events/s", "failed"],
-      out.map((o) => [o.layout, fmt(o.drain.perSecond, 0), o.drain.failed]),
-    ) +
+    table(["layout", "drain events/s", "failed"], out.map((o) => [o.layout, fmt(o.drain.perSecond, 0), o.drain.failed])) +
     `\n\nLatency at ${rate} ev/s, ${panelsCount} panels (ten per account) spread over the HTTP processes:\n\n` +
-    table(
-      ["layout", ...LATENCY_HEADERS],
-      out.flatMap((o) => latencyRows([o.latency], o.layout)),
-    ) +
+    table(["layout", ...LATENCY_HEADERS], out.flatMap((o) => latencyRows([o.latency], o.layout))) +
     `\n\npanels not equal to the ledger: ${out.map((o) => o.panelsNotEqualToLedger).join(" / ")}`;
-  report(
-    "nodes",
-    "4. One vs two server processes",
-    md,
-    { n, panels: panelsCount, rate, seconds, layouts: out },
-    opts.quick,
-  );
+  report("nodes", "4. One vs two server processes", md, { n, panels: panelsCount, rate, seconds, layouts: out }, opts.quick);
   return out;
 }

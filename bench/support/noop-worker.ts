@@ -6,12 +6,7 @@ import { z } from "zod";
 import { bullmqConnection } from "@creditmeter/server";
 
 const env = z
-  .object({
-    REDIS_URL: z.url(),
-    QUEUE: z.string().min(1),
-    QUEUE_PREFIX: z.string().min(1),
-    CONCURRENCY: z.coerce.number().int().min(1),
-  })
+  .object({ REDIS_URL: z.url(), QUEUE: z.string().min(1), QUEUE_PREFIX: z.string().min(1), CONCURRENCY: z.coerce.number().int().min(1) })
   .parse(process.env);
 const redis: RedisClientType = createClient({ url: env.REDIS_URL });
 redis.on("error", () => undefined);
@@ -28,8 +23,5 @@ const worker = new Worker(env.QUEUE, async () => ({ status: "noop" }), {
 });
 await worker.waitUntilReady();
 process.on("SIGTERM", () => {
-  void worker
-    .close()
-    .then(() => redis.close())
-    .then(() => process.exit(0));
+  void worker.close().then(() => redis.close()).then(() => process.exit(0));
 });

@@ -82,15 +82,7 @@ function meanMs(before: Map<string, number>, after: Map<string, number>, name: s
  * Offers `rate` stage.completed events per second for `seconds` to sessions the panels watch
  * (one `queue.add()` each, timed from just before the call), then waits for every update.
  */
-export async function offer(
-  dep: Deployment,
-  panels: Panel[],
-  tracker: LatencyTracker,
-  metricUrls: string[],
-  rate: number,
-  seconds: number,
-  tag: string,
-): Promise<RateResult> {
+export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTracker, metricUrls: string[], rate: number, seconds: number, tag: string): Promise<RateResult> {
   tracker.samples = [];
   const before = await serverMeans(metricUrls);
   const loop = monitorEventLoopDelay({ resolution: 5 });

@@ -22,27 +22,12 @@ function asUpdate(raw: unknown): UpdateSeen | null {
   if (typeof raw !== "object" || raw === null) return null;
   const r = raw as Record<string, unknown>;
   if (typeof r.sessionId !== "string" || typeof r.used !== "number" || typeof r.seq !== "number") return null;
-  const last =
-    typeof r.last === "object" && r.last !== null && "eventId" in r.last && typeof r.last.eventId === "string"
-      ? { eventId: r.last.eventId }
-      : null;
+  const last = typeof r.last === "object" && r.last !== null && "eventId" in r.last && typeof r.last.eventId === "string" ? { eventId: r.last.eventId } : null;
   return { sessionId: r.sessionId, used: r.used, seq: r.seq, last };
 }
 
-function connectOne(
-  url: string,
-  token: string,
-  accountId: string,
-  sessionId: string,
-  onUpdate: (p: Panel, u: UpdateSeen) => void,
-): Promise<Panel> {
-  const socket = io(url, {
-    transports: ["websocket"],
-    auth: { token },
-    reconnection: false,
-    forceNew: true,
-    timeout: 30_000,
-  });
+function connectOne(url: string, token: string, accountId: string, sessionId: string, onUpdate: (p: Panel, u: UpdateSeen) => void): Promise<Panel> {
+  const socket = io(url, { transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true, timeout: 30_000 });
   const panel: Panel = { socket, accountId, sessionId, used: 0, seq: -1 };
   socket.on("session:update", (raw: unknown) => {
     const u = asUpdate(raw);
@@ -56,8 +41,7 @@ function connectOne(
     socket.once("connect", () => {
       socket.emit("session:watch", { sessionId }, (ack: unknown) => {
         const a = ack as { ok?: boolean; session?: { used?: number; seq?: number } };
-        if (!a.ok)
-          return reject(new Error(`session:watch refused for ${accountId}/${sessionId}: ${JSON.stringify(ack)}`));
+        if (!a.ok) return reject(new Error(`session:watch refused for ${accountId}/${sessionId}: ${JSON.stringify(ack)}`));
         // The snapshot in the ack is the starting point; pushes newer than it follow.
         if (typeof a.session?.seq === "number" && a.session.seq > panel.seq) {
           panel.seq = a.session.seq;

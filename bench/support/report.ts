@@ -45,13 +45,6 @@ export function report(name: string, title: string, markdown: string, data: unkn
   process.stdout.write(`\n### ${title}${quick ? " (quick)" : ""}\n\n${markdown}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const file = `${RESULTS}${name}.json`;
-  writeFileSync(
-    file,
-    JSON.stringify(
-      { scenario: name, title, quick, at: new Date().toISOString(), machine: machine(), results: data },
-      null,
-      2,
-    ) + "\n",
-  );
+  writeFileSync(file, JSON.stringify({ scenario: name, title, quick, at: new Date().toISOString(), machine: machine(), results: data }, null, 2) + "\n");
   process.stdout.write(`\n(written to bench/results/${name}.json)\n`);
 }

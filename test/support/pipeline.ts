@@ -2,13 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents, type Worker } from "bullmq";
 import type { RedisClientType } from "redis";
 import { DEFAULT_PRICE_BOOK, type EventResult } from "@creditmeter/shared";
-import {
-  bullmqConnection,
-  createConsumer,
-  type LedgerOutcome,
-  type Publisher,
-  type RedisLedger,
-} from "@creditmeter/server";
+import { bullmqConnection, createConsumer, type LedgerOutcome, type Publisher, type RedisLedger } from "@creditmeter/server";
 import { testLedger } from "./ledger.js";
 
 /** A Publisher that keeps what it was given, for assertions on what would be pushed. */

@@ -56,34 +56,19 @@ export interface Workload {
  * failed; every step ends, so no hold may be left open. Charges do not depend on order, so the
  * expected totals are exact whatever the delivery order.
  */
-export function buildWorkload(opts: {
-  accounts: string[];
-  sessionsPerAccount: number;
-  stepsPerSession: number;
-  plan: Plan;
-  seed: number;
-  tag: string;
-}): Workload {
+export function buildWorkload(opts: { accounts: string[]; sessionsPerAccount: number; stepsPerSession: number; plan: Plan; seed: number; tag: string }): Workload {
   const rand = prng(opts.seed);
   const events: StageEvent[] = [];
   const expected: Workload["expected"] = new Map();
   const at = new Date().toISOString();
   let id = 0;
-  const ev = (e: Omit<StageEvent, "v" | "eventId" | "occurredAt">): StageEvent => ({
-    v: 1,
-    eventId: `${opts.tag}-${++id}`,
-    occurredAt: at,
-    ...e,
-  });
+  const ev = (e: Omit<StageEvent, "v" | "eventId" | "occurredAt">): StageEvent => ({ v: 1, eventId: `${opts.tag}-${++id}`, occurredAt: at, ...e });
   for (const accountId of opts.accounts) {
     const acc = { charged: 0, sessions: new Map<string, { used: number; byStage: Record<string, number> }>() };
     expected.set(accountId, acc);
     for (let s = 0; s < opts.sessionsPerAccount; s++) {
       const sessionId = `sess-${s}`;
-      const ses = {
-        used: 0,
-        byStage: { research: 0, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 } as Record<string, number>,
-      };
+      const ses = { used: 0, byStage: { research: 0, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 } as Record<string, number> };
       acc.sessions.set(sessionId, ses);
       for (let k = 0; k < opts.stepsPerSession; k++) {
         const spec = STEP_SPECS[Math.floor(rand() * STEP_SPECS.length)] ?? { action: "script" };
@@ -92,9 +77,7 @@ export function buildWorkload(opts: {
         events.push(ev({ ...base, type: "stage.started" }));
         if (rand() < 0.3) {
           const { model: _m, scenes: _s, seconds: _sec, ...rest } = base;
-          events.push(
-            ev({ ...rest, ...(spec.model ? { model: spec.model } : {}), type: "stage.progress", progress: 0.5 }),
-          );
+          events.push(ev({ ...rest, ...(spec.model ? { model: spec.model } : {}), type: "stage.progress", progress: 0.5 }));
         }
         if (rand() < 0.8) {
           const actual = spec.seconds !== undefined ? { seconds: spec.seconds + Math.floor(rand() * 5) } : {};
