@@ -6,6 +6,7 @@ import { deploy, seedAccounts } from "../support/deploy.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
 import { mixedEvents } from "./throughput.js";
+import { writesFloorMicrosPerEvent } from "../support/writes-floor.js";
 import type { ScenarioOptions } from "./options.js";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
@@ -63,6 +64,9 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const sizes = [1, 4, 16, 64];
     const perEvent: Record<string, number> = {};
     for (const size of sizes) perEvent[size] = await redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size);
+    // The same mix through a script that only writes what the ledger writes (no rules): the floor.
+    const floorBatch = 24;
+    const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
 
     // The very script the ledger runs (apply-events-5n) with a batch of one: a charge of one new step.
     const sha = await dep.client.scriptLoad(assembleLua("apply-events-5n"));
@@ -78,11 +82,11 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       ["", "", "redis-benchmark -c 50 -P 1", fmt(rb50, 0), ""],
       [`RedisLedger.applyEvents, batches of ${batch} (one account each)`, fmt(batched, 0), "", "", ""],
     ];
-    const mixRows = sizes.map((s) => [s, fmt(perEvent[s], 1)]);
+    const mixRows = [...sizes.map((s) => [String(s), fmt(perEvent[s], 1)]), [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, fmt(writesFloor, 1)]];
     const md = table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) + `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
       table(["events per script call", "Redis µs per event (INFO commandstats)"], mixRows) +
       `\n\n${n} events of the throughput scenario's mix per row; a no-op BullMQ job costs Redis about 40 µs on the project's machine (scenario 1 measures it).`;
-    const data = { n, sequential, pipelined, window, batched, batch, redisMicrosPerEvent: perEvent, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
+    const data = { n, sequential, pipelined, window, batched, batch, redisMicrosPerEvent: perEvent, writesFloor: { batch: floorBatch, redisMicrosPerEvent: writesFloor }, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
     report("ledger", "5. Ledger alone vs redis-benchmark", md, data, opts.quick);
     return data;
   } finally {
