@@ -2,7 +2,10 @@ import { z } from "zod";
 import { ACTIONS, Plan, Stage, type ActionId } from "./ids.js";
 import defaultBook from "./price-book.json" with { type: "json" };
 
-const Credits = z.number().int().nonnegative();
+// A quote is a rate times at most 3,600 units (seconds) or 1,000 (scenes). Capping rates keeps
+// every quote far below 2^53, the range in which the ledger's Lua handles credits exactly (it
+// prints them with "%d"); a rate above a million credits per unit is a typo, not a price.
+const Credits = z.number().int().nonnegative().max(1_000_000);
 
 const PriceEntry = z
   .strictObject({

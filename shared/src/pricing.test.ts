@@ -14,6 +14,14 @@ describe("the price book", () => {
     expect(() => parsePriceBook(bad)).toThrow(/exactly one of credits or models/);
   });
 
+  it("rejects a rate above a million credits per unit, naming the field", () => {
+    const bad = structuredClone(book) as unknown as { actions: Record<string, Record<string, unknown>> };
+    const voiceover = bad.actions.voiceover;
+    if (!voiceover) throw new Error("the default book has no voiceover");
+    voiceover.credits = 1_000_001;
+    expect(() => parsePriceBook(bad)).toThrow(/actions\.voiceover\.credits|voiceover[\s\S]*credits/);
+  });
+
   it("prices the published table", () => {
     expect(quoteCharge(book, { action: "script" }, "free")).toEqual({ ok: true, credits: 1 });
     expect(quoteCharge(book, { action: "web_research" }, "free")).toEqual({ ok: true, credits: 0 });

@@ -173,6 +173,24 @@ describe("ledger batches (property)", () => {
     expect((await ledger.balance("b-1")).used).toBe(0);
   });
 
+  it("answers a repeat from an idempotency record written by cjson (earlier releases)", async () => {
+    const { ledger, redis, namespace } = await testLedger();
+    made.push(redis);
+    await seed(ledger, 0, cycle("c", 0));
+    const start = stageEvent({ eventId: "old-rec", accountId: "b-1", sessionId: "s-0", stepId: "o-1", type: "stage.started", action: "script" });
+    // Key order as cjson wrote it; this release writes the same fields by hand.
+    await redis.set(`${namespace}:{b-1}:evt:old-rec`, '{"d":"granted","h":1,"s":"applied","c":0}');
+    const again = await ledger.applyEvent(start);
+    expect(again.result).toMatchObject({ status: "duplicate", decision: "granted", held: 0 });
+    expect((await ledger.balance("b-1")).held).toBe(0);
+  });
+
+  it("runs on a Redis whose Lua prints whole numbers up to 2^53 exactly with %d (the ledger's fmt)", async () => {
+    const { redis } = await testLedger();
+    made.push(redis);
+    expect(await redis.eval('return string.format("%d", 2^53) .. " " .. string.format("%d", -2^53)')).toBe("9007199254740992 -9007199254740992");
+  });
+
   it("re-pushes an account's balance when a repeated event is not its last event in the batch", async () => {
     const ledger = await fresh();
     await seed(ledger, 0, cycle("c", 0));

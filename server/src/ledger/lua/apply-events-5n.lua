@@ -63,6 +63,7 @@ end
 -- type), then the idempotency records (SET cannot fail), then the audit entries. A script that
 -- fails (Redis does not roll back) therefore fails before its first write, or leaves only audit
 -- entries missing, never a remembered event whose charge was not written.
+for _, acc in ipairs(accounts) do sessions_encode(acc.ctx) end
 local out = {}
 for i, acc in ipairs(accounts) do
   local moved = close_account(acc.ctx, acc.a)

@@ -36,6 +36,12 @@ local function session_encode(s)
   end
 end
 
+-- Encodes what the touched sessions hold as tables; a script calls it before its first write,
+-- since encoding is the only part of writing them back that could fail.
+local function sessions_encode(ctx)
+  for sid, _ in pairs(ctx.touched) do session_encode(ctx.sessions[sid]) end
+end
+
 local function session_flush(ctx)
   for sid, _ in pairs(ctx.touched) do
     local s = ctx.sessions[sid]
