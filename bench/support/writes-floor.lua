@@ -49,21 +49,18 @@ for key, _ in pairs(sessions) do
     "last", '{"eventId":"x","action":"script","amount":1,"at":1}')
   redis.call("PEXPIRE", key, 86400000)
 end
-for key, list in pairs(steps) do
-  local args = {}
-  for _, s in ipairs(list) do
-    args[#args + 1] = s
-    args[#args + 1] = "held"
+-- One HSET per hash of every field in `lists[key]` set to `value` (and a TTL when given).
+local function hset_all(lists, value, ttl_ms)
+  for key, list in pairs(lists) do
+    local args = {}
+    for _, field in ipairs(list) do
+      args[#args + 1] = field
+      args[#args + 1] = value
+    end
+    redis.call("HSET", key, unpack(args))
+    if ttl_ms then redis.call("PEXPIRE", key, ttl_ms) end
   end
-  redis.call("HSET", key, unpack(args))
-  redis.call("PEXPIRE", key, 86400000)
 end
-for key, list in pairs(holds) do
-  local args = {}
-  for _, ref in ipairs(list) do
-    args[#args + 1] = ref
-    args[#args + 1] = '{"a":3,"x":1,"n":1,"s":"s"}'
-  end
-  redis.call("HSET", key, unpack(args))
-end
+hset_all(steps, "held", 86400000)
+hset_all(holds, '{"a":3,"x":1,"n":1,"s":"s"}')
 return #KEYS / 5
