@@ -1,7 +1,7 @@
 import type { Balance, SessionUpdate } from "@creditmeter/shared";
 import type { Publisher } from "../ledger/api.js";
 import type { LedgerOutcome } from "../ledger/outcome.js";
-import { Coalescer } from "./coalescer.js";
+import { Coalescer, type Sequenced } from "./coalescer.js";
 import { accountRoom, sessionRoom } from "./rooms.js";
 import type { PanelServer, RealtimeDeps } from "./types.js";
 
@@ -19,22 +19,18 @@ export function createSocketPublisher(io: PanelServer, limit: { windowMs: number
   const observe = (occurredAtMs: number | null): void => {
     if (metrics && occurredAtMs !== null) metrics.pushSeconds.observe(Math.max(0, Date.now() - occurredAtMs) / 1000);
   };
-  const balances = new Coalescer<Balance>(
-    limit.windowMs,
-    (room, balance, since) => {
-      io.to(room).emit("balance:update", balance);
-      observe(since);
-    },
-    limit.burst,
-  );
-  const sessions = new Coalescer<SessionUpdate>(
-    limit.windowMs,
-    (room, update, since) => {
-      io.to(room).emit("session:update", update);
-      observe(since);
-    },
-    limit.burst,
-  );
+  // One rate-limited coalescer per kind of snapshot; what goes out is timed for the push metric.
+  const coalesced = <T extends Sequenced>(send: (room: string, value: T) => void): Coalescer<T> =>
+    new Coalescer<T>(
+      limit.windowMs,
+      (room, value, since) => {
+        send(room, value);
+        observe(since);
+      },
+      limit.burst,
+    );
+  const balances = coalesced<Balance>((room, balance) => io.to(room).emit("balance:update", balance));
+  const sessions = coalesced<SessionUpdate>((room, update) => io.to(room).emit("session:update", update));
 
   return {
     publish(outcome: LedgerOutcome): void {

@@ -4,7 +4,7 @@
   One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
   { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
   the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
-  steps_key (the session's step states), evt_key }.
+  evt_key (its idempotency record) }. The session's step states are found from ctx (lib/steps).
 
   Returns the event's part of the reply: { status, charged, held, decision?, alert?, denied?,
   charge? (true when charged), progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
