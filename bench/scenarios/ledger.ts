@@ -8,6 +8,7 @@ import { fmt } from "../support/stats.js";
 import { mixedEvents } from "./throughput.js";
 import { writesFloorMicrosPerEvent } from "../support/writes-floor.js";
 import type { ScenarioOptions } from "./options.js";
+import { evalshaMicros } from "../support/command-stats.js";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
   const id = `${tag}-${i}`;
@@ -28,8 +29,7 @@ function redisBenchmark(port: number, n: number, clients: number, pipeline: numb
 async function redisMicrosPerEvent(dep: Awaited<ReturnType<typeof deploy>>, events: StageEvent[], size: number): Promise<number> {
   await dep.client.configResetStat();
   for (let i = 0; i < events.length; i += size) await dep.ledger.applyEvents(events.slice(i, i + size));
-  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await dep.client.info("commandstats"));
-  return Number(m?.[1] ?? NaN) / events.length;
+  return (await evalshaMicros(dep.client)) / events.length;
 }
 
 /** Scenario 5: ledger operations per second straight against Redis, vs redis-benchmark of the same script. */

@@ -26,3 +26,8 @@ export function perJob(
     .filter((x) => x.callsPerJob > 0)
     .sort((x, y) => y.usecPerJob - x.usecPerJob);
 }
+
+/** Redis's µs in EVALSHA since the last CONFIG RESETSTAT (the scripts and every call inside them). */
+export async function evalshaMicros(client: Pick<RedisClientType, "info">): Promise<number> {
+  return (await commandStats(client)).get("evalsha")?.usec ?? NaN;
+}

@@ -3,6 +3,7 @@ import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
 import type { Deployment } from "./deploy.js";
+import { evalshaMicros } from "./command-stats.js";
 
 const SCRIPT = readFileSync(new URL("./writes-floor.lua", import.meta.url), "utf8");
 const LEDGER_RETENTION_MS = 400 * 86_400_000;
@@ -28,6 +29,5 @@ export async function writesFloorMicrosPerEvent(dep: Deployment, events: StageEv
     }
     await dep.client.evalSha(sha, { keys, arguments: args });
   }
-  const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await dep.client.info("commandstats"));
-  return Number(m?.[1] ?? NaN) / events.length;
+  return (await evalshaMicros(dep.client)) / events.length;
 }
