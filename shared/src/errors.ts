@@ -18,6 +18,8 @@ export class CreditmeterError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    /** More of `details` beside `field` (e.g. `currentCycleId` of a refused older cycle). */
+    readonly details?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = "CreditmeterError";

@@ -46,6 +46,7 @@ describe("ledger invariants (property)", () => {
         await ledger.putAccount(accountId, { plan: "free" });
         let charged = 0;
         let id = 0;
+        let lastStart = 0;
         for (const o of ops) {
           id += 1;
           const stepId = "step" in o ? `st-${o.step}` : "";
@@ -59,7 +60,9 @@ describe("ledger invariants (property)", () => {
           } else if (o.kind === "adjust") {
             await ledger.adjust(accountId, { adjustmentId: `a-${id}`, credits: o.credits, reason: "property" });
           } else {
-            const now = Date.now();
+            // Each cycle starts after the one before (an older one is refused, CONTRACT §3 v1.1).
+            const now = Math.max(Date.now(), lastStart + 1);
+            lastStart = now;
             await ledger.startCycle(accountId, { cycleId: `c-${id}`, credits: o.credits, start: new Date(now).toISOString(), end: new Date(now + 86_400_000).toISOString() });
           }
           const bal = await ledger.balance(accountId);

@@ -111,12 +111,13 @@ describe("ledger rules", () => {
     await waitFor(async () => (await ledger.balance(id)).available === 0, 5000, "the cycle to end");
     const ended = await ledger.balance(id);
     expect(ended.buckets).toEqual([expect.objectContaining({ kind: "subscription", remaining: 0, granted: 100 })]);
-    await ledger.startCycle(id, { cycleId: "next", credits: 50, start: new Date().toISOString(), end: new Date(Date.now() + 86_400_000).toISOString() });
-    expect(await ledger.balance(id)).toMatchObject({ available: 50, used: 0, cycle: { cycleId: "next" } });
-    await ledger.startCycle(id, { cycleId: "third", credits: 30, start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 86_400_000).toISOString() });
-    // The third cycle starts a minute back, so the 9-credit charge of a moment ago counts as its use.
+    // The next cycle starts a minute back, so the 9-credit charge of a moment ago counts as its use.
+    await ledger.startCycle(id, { cycleId: "next", credits: 50, start: new Date(Date.now() - 60_000).toISOString(), end: new Date(Date.now() + 86_400_000).toISOString() });
+    expect(await ledger.balance(id)).toMatchObject({ available: 50, used: 9, cycle: { cycleId: "next" } });
+    await ledger.startCycle(id, { cycleId: "third", credits: 30, start: new Date().toISOString(), end: new Date(Date.now() + 86_400_000).toISOString() });
+    // The third starts now, after that charge: nothing used yet.
     const third = await ledger.balance(id);
-    expect(third).toMatchObject({ available: 30, used: 9 });
+    expect(third).toMatchObject({ available: 30, used: 0 });
     const kinds = (await ledger.ledgerPage(id, { limit: 3 })).entries.map((e) => [e.kind, e.amount]);
     expect(kinds).toEqual([["grant", 30], ["forfeit", 50], ["grant", 50]]);
   });

@@ -102,6 +102,15 @@ export class RedisLedger implements LedgerApi {
 
   private fail(reply: ScriptReply, accountId: string, conflictWhat?: string): void {
     if (reply.error === "unknown_account") throw unknownAccount(accountId);
+    if (reply.error === "conflict" && reply.reason === "older_cycle") {
+      const current = reply.current ?? "";
+      throw new CreditmeterError(
+        "conflict",
+        `conflict: cycleId: the current cycle "${current}" starts at or after this one's start (a late, older cycle)`,
+        "cycleId",
+        { currentCycleId: current },
+      );
+    }
     if (reply.error === "conflict") {
       throw new CreditmeterError("conflict", `conflict: ${conflictWhat ?? "id"} was already used with a different body`, conflictWhat);
     }

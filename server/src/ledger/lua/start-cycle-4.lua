@@ -6,7 +6,8 @@
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] grants hash
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] cycleId  ARGV[4] credits
   ARGV[5] start ms  ARGV[6] end ms  ARGV[7] canonical body
-  Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }.
+  Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }; a cycle
+  that does not start after the current one is { error = "conflict", reason = "older_cycle", current }.
 ]]
 --- @include "lib/context"
 --- @include "lib/grants"
@@ -18,8 +19,14 @@ local seen = grant_seen(KEYS[4], "cycle:" .. ARGV[3], ARGV[7])
 if seen == "conflict" then return cjson.encode({ error = "conflict" }) end
 if seen == "repeat" then return finish(ctx, a, { ["repeat"] = true }) end
 
-maintain(ctx, a)
 local credits, start_ms, end_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Billing systems deliver out of order (CONTRACT §3 v1.1): a new cycle that does not start
+-- after the current one is a late, older cycle; it changes nothing (not even time-due work).
+if a.sub_id ~= "" and start_ms <= a.sub_start then
+  return cjson.encode({ error = "conflict", reason = "older_cycle", current = a.sub_id })
+end
+
+maintain(ctx, a)
 
 if a.sub_rem > 0 then
   local gone = a.sub_rem
