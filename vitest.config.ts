@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     globalSetup: ["test/support/redis-global.ts"],
-    include: ["{shared,server,client}/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["{shared,server,client}/src/**/*.test.ts", "client/{panel,reporter}/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     typecheck: { enabled: true, include: ["**/*.test-d.ts"], tsconfig: "./test/tsconfig.json" },

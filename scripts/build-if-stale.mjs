@@ -7,8 +7,10 @@ import { join } from "node:path";
 export const BUILT = [
   { dir: "shared", name: "@creditmeter/shared", sources: ["src"], entry: "dist/index.js" },
   { dir: "server", name: "@creditmeter/server", sources: ["src"], entry: "dist/main.js" },
-  // The pages the server serves (client/dist/ui, built by Vite from pages/ and src/).
-  { dir: "client", name: "@creditmeter/client", sources: ["src", "pages"], entry: "dist/ui/index.html" },
+  // The script bundle the server serves at /sdk/creditmeter-panel.js (and the panel's ESM build).
+  { dir: "client/panel", name: "@creditmeter/panel", sources: ["src"], entry: "dist/creditmeter-panel.js" },
+  // The pages the server serves (client/dist/ui, built by Vite from pages/, src/ and the panel's sources).
+  { dir: "client", name: "@creditmeter/client", sources: ["src", "pages", "panel/src"], entry: "dist/ui/index.html" },
 ];
 
 /** Newest modification time (ms) of the files under `dir` that `keep` accepts; 0 when there are none. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const CLIENT = fileURLToPath(new URL("../../client/", import.meta.url));
 const BUILT = join(CLIENT, "dist", "ui", "index.html");
-const SOURCES = ["pages", "src/ui", "src/pages", "src/sdk", "vite.config.ts"].map((p) => join(CLIENT, p));
+const SOURCES = ["pages", "src/pages", "panel/src", "vite.config.ts"].map((p) => join(CLIENT, p));
 
 function newest(path: string): number {
   if (!existsSync(path)) return 0;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { Queue } from "bullmq";
 import { bullmqConnection, type RedisLedger } from "@creditmeter/server";
 import type { Balance, SessionUpdate } from "@creditmeter/shared";
-import { createCreditMeter, type CreditMeter } from "../../client/src/sdk/index.js";
+import { createCreditMeter, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
 import { cycle, testLedger } from "../support/ledger.js";
 import { freePort, waitFor } from "../support/redis-server.js";

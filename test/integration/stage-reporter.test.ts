@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StageReporter } from "@creditmeter/client/reporter";
+import { StageReporter } from "@creditmeter/reporter";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { cycle } from "../support/ledger.js";
 import { waitFor } from "../support/redis-server.js";

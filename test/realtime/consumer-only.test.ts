@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUpdate } from "@creditmeter/shared";
-import { createCreditMeter } from "../../client/src/sdk/index.js";
+import { createCreditMeter } from "@creditmeter/panel/sdk";
 import { waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "./harness.js";

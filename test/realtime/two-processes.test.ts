@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUpdate } from "@creditmeter/shared";
-import type { ConnectionState } from "../../client/src/sdk/index.js";
+import type { ConnectionState } from "@creditmeter/panel/sdk";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { loadConfig } from "../../server/src/config/config.js";
-import { createCreditMeter } from "../../client/src/sdk/index.js";
+import { createCreditMeter } from "@creditmeter/panel/sdk";
 import { freePort, waitFor } from "../support/redis-server.js";
 import { completed, cycleOf, deployment, type Deployment } from "./harness.js";
 import { roundRobinProxy, type RoundRobinProxy } from "./tcp-proxy.js";

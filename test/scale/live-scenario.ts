@@ -7,7 +7,7 @@ import {
   type StageDenied,
   type StageEvent,
 } from "@creditmeter/shared";
-import { createCreditMeter, type CreditMeter } from "../../client/src/sdk/index.js";
+import { createCreditMeter, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
 import type { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { buildWorkload } from "../support/workload.js";

@@ -1,4 +1,4 @@
-import type { StartDecision } from "../reporter/index.js";
+import type { StartDecision } from "@creditmeter/reporter";
 import { DEMO_STEPS, type DemoStep } from "./demo-script.js";
 
 /** The slice of a StageReporter the demo drives (a StageReporter fits). */

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { AccountId, SessionId } from "@creditmeter/shared";
-import { StageReporter } from "../reporter/index.js";
+import { StageReporter } from "@creditmeter/reporter";
 import { playDemoSession } from "./play-demo.js";
 
 const Settings = z.object({

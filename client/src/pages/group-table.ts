@@ -1,5 +1,5 @@
 import type { Usage } from "@creditmeter/shared";
-import { formatCredits } from "../ui/format.js";
+import { formatCredits } from "@creditmeter/panel";
 import { el } from "./dom.js";
 
 /** Fills a table with a usage grouping: key, a bar relative to the largest, credits, count. */

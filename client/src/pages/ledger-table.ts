@@ -1,5 +1,5 @@
 import type { LedgerPage } from "@creditmeter/shared";
-import { formatCredits } from "../ui/format.js";
+import { formatCredits } from "@creditmeter/panel";
 import type { ApiClient } from "./api-client.js";
 import { byId, el, showError } from "./dom.js";
 

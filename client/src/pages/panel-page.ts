@@ -1,8 +1,6 @@
 // `/`: the demo Agentic Mode chat panel (CONTRACT §9).
-import "../ui/index.js";
+import { configureCreditMeter, formatCredits } from "@creditmeter/panel";
 import type { SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
-import { configureCreditMeter } from "../ui/index.js";
-import { formatCredits } from "../ui/format.js";
 import { ApiClient } from "./api-client.js";
 import { byId, el, showError } from "./dom.js";
 import { resolveAuth } from "./page-auth.js";

@@ -1,6 +1,5 @@
 // `/usage`: detailed usage — totals by day, stage, action and session, and the ledger.
-import "../ui/index.js";
-import { configureCreditMeter, formatCredits } from "../ui/index.js";
+import { configureCreditMeter, formatCredits } from "@creditmeter/panel";
 import { ApiClient } from "./api-client.js";
 import { byId, showError } from "./dom.js";
 import { LedgerTable } from "./ledger-table.js";

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
-import { STAGES, type Stage } from "@creditmeter/shared";
-import type { SessionUpdate } from "@creditmeter/shared";
+import type { SessionUpdate, Stage } from "@creditmeter/shared";
+import { STAGES } from "./stages.js";
 import { CountTween } from "./count-tween.js";
 import { MeterController } from "./meter-controller.js";
 import { connectionHint, formatCredits } from "./format.js";
