@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import type { StageEvent } from "@creditmeter/shared";
+import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { accountKeys } from "../../server/src/ledger/keys.js";
+import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { deploy, seedAccounts } from "../support/deploy.js";
 import { report, table } from "../support/report.js";
@@ -68,11 +69,14 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
 
-    // The very script the ledger runs (apply-events-5n) with a batch of one: a charge of one new step.
+    // The very script the ledger runs (apply-events-5n) with a batch of one: a charge of one new step,
+    // its keys and arguments built by the ledger's own eventCall (so they never drift from the script).
     const sha = await dep.client.scriptLoad(assembleLua("apply-events-5n"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
-    const cmd = ["EVALSHA", sha, "5", k.account, k.holds, k.log, k.steps("sess-1"), k.event("rb-__rand_int__"),
-      String(400 * 86_400_000), k.prefix, String(30 * 86_400_000), "rb-__rand_int__", "completed", "sess-1", "rb-__rand_int__", "script", "research", "", "1", "1", "1", "3600000"];
+    const rand = { ...charge(pick(1), 0, "rb"), eventId: "rb-__rand_int__", stepId: "rb-__rand_int__", sessionId: "sess-1" };
+    const call = eventCall(rand, { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 }, k);
+    if (call instanceof Error) throw call;
+    const cmd = ["EVALSHA", sha, String(call.keys.length), ...call.keys, String(400 * 86_400_000), ...call.args.map(String)];
     const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
     const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
     const rb50 = redisBenchmark(dep.redis.port, n, 50, 1, cmd);

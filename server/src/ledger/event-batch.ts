@@ -19,6 +19,18 @@ import { RawAccount, RawSession, list, n, toBalance, toSession } from "./reply.j
 
 const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "stage.completed": "completed", "stage.failed": "failed" } as const;
 
+/** The fields of an event's fingerprint (CONTRACT §2 v1.1), in the order a conflict is looked for. */
+export const FINGERPRINT_FIELDS = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
+
+/**
+ * What the idempotency record keeps of an event so that a reused eventId with another body is told
+ * from a redelivery: a JSON array of the FINGERPRINT_FIELDS (null where absent). The script stores
+ * it in the record as written here and compares it as text, decoding it only on a mismatch.
+ */
+export function fingerprint(event: StageEvent): string {
+  return JSON.stringify(FINGERPRINT_FIELDS.map((f) => event[f] ?? null));
+}
+
 /** The keys and arguments of one event in apply-events-5n, or why it cannot be applied. */
 export function eventCall(
   event: StageEvent,
@@ -43,7 +55,7 @@ export function eventCall(
   const idempotencyMs = opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
   return {
     keys: [k.account, k.holds, k.log, k.steps(event.sessionId), k.event(event.eventId)],
-    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs],
+    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs, fingerprint(event)],
     stage: entry.stage,
   };
 }
@@ -57,6 +69,8 @@ const BatchAccount = z.object({
 
 const BatchEvent = z.union([
   z.object({ error: z.literal("unknown_account") }),
+  // The eventId was applied with another fingerprint: `field` the first that differs, `was` its value then.
+  z.object({ error: z.literal("conflict"), field: z.enum(FINGERPRINT_FIELDS), was: z.unknown().optional() }),
   z.object({
     a: z.number().int().min(0),
     status: z.enum(["applied", "denied", "duplicate", "ignored"]),
@@ -77,6 +91,16 @@ const BatchEvent = z.union([
 export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), events: z.array(BatchEvent) });
 export type BatchReply = z.infer<typeof BatchReply>;
 export type BatchAccount = z.infer<typeof BatchAccount>;
+
+/** The refusal of a reused eventId whose event differs from the one applied (CONTRACT §2 v1.1). */
+function conflictError(event: StageEvent, field: (typeof FINGERPRINT_FIELDS)[number], was: unknown): CreditmeterError {
+  const now = event[field] ?? null;
+  return new CreditmeterError(
+    "conflict",
+    `conflict: ${field}: eventId "${event.eventId}" was already applied with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
+    field,
+  );
+}
 
 /** An event as sent in a batch: parsed, with the stage its action belongs to. */
 export interface BatchedEvent {
@@ -99,7 +123,7 @@ export function accountIdsOf(batch: BatchedEvent[], reply: BatchReply): string[]
  * sessions the batch touched ride on the account's last event in the batch, so a batch pushes
  * each of them once, at its final state — and again if any of its events was a repeat.
  */
-export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: string[]): (LedgerOutcome | "unknown_account")[] {
+export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: string[]): (LedgerOutcome | "unknown_account" | CreditmeterError)[] {
   if (reply.events.length !== batch.length) throw new Error(`ledger batch: ${reply.events.length} answers for ${batch.length} events`);
   const at = new Date(reply.now).toISOString();
   const lastOf = new Map<number, number>();
@@ -115,7 +139,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
   return reply.events.map((r, i) => {
     const item = batch[i];
     if (!item) throw new Error("ledger batch: an answer without its event");
-    if (!("a" in r)) return r.error;
+    if (!("a" in r)) return r.error === "conflict" ? conflictError(item.event, r.field, r.was) : r.error;
     const { event, stage } = item;
     const acc = reply.accounts[r.a];
     if (!acc) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);

@@ -133,7 +133,7 @@ export class RedisLedger implements LedgerApi {
   /**
    * Applies parsed stage events in order, as if one at a time, in one script call per Redis
    * Cluster slot (one in all on a single Redis). Each event gets its outcome, the
-   * CreditmeterError that refused it (`unknown_account`, `invalid_event`) without touching the rest,
+   * CreditmeterError that refused it (`unknown_account`, `invalid_event`, `conflict`) without touching the rest,
    * or the Error of its slot's call when that call failed (other slots keep their outcomes).
    */
   async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | Error)[]> {

@@ -6,14 +6,16 @@
 
   KEYS, five per event i (from 5(i-1)+1): account hash, holds hash, audit stream,
         the session's step states (lib/steps), idempotency record of the eventId
-  ARGV[1] ledger retention ms; then thirteen per event i (from 13(i-1)+2): key prefix
+  ARGV[1] ledger retention ms; then fourteen per event i (from 14(i-1)+2): key prefix
         ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type (started|progress|
         completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
-        free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms
+        free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms,
+        the event's fingerprint (a JSON array, event-batch.ts)
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
     events = [ { a = index in accounts, status, charged, held, decision?, av, su, alert?, denied?,
-    charge?, progress?, repush? } (lib/apply) or { error = "unknown_account" } ] }.
+    charge?, progress?, repush? } (lib/apply) or { error = "unknown_account" } or
+    { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
   av and su are the account's available credits and the session's used credits right after
   that event; sessions holds, as they end, the sessions the batch touched and those of repeated
   events (re-pushed so a retry after a crash converges the panels).
@@ -26,7 +28,7 @@ local by_key, accounts, events = {}, {}, {}
 local records = new_records()
 
 for i = 1, #KEYS / 5 do
-  local k, v = 5 * (i - 1), 13 * (i - 1) + 1
+  local k, v = 5 * (i - 1), 14 * (i - 1) + 1
   local st = by_key[KEYS[k + 1]]
   if st == nil then
     local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now)
@@ -47,14 +49,17 @@ for i = 1, #KEYS / 5 do
     local ev = { idem_ms = tonumber(ARGV[v + 2]), id = ARGV[v + 3], kind = ARGV[v + 4], sid = ARGV[v + 5],
       step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
       quote = quotes[acc.a.plan] or quotes.free, ttl_ms = tonumber(ARGV[v + 13]),
-      evt_key = KEYS[k + 5] }
+      evt_key = KEYS[k + 5], fp = ARGV[v + 14] }
     local r = apply_event(acc.ctx, acc.a, ev, records)
-    r.a = st - 1
-    r.av = available(acc.a)
-    r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
-    r.alert = alert_reply(r.alert)
-    -- A repeat re-pushes its session (a retry after a crash before the push), changed or not.
-    if r.repush then acc.repushed[ev.sid] = true end
+    -- A conflict (r.error) is answered as it is: the event was not applied.
+    if not r.error then
+      r.a = st - 1
+      r.av = available(acc.a)
+      r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
+      r.alert = alert_reply(r.alert)
+      -- A repeat re-pushes its session (a retry after a crash before the push), changed or not.
+      if r.repush then acc.repushed[ev.sid] = true end
+    end
     events[i] = r
   end
 end

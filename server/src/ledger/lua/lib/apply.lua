@@ -16,14 +16,31 @@
 -- eventId within the same script finds its record here.
 local function new_records() return { by_key = {}, order = {} } end
 
--- The idempotency record of an event: how it was answered, so a repeat answers the same.
+-- The idempotency record of an event: how it was answered, so a repeat answers the same, and the
+-- event's fingerprint (ev.fp, a JSON array built by the caller), so a reused eventId with another
+-- body is told from a repeat (CONTRACT §2 v1.1).
 local function remember(records, ev, status, decision, charged, held)
-  -- The JSON written by hand: every value is one of this script's own words or a whole number,
-  -- and a record is written for every event (cjson.encode costs about three times as much).
+  -- The JSON written by hand: every value is one of this script's own words, a whole number or
+  -- the caller's JSON text, and a record is written for every event (cjson.encode costs about
+  -- three times as much).
   records.by_key[ev.evt_key] = decision
-    and string.format('{"s":"%s","c":%d,"h":%d,"d":"%s"}', status, charged, held, decision)
-    or string.format('{"s":"%s","c":%d,"h":%d}', status, charged, held)
+    and string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","f":%s}', status, charged, held, decision, ev.fp)
+    or string.format('{"s":"%s","c":%d,"h":%d,"f":%s}', status, charged, held, ev.fp)
   records.order[#records.order + 1] = ev
+end
+
+-- The fingerprint's fields, in the caller's order (event-batch.ts FINGERPRINT_FIELDS).
+local FP_FIELDS = { "type", "sessionId", "stepId", "action", "model", "scenes", "seconds" }
+
+-- nil when the record's fingerprint is the event's (or the record predates fingerprints: those
+-- answer as repeats, as they did); else the first differing field and its value in the record.
+local function fp_conflict(p, ev)
+  if p.f == nil then return nil end
+  local now = cjson.decode(ev.fp)
+  for i, name in ipairs(FP_FIELDS) do
+    if p.f[i] ~= now[i] then return name, p.f[i] end
+  end
+  return nil
 end
 
 local function records_flush(records)
@@ -35,6 +52,8 @@ local function apply_event(ctx, a, ev, records)
   if previous then
     -- Already applied: a no-op, answered with the current snapshots so a retry re-pushes them.
     local p = cjson.decode(previous)
+    local field, was = fp_conflict(p, ev)
+    if field then return { error = "conflict", field = field, was = was } end
     return { status = "duplicate", charged = 0, held = 0, decision = p.d, repush = true }
   end
 

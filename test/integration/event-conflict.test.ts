@@ -1,0 +1,90 @@
+/**
+ * CONTRACT §2 (v1.1): an eventId is remembered with a fingerprint of its event. The same eventId
+ * with the same fingerprint is a `duplicate`; with a different one the job fails without retry, its
+ * reason starts with `conflict` and names the first differing field, and the ledger is untouched.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreditmeterError } from "@creditmeter/shared";
+import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { snapshotKeys, startPipeline, type Pipeline } from "../support/pipeline.js";
+
+const accountId = "acct-conflict";
+
+describe("a reused eventId with a different body", () => {
+  let p: Pipeline;
+  beforeAll(async () => {
+    p = await startPipeline();
+    await p.ledger.putAccount(accountId, { plan: "free" });
+    await p.ledger.startCycle(accountId, cycle("c1", 1000));
+  });
+  afterAll(() => p.close());
+
+  it("fails the job without retry, naming the field, and leaves the ledger as it was", async () => {
+    const first = stageEvent({ accountId, type: "stage.completed", action: "voiceover", seconds: 20 });
+    const applied = await p.queue.add(first.type, first, { jobId: first.eventId });
+    expect(await applied.waitUntilFinished(p.events, 10_000)).toMatchObject({ status: "applied", charged: 20 });
+
+    const before = await snapshotKeys(p.redis, p.namespace);
+    const reused = { ...first, seconds: 50 };
+    const job = await p.queue.add(reused.type, reused, { jobId: reused.eventId });
+    await expect(job.waitUntilFinished(p.events, 10_000)).rejects.toThrow(/^conflict: seconds/);
+    const failed = await p.queue.getJob(reused.eventId);
+    expect(failed?.attemptsMade ?? 0, "a conflict must not be retried").toBeLessThanOrEqual(1);
+    expect(await p.queue.getJobState(reused.eventId)).toBe("failed");
+    expect(await snapshotKeys(p.redis, p.namespace)).toEqual(before);
+    expect(await p.ledger.balance(accountId)).toMatchObject({ used: 20, available: 980 });
+
+    // The exact same event again (a new job: the failed one is removed first) is still a duplicate.
+    await failed?.remove();
+    const again = await p.queue.add(first.type, first, { jobId: first.eventId });
+    expect(await again.waitUntilFinished(p.events, 10_000)).toMatchObject({ status: "duplicate", charged: 0, available: 980 });
+  });
+});
+
+describe("fingerprint fields (ledger)", () => {
+  let ctx: Awaited<ReturnType<typeof testLedger>>;
+  beforeAll(async () => {
+    ctx = await testLedger();
+    await ctx.ledger.putAccount("f", { plan: "free" });
+    await ctx.ledger.startCycle("f", cycle("c1", 1000));
+  });
+  afterAll(() => ctx.redis.close());
+
+  it.each([
+    ["type", { type: "stage.failed" }],
+    ["sessionId", { sessionId: "other-session" }],
+    ["stepId", { stepId: "other-step" }],
+    ["action", { action: "music" }],
+    ["seconds", { seconds: 31 }],
+  ] as const)("names %s as the first differing field", async (field, change) => {
+    const first = stageEvent({ accountId: "f", type: "stage.started", action: "voiceover", seconds: 30 });
+    expect((await ctx.ledger.applyEvent(first)).result?.status).toBe("applied");
+    const err = await ctx.ledger.applyEvent({ ...first, ...change }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CreditmeterError);
+    expect((err as CreditmeterError).code).toBe("conflict");
+    expect((err as CreditmeterError).message).toMatch(new RegExp(`^conflict: ${field}: `));
+    expect((err as CreditmeterError).field).toBe(field);
+  });
+
+  it("names model and scenes too, and sees a conflict inside one batch", async () => {
+    const anim = stageEvent({ accountId: "f", type: "stage.completed", action: "animation", model: "sora-2", seconds: 2 });
+    const img = stageEvent({ accountId: "f", type: "stage.completed", action: "image", scenes: 2 });
+    const out = await ctx.ledger.applyEvents([anim, { ...anim, model: "veo-3.1" }, img, { ...img, scenes: 3 }, img]);
+    expect(out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status))).toEqual([
+      "applied",
+      "conflict: model",
+      "applied",
+      "conflict: scenes",
+      "duplicate",
+    ]);
+    // Only the two applied charges: 2 s × 10 and 2 scenes × 3.
+    const page = await ctx.ledger.ledgerPage("f", { limit: 100 });
+    expect(page.entries.filter((e) => e.kind === "charge" && (e.eventId === anim.eventId || e.eventId === img.eventId)).map((e) => e.amount)).toEqual([6, 20]);
+  });
+
+  it("treats a record written before fingerprints (no fingerprint) as a duplicate", async () => {
+    const e = stageEvent({ accountId: "f", type: "stage.completed", action: "script" });
+    await ctx.redis.set(`${ctx.namespace}:{f}:evt:${e.eventId}`, '{"s":"applied","c":1,"h":0}');
+    expect((await ctx.ledger.applyEvent({ ...e, stepId: "x" })).result?.status).toBe("duplicate");
+  });
+});
