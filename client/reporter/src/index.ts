@@ -1,7 +1,7 @@
 export { StageReporter } from "./stage-reporter.js";
 export { stageEventId, type EventIdInput } from "./event-id.js";
 export { DecisionTimeoutError, EventRejectedError, ReporterClosedError, UnexpectedResultError } from "./errors.js";
-export type { NodeRedisClient, ReporterConnection } from "./redis-connection.js";
+export type { IoRedisClient, NodeRedisClient, ReporterConnection } from "./redis-connection.js";
 export type {
   CompleteDetails,
   EventOutcome,

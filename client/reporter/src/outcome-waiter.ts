@@ -85,11 +85,11 @@ export class OutcomeWaiter {
 
   private async openEvents(): Promise<QueueEvents> {
     await this.queue.waitUntilReady();
-    const last = await this.connection.raw.xRevRange(this.queue.toKey("events"), "+", "-", { COUNT: 1 });
+    const lastEventId = await this.connection.lastStreamId(this.queue.toKey("events"));
     const events = new QueueEvents(this.queue.name, {
       connection: this.connection.bull,
       prefix: this.queue.opts.prefix,
-      lastEventId: last[0]?.id ?? "0",
+      lastEventId,
     });
     events.on("error", this.onError);
     events.on("completed", ({ jobId, returnvalue }) => this.deliver(jobId, { kind: "completed", value: returnvalue }));

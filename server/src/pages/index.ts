@@ -6,6 +6,7 @@ import { staticPagesRouter } from "./static-pages.js";
 import { devRouter } from "./dev-routes.js";
 import { createDemoLauncher } from "./demo-launcher.js";
 import { defaultUiDir } from "./ui-dir.js";
+import { defaultPanelDistDir, sdkBundleRouter } from "./sdk-bundle.js";
 
 export interface PagesDeps {
   config: Config;
@@ -13,6 +14,8 @@ export interface PagesDeps {
   verifier: AuthVerifier;
   /** The built UI (client/dist/ui by default). */
   uiDir?: string;
+  /** The panel package's build, holding the script bundle (client/panel/dist by default). */
+  panelDistDir?: string;
   onError?: (err: Error, accountId: string) => void;
 }
 
@@ -27,8 +30,10 @@ export function mountPages(deps: PagesDeps): (app: Express) => void {
       app.use(devRouter({ config: deps.config, ledger: deps.ledger, verifier: deps.verifier, demo }));
     }
     app.use(staticPagesRouter(deps.uiDir ?? defaultUiDir()));
+    app.use(sdkBundleRouter(deps.panelDistDir ?? defaultPanelDistDir()));
   };
 }
 
 export { ensureDemoAccount, DEMO_ACCOUNT_ID, DEMO_CYCLE_CREDITS } from "./demo-account.js";
 export { PAGE_FILES } from "./static-pages.js";
+export { SDK_BUNDLE_PATH } from "./sdk-bundle.js";

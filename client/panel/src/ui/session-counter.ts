@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import type { SessionUpdate, Stage } from "@creditmeter/shared";
-import { STAGES } from "./stages.js";
+import { STAGES } from "../sdk/stages.js";
 import { CountTween } from "./count-tween.js";
 import { MeterController } from "./meter-controller.js";
 import { connectionHint, formatCredits } from "./format.js";
