@@ -54,4 +54,24 @@ describe("hold-expiry sweeper", () => {
     expect(await sweepOnce(ledger, publisher)).toBe(0);
     expect(publisher.outcomes.filter((o) => o.accountId === "sw-2")).toEqual([]);
   });
+
+  it("sweeps the other accounts when one fails, reports it and moves it back a minute", async () => {
+    const publisher = new RecordingPublisher();
+    await ledger.putAccount("sw-good", { plan: "free" });
+    await ledger.startCycle("sw-good", cycle("c", 100));
+    await ledger.applyEvent(stageEvent({ accountId: "sw-good", type: "stage.started", action: "script", stepId: "left" }));
+    // A broken account (its hash is not a hash): every script on it errors. It is due first.
+    const index = `${namespace}:deadlines`;
+    await redis.set(ledger.keys("sw-bad").account, "not a hash");
+    await redis.zAdd(index, { score: 1, value: "sw-bad" });
+    await waitFor(async () => Number(await redis.zScore(index, "sw-good")) <= Date.now(), 3000, "the hold to expire");
+
+    const failures: string[] = [];
+    const now = Date.now();
+    await sweepOnce(ledger, publisher, now, (accountId) => failures.push(accountId));
+    expect(failures).toEqual(["sw-bad"]);
+    expect(publisher.outcomes.find((o) => o.accountId === "sw-good")?.balance).toMatchObject({ held: 0, available: 100 });
+    // Out of the way of the next passes, but not forgotten.
+    expect(Number(await redis.zScore(index, "sw-bad"))).toBe(now + 60_000);
+  });
 });

@@ -62,7 +62,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const queue = new Queue(config.queueName, { connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")), prefix: config.queuePrefix });
   queue.on("error", (err) => logger.debug({ err: err.message }, "queue error"));
-  const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed")), http: null, closers: [] };
+  const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed"), (accountId, err) => {
+    metrics.sweepAccountFailures.inc();
+    logger.error({ err, accountId }, "sweeping an account failed; it is retried in a minute, the pass goes on");
+  }), http: null, closers: [] };
   // Before the consumer starts, so that no charge escapes the /ops aggregates.
   const opsStream = createOpsStream({ redis, config, queue, metrics, logger });
   publisher.add(opsStream.recorder);

@@ -73,6 +73,11 @@ export class Metrics {
     help: "Charges left out of the ops:charges feed by its batch cap (the ops:stats figures still count them)",
     registers: [this.registry],
   });
+  readonly sweepAccountFailures = new Counter({
+    name: "creditmeter_sweep_account_failures_total",
+    help: "Accounts whose sweep (hold expiry, cycle end) failed; each is retried a minute later and the pass goes on",
+    registers: [this.registry],
+  });
   readonly opsAlertsDropped = new Counter({
     name: "creditmeter_ops_alerts_dropped_total",
     help: "Ops alerts not streamed because a burst passed the per-flush cap",
