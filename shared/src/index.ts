@@ -7,3 +7,4 @@ export * from "./thresholds.js";
 export * from "./api.js";
 export * from "./socket-events.js";
 export * from "./auth.js";
+export * from "./events-api.js";

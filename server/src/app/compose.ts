@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Queue, type Worker } from "bullmq";
+import { Queue, QueueEvents, type Worker } from "bullmq";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
 import { createRedis } from "./redis-factory.js";
 import { redisReady, type AppRedis } from "../redis/redis-client.js";
@@ -19,6 +19,8 @@ import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
 import { startConsumer } from "./start-consumer.js";
 import { pingWithin } from "./ping-within.js";
+import { createEventIntake, type EventIntake } from "../metering/event-intake.js";
+import { DecisionWaiters } from "../metering/decision-waiters.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -50,6 +52,31 @@ function connectRedis(config: Config, logger: Logger): AppRedis {
   });
 }
 
+/**
+ * The events routes' intake, with the process's one QueueEvents listener (a blocking connection
+ * of its own) shared by every request that waits for its decision.
+ */
+async function startEventIntake(
+  config: Config,
+  redis: AppRedis,
+  queue: Queue,
+  ledger: RedisLedger,
+  logger: Logger,
+): Promise<{ intake: EventIntake; close: () => Promise<void> }> {
+  const listener = new QueueEvents(config.queueName, {
+    connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue events connection error")),
+    prefix: config.queuePrefix,
+  });
+  listener.on("error", (err) => logger.debug({ err: err.message }, "queue events error"));
+  await listener.waitUntilReady();
+  const intake = createEventIntake({
+    queue,
+    waiters: new DecisionWaiters(listener),
+    readRecord: (accountId, eventId) => redis.get(ledger.keys(accountId).event(eventId)),
+  });
+  return { intake, close: () => listener.close() };
+}
+
 /** Builds and starts every room the configuration asks for: ledger, consumer, sweeper, HTTP. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const redis = connectRedis(config, logger);
@@ -76,6 +103,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const verifier = createAuthVerifier(config);
   let http: Server | null = null;
   if (config.runHttp) {
+    const events = await startEventIntake(config, redis, queue, ledger, logger);
+    parts.closers.push(events.close);
     const app = createHttpApp({
       config,
       ledger,
@@ -84,6 +113,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       enqueueEvent: async (event) => {
         await queue.add(event.type, event, { jobId: event.eventId });
       },
+      events: events.intake,
       readiness: ready,
       failedJobs: failedJobs(queue),
       metrics: {

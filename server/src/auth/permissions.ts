@@ -18,3 +18,8 @@ export function canOperate(principal: Principal): boolean {
 export function canPostEvents(principal: Principal): boolean {
   return principal.role === "worker" || principal.role === "ops";
 }
+
+/** Where an event stands: the workers and ops that post events, and the account's own user. */
+export function canReadEventStatus(principal: Principal, accountId: string): boolean {
+  return canPostEvents(principal) || canReadAccount(principal, accountId);
+}

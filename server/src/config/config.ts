@@ -51,6 +51,8 @@ const Env = z.object({
   CREDITMETER_CONSUMER: bool.default(true),
   CREDITMETER_HTTP: bool.default(true),
   CREDITMETER_MAX_BODY_BYTES: int(256).default(64 * 1024),
+  // 500 events of up to ~1 KiB each (a 500-character failure reason) fit in the default.
+  CREDITMETER_MAX_BATCH_BODY_BYTES: int(256).default(1024 * 1024),
   CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES: int(256).default(16 * 1024),
   CREDITMETER_MAX_WATCHED_SESSIONS: int(1).default(20),
   CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: int(1).default(600),
@@ -91,6 +93,8 @@ export interface Config {
   runConsumer: boolean;
   runHttp: boolean;
   maxBodyBytes: number;
+  /** Body limit of POST /v1/events/batch (500 events). */
+  maxBatchBodyBytes: number;
   maxSocketPayloadBytes: number;
   maxWatchedSessions: number;
   connectionsPerIpPerMinute: number;
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runConsumer: e.CREDITMETER_CONSUMER,
     runHttp: e.CREDITMETER_HTTP,
     maxBodyBytes: e.CREDITMETER_MAX_BODY_BYTES,
+    maxBatchBodyBytes: e.CREDITMETER_MAX_BATCH_BODY_BYTES,
     maxSocketPayloadBytes: e.CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES,
     maxWatchedSessions: e.CREDITMETER_MAX_WATCHED_SESSIONS,
     connectionsPerIpPerMinute: e.CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE,

@@ -8,6 +8,7 @@ import { metricsRouter, probesRouter } from "./routes/health.js";
 import { pricingRouter } from "./routes/pricing.js";
 import { readsRouter } from "./routes/reads.js";
 import { failedJobsRouter } from "./routes/failed-jobs.js";
+import { eventStatusRouter } from "./routes/event-status.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -41,6 +42,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     next();
   });
   app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps));
+  if (deps.events) app.use("/v1/accounts", eventStatusRouter(deps, deps.events));
   if (deps.failedJobs) app.use("/v1/ops", failedJobsRouter(deps, deps.failedJobs));
 
   deps.mountPages?.(app);

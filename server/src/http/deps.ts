@@ -4,6 +4,7 @@ import type { Config } from "../config/config.js";
 import type { LedgerApi, Publisher } from "../ledger/api.js";
 import type { AuthVerifier } from "../auth/principal.js";
 import type { FailedJobs } from "../ops/failed-jobs.js";
+import type { EventIntake } from "../metering/event-intake.js";
 
 /** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
 export interface HttpLogger {
@@ -34,6 +35,11 @@ export interface HttpDeps {
   verifier: AuthVerifier;
   /** Queues a validated event (the same BullMQ queue workers use); resolves once queued. */
   enqueueEvent(event: StageEvent): Promise<void>;
+  /**
+   * Batches, decisions (`?wait`) and event status over the queue and the ledger's records;
+   * without it POST /v1/events only queues (enqueueEvent) and the batch and status routes are absent.
+   */
+  events?: EventIntake;
   /** True once Redis answers and the consumer runs (CONTRACT §8). */
   readiness(): Promise<boolean>;
   metrics: MetricsSource;

@@ -1,31 +1,62 @@
-import { Router } from "express";
-import { parseStageEvent } from "@creditmeter/shared";
+import { Router, type Request } from "express";
+import {
+  CreditmeterError,
+  EventBatchBody,
+  EventWaitQuery,
+  parseStageEvent,
+  type EventBatchAnswer,
+  type StageEvent,
+} from "@creditmeter/shared";
 import { canPostEvents } from "../../auth/permissions.js";
 import { authenticate, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
-import { jsonBody, requireJsonObject } from "../validate.js";
+import { errorBody } from "../errors.js";
+import { jsonBody, parseBody, parseInput, requireJsonObject } from "../validate.js";
 
 /**
- * POST /v1/events: the queue's event over HTTP for workers that do not speak BullMQ.
- * Validated here with the same rules as the consumer, so a bad event is a 400 and never queued.
+ * POST /v1/events (and ?wait for the decision) and POST /v1/events/batch: the queue's event over
+ * HTTP for workers that do not speak BullMQ. Validated here with the same rules as the consumer,
+ * so a bad event is a 400 (or a `rejected` entry) and never queued.
  */
 export function eventsRouter(deps: HttpDeps): Router {
   const { config } = deps;
   const router = Router();
-  router.post(
-    "/events",
-    authenticate(deps.verifier),
-    requirePrincipal(canPostEvents, "post events"),
-    jsonBody(config.maxBodyBytes, "invalid_event"),
-    async function acceptEvent(req, res) {
-      const event = parseStageEvent(requireJsonObject(req.body, "invalid_event"), {
-        book: config.priceBook,
-        now: Date.now(),
-        retentionMs: config.idempotencyRetentionSeconds * 1000,
-      });
+  const checks = () => ({ book: config.priceBook, now: Date.now(), retentionMs: config.idempotencyRetentionSeconds * 1000 });
+  const mayPost = [authenticate(deps.verifier), requirePrincipal(canPostEvents, "post events")];
+
+  router.post("/events", ...mayPost, jsonBody(config.maxBodyBytes, "invalid_event"), async function acceptEvent(req: Request, res) {
+    const { wait } = parseInput(EventWaitQuery, req.query);
+    const event = parseStageEvent(requireJsonObject(req.body, "invalid_event"), checks());
+    if (!deps.events) {
       await deps.enqueueEvent(event);
       res.status(202).json({ eventId: event.eventId });
-    },
-  );
+      return;
+    }
+    const outcome = await deps.events.submit(event, wait);
+    if (outcome.state === "failed") throw outcome.error;
+    if (outcome.state === "applied") res.status(200).json({ eventId: event.eventId, result: outcome.result });
+    else res.status(202).json({ eventId: event.eventId });
+  });
+
+  const intake = deps.events;
+  if (!intake) return router;
+  router.post("/events/batch", ...mayPost, jsonBody(config.maxBatchBodyBytes), async function acceptBatch(req, res) {
+    const { events } = parseBody(EventBatchBody, req.body);
+    const valid: StageEvent[] = [];
+    const answer: EventBatchAnswer = { accepted: [], rejected: [] };
+    events.forEach((raw, index) => {
+      try {
+        const event = parseStageEvent(raw, checks());
+        valid.push(event);
+        answer.accepted.push(event.eventId);
+      } catch (err) {
+        if (!(err instanceof CreditmeterError)) throw err;
+        answer.rejected.push({ index, error: errorBody(err).error });
+      }
+    });
+    await intake.enqueueMany(valid);
+    res.status(202).json(answer);
+  });
+
   return router;
 }

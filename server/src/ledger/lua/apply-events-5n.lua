@@ -56,6 +56,7 @@ for i = 1, #KEYS / 5 do
       r.a = st - 1
       r.av = available(acc.a)
       r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
+      if r.status ~= "duplicate" then remember_after(records, ev, r.av, r.su) end
       r.alert = alert_reply(r.alert)
       -- A repeat re-pushes its session (a retry after a crash before the push), changed or not.
       if r.repush then acc.repushed[ev.sid] = true end

@@ -43,6 +43,14 @@ local function fp_conflict(p, ev)
   return nil
 end
 
+-- Adds what stood after the event (available, the session's used) to its record, so that
+-- GET /v1/accounts/:id/events/:eventId answers the processor's whole result. The record is this
+-- script's own JSON object: its closing brace is replaced, whatever fields come before it.
+local function remember_after(records, ev, av, su)
+  local rec = records.by_key[ev.evt_key]
+  if rec then records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. string.format(',"av":%d,"su":%d}', av, su) end
+end
+
 local function records_flush(records)
   for _, ev in ipairs(records.order) do redis.call("SET", ev.evt_key, records.by_key[ev.evt_key], "PX", ev.idem_ms) end
 end
