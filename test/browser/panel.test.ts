@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`chat panel in Chromium (skipped: ${CHROM
     await expect.poll(async () => (await rig.balance(acct)).used, { timeout: 10_000 }).toBe(120);
     const page = await rig.page(acct);
     await page.goto(`${rig.url}/`);
-    await page.locator("credit-balance button").hover();
+    await page.locator("credit-balance button").click();
     const rest = await rig.balance(acct);
     await expect.poll(() => page.getByTestId("balance-available").textContent(), { timeout: 10_000 }).toBe(plain(rest.available));
     expect(await page.getByTestId("balance-used").textContent()).toBe(plain(rest.used));

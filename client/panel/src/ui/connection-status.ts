@@ -1,15 +1,16 @@
-import { LitElement, css, html } from "lit";
+import { css, html } from "lit";
+import { CreditElement } from "./credit-element.js";
 import { MeterController } from "./meter-controller.js";
 import { connectionHint } from "./format.js";
-import { theme } from "./theme.js";
 
 /**
  * `<credit-connection-status>`: a small dot and label saying whether the numbers on the page
- * are live ("Live") or the last known ones (reconnecting, offline, signed out).
+ * are live ("Live") or the last known ones (reconnecting, offline, signed out). A polite live
+ * region, so a change is announced. Parts: `status`.
  */
-export class CreditConnectionStatus extends LitElement {
+export class CreditConnectionStatus extends CreditElement {
   static override styles = [
-    theme,
+    ...CreditElement.styles,
     css`
       :host {
         display: inline-block;
@@ -26,7 +27,7 @@ export class CreditConnectionStatus extends LitElement {
         width: 7px;
         height: 7px;
         border-radius: 50%;
-        background: #22b573;
+        background: var(--_live);
       }
     `,
   ];
@@ -35,9 +36,10 @@ export class CreditConnectionStatus extends LitElement {
 
   protected override render(): unknown {
     const state = this.meter.state;
-    return state === "connected"
-      ? html`<span class="live" data-testid="connection-state" data-state=${state}>Live</span>`
-      : html`<span class="hint" role="status" data-testid="connection-state" data-state=${state}>${connectionHint(state)}</span>`;
+    const live = state === "connected";
+    return html`<span class=${live ? "live" : "hint"} part="status" role="status" data-testid="connection-state" data-state=${state}
+      >${live ? this.text.live : connectionHint(state, this.text)}</span
+    >`;
   }
 }
 

@@ -1,20 +1,28 @@
-import { LitElement, css, html, nothing } from "lit";
+import { css, html, nothing } from "lit";
 import type { Balance } from "@creditmeter/shared";
+import { CreditElement } from "./credit-element.js";
 import { MeterController } from "./meter-controller.js";
-import { connectionHint, formatCredits } from "./format.js";
-import { theme } from "./theme.js";
+import { connectionHint } from "./format.js";
+import { fill } from "./strings.js";
 
 const BOLT = html`<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M13.2 2 4.5 13.4h6.1L9.8 22l8.7-11.4h-6.1L13.2 2z"/></svg>`;
 
 /**
- * `<credit-balance>`: the lightning-bolt button for the bottom of the left sidebar. Hovering or
- * focusing it opens a popover with Available, Used, the usage percentage and a link to the
- * detailed usage page (`usage-href`, default "/usage").
+ * `<credit-balance>`: the lightning-bolt button for the bottom of the left sidebar. It discloses
+ * (WAI-ARIA disclosure pattern: a button with aria-expanded; click or tap toggles, Escape closes
+ * and returns focus to the button, a click outside closes) a popover with Available, Used, the
+ * usage percentage and a link to the detailed usage page (`usage-href`, default "/usage"), next
+ * in the tab order after the button. `open` reflects whether it is shown.
+ * Parts: `root`, `button`, `icon`, `button-value`, `popover`, `list`, `label`, `value`, `bar`, `bar-fill`, `link`, `hint`.
  */
-export class CreditBalance extends LitElement {
-  static override properties = { usageHref: { type: String, attribute: "usage-href" } };
+export class CreditBalance extends CreditElement {
+  static override properties = {
+    ...CreditElement.properties,
+    usageHref: { type: String, attribute: "usage-href" },
+    open: { type: Boolean, reflect: true },
+  };
   static override styles = [
-    theme,
+    ...CreditElement.styles,
     css`
       :host {
         display: inline-block;
@@ -37,10 +45,6 @@ export class CreditBalance extends LitElement {
       button svg {
         color: var(--_accent);
       }
-      button:focus-visible {
-        outline: 2px solid var(--_accent);
-        outline-offset: 2px;
-      }
       .pop {
         position: absolute;
         left: 0;
@@ -49,33 +53,12 @@ export class CreditBalance extends LitElement {
         background: var(--_surface);
         border: 1px solid var(--_border);
         border-radius: var(--_radius);
-        box-shadow: 0 12px 32px rgba(20, 20, 40, 0.14);
+        box-shadow: var(--_shadow);
         padding: 14px 16px;
-        visibility: hidden;
-        opacity: 0;
-        transform: translateY(4px);
-        transition: opacity 0.12s, transform 0.12s, visibility 0.12s;
         z-index: 10;
       }
-      @media (prefers-reduced-motion: reduce) {
-        .pop {
-          transition: none;
-        }
-      }
-      :host(:hover) .pop,
-      :host(:focus-within) .pop {
-        visibility: visible;
-        opacity: 1;
-        transform: none;
-      }
-      /* Bridges the gap so moving the pointer from the button to the popover keeps it open. */
-      .pop::after {
-        content: "";
-        position: absolute;
-        left: 0;
-        right: 0;
-        top: 100%;
-        height: 10px;
+      .pop[hidden] {
+        display: none;
       }
       dl {
         display: grid;
@@ -94,7 +77,7 @@ export class CreditBalance extends LitElement {
       }
       .bar {
         height: 6px;
-        background: #efeff5;
+        background: var(--_surface-2);
         border-radius: 3px;
         margin: 12px 0;
         overflow: hidden;
@@ -120,6 +103,7 @@ export class CreditBalance extends LitElement {
   ];
 
   declare usageHref: string;
+  declare open: boolean;
   private balance: Balance | null = null;
   private readonly meter = new MeterController(this, (meter) => {
     this.balance = meter.balance;
@@ -134,28 +118,59 @@ export class CreditBalance extends LitElement {
   constructor() {
     super();
     this.usageHref = "/usage";
+    this.open = false;
+  }
+
+  // A click anywhere outside closes the popover; composedPath sees through shadow roots.
+  private readonly onDocumentClick = (event: MouseEvent): void => {
+    if (this.open && !event.composedPath().includes(this)) this.open = false;
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.ownerDocument.addEventListener("click", this.onDocumentClick);
+  }
+
+  override disconnectedCallback(): void {
+    this.ownerDocument.removeEventListener("click", this.onDocumentClick);
+    super.disconnectedCallback();
+  }
+
+  private onKeydown(event: KeyboardEvent): void {
+    if (event.key !== "Escape" || !this.open) return;
+    event.stopPropagation();
+    this.open = false;
+    this.shadowRoot?.querySelector("button")?.focus();
   }
 
   protected override render(): unknown {
     const b = this.balance;
     const live = this.meter.live;
-    const value = (n: number | undefined): string => (n === undefined ? "—" : formatCredits(n));
-    return html`<div class=${live ? "" : "stale"}>
-      <button type="button" aria-describedby="pop" aria-label="Credits: ${value(b?.available)} available">
-        ${BOLT}<span class="num">${value(b?.available)}</span>
+    const text = this.text;
+    const value = (n: number | undefined): string => (n === undefined ? "—" : this.credits(n));
+    return html`<div class=${live ? "" : "stale"} part="root" @keydown=${this.onKeydown}>
+      <button
+        type="button"
+        part="button"
+        aria-expanded=${this.open ? "true" : "false"}
+        aria-controls="pop"
+        aria-label=${fill(text.balanceButton, value(b?.available))}
+        @click=${() => (this.open = !this.open)}
+      >
+        <span part="icon">${BOLT}</span><span class="num" part="button-value">${value(b?.available)}</span>
       </button>
-      <div class="pop" id="pop" role="tooltip">
-        <dl>
-          <dt>Available</dt>
-          <dd class="num" data-testid="balance-available">${value(b?.available)}</dd>
-          <dt>Used</dt>
-          <dd class="num" data-testid="balance-used">${value(b?.used)}</dd>
-          <dt>Usage percentage</dt>
-          <dd><span class="num" data-testid="balance-percent">${value(b?.usagePercent)}</span>%</dd>
+      <div class="pop" part="popover" id="pop" ?hidden=${!this.open}>
+        <dl part="list">
+          <dt part="label">${text.available}</dt>
+          <dd class="num" part="value" data-testid="balance-available">${value(b?.available)}</dd>
+          <dt part="label">${text.used}</dt>
+          <dd class="num" part="value" data-testid="balance-used">${value(b?.used)}</dd>
+          <dt part="label">${text.usagePercent}</dt>
+          <dd part="value"><span class="num" data-testid="balance-percent">${value(b?.usagePercent)}</span>%</dd>
         </dl>
-        <div class="bar" aria-hidden="true"><span style="width: ${Math.min(100, b?.usagePercent ?? 0)}%"></span></div>
-        <a href=${this.usageHref}>See detailed usage →</a>
-        ${live ? nothing : html`<div class="hint" role="status">${connectionHint(this.meter.state)}</div>`}
+        <div class="bar" part="bar" aria-hidden="true"><span part="bar-fill" style="width: ${Math.min(100, b?.usagePercent ?? 0)}%"></span></div>
+        <a part="link" href=${this.usageHref}>${text.seeUsage}</a>
+        ${live ? nothing : html`<div class="hint" part="hint" role="status">${connectionHint(this.meter.state, text)}</div>`}
       </div>
     </div>`;
   }

@@ -1,24 +1,38 @@
-import { LitElement, css, html, nothing } from "lit";
+import { css, html, nothing } from "lit";
 import type { AlertLevel, Balance } from "@creditmeter/shared";
+import { CreditElement } from "./credit-element.js";
 import { MeterController } from "./meter-controller.js";
-import { theme } from "./theme.js";
 
-/** The banner's text, word for word (CONTRACT §7). */
-export const LOW_CREDIT_TEXT =
-  "You're running low on credits. Upgrade to a paid plan for more credits and uninterrupted access to all features.";
+export { LOW_CREDIT_TEXT } from "./low-credit-text.js";
+
+/** `detail` of `credit-upgrade`: the alert the banner shows and where its link goes. */
+export interface CreditUpgradeDetail {
+  level: AlertLevel;
+  url: string;
+}
+/** `detail` of `credit-banner-dismiss`: the level dismissed. */
+export interface CreditBannerDismissDetail {
+  level: AlertLevel;
+}
 
 /**
  * `<low-credit-banner upgrade-url="…">`: the yellow banner, shown while the account has an
- * alert that was not dismissed. Dismiss hides it at once and asks the server to remember it
- * (until the next crossing); if the server refuses, it comes back.
+ * alert that was not dismissed. Dismiss hides it at once, fires `credit-banner-dismiss` and asks
+ * the server to remember it (until the next crossing); if the server refuses, it comes back.
+ * "Upgrade plan" fires a cancellable `credit-upgrade`: a host that opens its own checkout calls
+ * `preventDefault()`; otherwise the link (`upgrade-url`) is followed.
+ * Parts: `banner`, `message`, `actions`, `dismiss`, `upgrade`.
  */
-export class LowCreditBanner extends LitElement {
-  static override properties = { upgradeUrl: { type: String, attribute: "upgrade-url" } };
+export class LowCreditBanner extends CreditElement {
+  static override properties = { ...CreditElement.properties, upgradeUrl: { type: String, attribute: "upgrade-url" } };
   static override styles = [
-    theme,
+    ...CreditElement.styles,
     css`
       :host {
         display: block;
+      }
+      :host(:focus) {
+        outline: none;
       }
       .banner {
         display: flex;
@@ -57,12 +71,12 @@ export class LowCreditBanner extends LitElement {
         color: var(--_warn-text);
       }
       button:hover {
-        background: rgba(0, 0, 0, 0.05);
+        background: var(--_hover);
       }
       a {
-        background: #1d1d27;
-        color: #fff;
-        border: 1px solid #1d1d27;
+        background: var(--_cta-bg);
+        color: var(--_cta-text);
+        border: 1px solid var(--_cta-bg);
       }
     `,
   ];
@@ -91,8 +105,16 @@ export class LowCreditBanner extends LitElement {
   private async dismiss(level: AlertLevel): Promise<void> {
     const meter = this.meter.meter;
     if (!meter) return;
+    // The button is about to vanish: keep focus where the banner was (not on <body>), so the next
+    // Tab continues from here.
+    const hadFocus = this.shadowRoot?.activeElement != null;
     this.dismissing.add(level);
     this.requestUpdate();
+    this.dispatchEvent(new CustomEvent<CreditBannerDismissDetail>("credit-banner-dismiss", { detail: { level }, bubbles: true, composed: true }));
+    if (hadFocus) {
+      if (!this.hasAttribute("tabindex")) this.setAttribute("tabindex", "-1");
+      this.focus();
+    }
     try {
       await meter.dismissAlert(level);
     } catch {
@@ -101,14 +123,22 @@ export class LowCreditBanner extends LitElement {
     }
   }
 
+  private upgrade(event: MouseEvent, level: AlertLevel): void {
+    const proceed = this.dispatchEvent(
+      new CustomEvent<CreditUpgradeDetail>("credit-upgrade", { detail: { level, url: this.upgradeUrl }, bubbles: true, composed: true, cancelable: true }),
+    );
+    if (!proceed) event.preventDefault(); // the host opens its own checkout
+  }
+
   protected override render(): unknown {
     const alert = this.balance?.alert;
     if (!alert || alert.dismissed || this.dismissing.has(alert.level)) return nothing;
-    return html`<div class="banner" role="alert" data-testid="low-credit-banner" data-level=${alert.level}>
-      <p>${LOW_CREDIT_TEXT}</p>
-      <div class="actions">
-        <button type="button" data-testid="banner-dismiss" @click=${() => this.dismiss(alert.level)}>Dismiss</button>
-        <a data-testid="banner-upgrade" href=${this.upgradeUrl}>Upgrade plan</a>
+    const text = this.text;
+    return html`<div class="banner" part="banner" role="alert" data-testid="low-credit-banner" data-level=${alert.level}>
+      <p part="message">${text.bannerText}</p>
+      <div class="actions" part="actions">
+        <button type="button" part="dismiss" data-testid="banner-dismiss" @click=${() => this.dismiss(alert.level)}>${text.dismiss}</button>
+        <a part="upgrade" data-testid="banner-upgrade" href=${this.upgradeUrl} @click=${(e: MouseEvent) => this.upgrade(e, alert.level)}>${text.upgrade}</a>
       </div>
     </div>`;
   }
@@ -119,5 +149,9 @@ if (!customElements.get("low-credit-banner")) customElements.define("low-credit-
 declare global {
   interface HTMLElementTagNameMap {
     "low-credit-banner": LowCreditBanner;
+  }
+  interface HTMLElementEventMap {
+    "credit-upgrade": CustomEvent<CreditUpgradeDetail>;
+    "credit-banner-dismiss": CustomEvent<CreditBannerDismissDetail>;
   }
 }

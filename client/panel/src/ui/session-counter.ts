@@ -1,31 +1,26 @@
-import { LitElement, css, html, nothing, type PropertyValues } from "lit";
+import { css, html, nothing, type PropertyValues } from "lit";
 import type { SessionUpdate, Stage } from "@creditmeter/shared";
 import { STAGES } from "../sdk/stages.js";
 import { CountTween } from "./count-tween.js";
+import { CreditElement } from "./credit-element.js";
 import { MeterController } from "./meter-controller.js";
-import { connectionHint, formatCredits } from "./format.js";
-import { theme } from "./theme.js";
-
-const STAGE_LABELS: Record<Stage, string> = {
-  research: "Research",
-  storyboard: "Storyboard",
-  keyframes: "Keyframes",
-  animation: "Animation",
-  voiceover: "Voiceover",
-};
+import { connectionHint } from "./format.js";
+import { fill } from "./strings.js";
 
 /**
  * `<credit-session-counter session-id="…">`: "Credits used this session", live, with the
  * breakdown by stage and the credits currently reserved. Numbers count up and never go
  * backwards; while live updates are interrupted the last numbers stay, marked as stale.
+ * Parts: `card`, `title`, `reserved`, `used`, `unit`, `stages`, `stage`, `stage-value`, `hint`.
  */
-export class CreditSessionCounter extends LitElement {
+export class CreditSessionCounter extends CreditElement {
   static override properties = {
+    ...CreditElement.properties,
     sessionId: { type: String, attribute: "session-id" },
     compact: { type: Boolean, reflect: true },
   };
   static override styles = [
-    theme,
+    ...CreditElement.styles,
     css`
       :host {
         display: block;
@@ -69,7 +64,7 @@ export class CreditSessionCounter extends LitElement {
         gap: 6px;
       }
       li {
-        background: #f6f6fa;
+        background: var(--_surface-2);
         border-radius: 8px;
         padding: 6px 8px;
         font-size: 11px;
@@ -125,26 +120,31 @@ export class CreditSessionCounter extends LitElement {
 
   protected override render(): unknown {
     const live = this.meter.live;
+    const text = this.text;
     const reserved = this.update_?.reserved ?? 0;
-    return html`<section class="card ${live ? "" : "stale"}" aria-label="Credits used this session">
+    return html`<section class="card ${live ? "" : "stale"}" part="card" aria-label=${text.sessionTitle}>
       <div class="head">
-        <span class="title">Credits used this session</span>
-        <span class="reserved" title="Held for steps in progress; charged or released when they finish">
-          ${reserved > 0 ? html`<span class="num" data-testid="session-reserved">${formatCredits(reserved)}</span> reserved` : nothing}
+        <span class="title" part="title">${text.sessionTitle}</span>
+        <span class="reserved" part="reserved" title=${text.reservedTitle}>
+          ${reserved > 0 ? html`<span class="num" data-testid="session-reserved">${this.credits(reserved)}</span> ${text.reserved}` : nothing}
         </span>
       </div>
       <div>
-        <span class="used num" data-testid="session-used" aria-hidden="true">${formatCredits(this.used.value)}</span><span class="unit" aria-hidden="true">credits</span>
-        <span class="sr-only" aria-live="polite" aria-atomic="true">${formatCredits(this.used.goal)} credits used this session</span>
+        <span class="used num" part="used" data-testid="session-used" aria-hidden="true">${this.credits(this.used.value)}</span
+        ><span class="unit" part="unit" aria-hidden="true">${text.creditsUnit}</span>
+        <span class="sr-only" aria-live="polite" aria-atomic="true">${fill(text.sessionAnnounce, this.credits(this.used.goal))}</span>
       </div>
-      <ul aria-label="By stage">
+      <ul part="stages" aria-label=${text.byStage}>
         ${STAGES.map(
-          (stage) => html`<li>${STAGE_LABELS[stage]}<span class="num" data-testid="session-stage-${stage}">${formatCredits(this.stages[stage].value)}</span></li>`,
+          (stage: Stage) =>
+            html`<li part="stage">${text.stages[stage]}<span class="num" part="stage-value" data-testid="session-stage-${stage}"
+                >${this.credits(this.stages[stage].value)}</span
+              ></li>`,
         )}
       </ul>
-      ${live || this.update_ === null && this.meter.state === "connecting"
+      ${live || (this.update_ === null && this.meter.state === "connecting")
         ? nothing
-        : html`<div class="hint" role="status" data-testid="connection-hint">${connectionHint(this.meter.state)}</div>`}
+        : html`<div class="hint" part="hint" role="status" data-testid="connection-hint">${connectionHint(this.meter.state, text)}</div>`}
     </section>`;
   }
 }

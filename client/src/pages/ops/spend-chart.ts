@@ -39,6 +39,18 @@ export class SpendChart {
   push(at: number, spend: number, rate: number): void {
     this.points.push({ at, spend, rate });
     while (this.points.length > 0 && (this.points[0]?.at ?? at) < at - WINDOW_MS - 5000) this.points.shift();
+    this.describe();
+  }
+
+  /** The canvas's text alternative (role="img"): what a sighted reader takes from the lines. */
+  private describe(): void {
+    const last = this.points[this.points.length - 1];
+    if (!last) return;
+    const peak = Math.max(...this.points.map((p) => p.spend));
+    this.canvas.setAttribute(
+      "aria-label",
+      `Spend rate, last three minutes: now ${Math.round(last.spend)} credits per minute (peak ${Math.round(peak)}), ${last.rate.toFixed(1)} charges per second`,
+    );
   }
 
   /** Number of points plotted (a test hook). */
