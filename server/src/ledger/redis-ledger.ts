@@ -39,6 +39,12 @@ export interface LedgerOptions {
   onMaintenance?: (outcome: LedgerOutcome) => void;
   /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
   onError?: (err: unknown) => void;
+  /**
+   * Tests only (the simulator, test/sim): the scripts take "now" (ms) from this instead of Redis's
+   * clock, so holds expire and cycles end without sleeping. No configuration sets it, and the
+   * scripts read it only from an argument this class builds from numbers (lua/lib/context.lua).
+   */
+  virtualClock?: () => number;
 }
 
 type WithBalance = LedgerOutcome & { balance: Balance };
@@ -82,8 +88,11 @@ export class RedisLedger implements LedgerApi {
     return accountKeys(this.opts.namespace, accountId);
   }
 
-  private get retentionMs(): number {
-    return this.opts.ledgerRetentionDays * 86_400_000;
+  /** The retention argument of every script, carrying the virtual clock when a test set one. */
+  private get retentionMs(): string {
+    const retention = String(this.opts.ledgerRetentionDays * 86_400_000);
+    const clock = this.opts.virtualClock;
+    return clock ? `${retention}@${Math.trunc(clock())}` : retention;
   }
 
   private async call(name: ScriptName, k: AccountKeys, extraKeys: string[], args: (string | number)[]): Promise<ScriptReply> {

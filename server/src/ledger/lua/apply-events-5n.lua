@@ -6,7 +6,8 @@
 
   KEYS, five per event i (from 5(i-1)+1): account hash, holds hash, audit stream,
         the session's step states (lib/steps), idempotency record of the eventId
-  ARGV[1] ledger retention ms; then fourteen per event i (from 14(i-1)+2): key prefix
+  ARGV[1] ledger retention ms (with "@<now ms>" under a test's virtual clock: lib/context);
+        then fourteen per event i (from 14(i-1)+2): key prefix
         ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type (started|progress|
         completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
         free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms,
@@ -22,8 +23,7 @@
 ]]
 --- @include "lib/apply"
 
-local retention_ms = tonumber(ARGV[1])
-local now = redis_now()
+local retention_ms, now, virtual = retention_and_clock(ARGV[1])
 local by_key, accounts, events = {}, {}, {}
 local records = new_records()
 
@@ -31,7 +31,7 @@ for i = 1, #KEYS / 5 do
   local k, v = 5 * (i - 1), 14 * (i - 1) + 1
   local st = by_key[KEYS[k + 1]]
   if st == nil then
-    local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now)
+    local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now, virtual)
     local a = load_account(ctx.acct)
     st = false
     if a then

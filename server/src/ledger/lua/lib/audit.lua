@@ -10,7 +10,9 @@
 ]]
 local function audit(ctx, a, kind, amount, fields)
   ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
-  local args = { ctx.log, "MINID", "~", ctx.minid, "*",
+  -- Under a test's virtual clock the entry's time is that clock's ("<ms>-*": Redis 7 picks the
+  -- sequence), so `at` and the usage windows follow it; otherwise Redis's own clock ("*").
+  local args = { ctx.log, "MINID", "~", ctx.minid, ctx.virtual and (fmt(ctx.now) .. "-*") or "*",
     "k", kind, "amt", fmt(amount),
     "av", fmt(available(a)), "hd", fmt(a.held), "od", fmt(a.overdraft) }
   -- fields: a list of name, value pairs, no value nil (a list keeps their order and costs less

@@ -10,21 +10,32 @@
   What every account script shares: the Redis clock, the account key prefix (which carries the
   {account} hash tag, so every derived key lives in the account's slot), and the reply.
   Every account script's KEYS[1] is the account hash, KEYS[2] its holds, KEYS[3] its audit
-  stream; ARGV[1] the key prefix, ARGV[2] the ledger retention in ms.
+  stream; ARGV[1] the key prefix, ARGV[2] the ledger retention in ms (see retention_and_clock).
 ]]
 local function redis_now()
   local t = redis.call("TIME")
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- The retention argument is "<ms>", or "<ms>@<now ms>" from a test's virtual clock (RedisLedger's
+-- `virtualClock`, which no configuration sets: the wrapper builds this argument from numbers
+-- alone). Returns the retention, the clock and whether it is virtual.
+local function retention_and_clock(arg)
+  local retention, at = string.match(arg, "^(%d+)@(%d+)$")
+  if retention then return tonumber(retention), tonumber(at), true end
+  return tonumber(arg), redis_now(), false
+end
+
 -- The context of one account; a batch script holds one per account it touches.
-local function account_context(acct, holds, log, prefix, retention_ms, now)
-  return { now = now, acct = acct, holds = holds, log = log, prefix = prefix, retention_ms = retention_ms,
-    touched = {}, sessions = {} }
+-- `virtual`: the clock is a test's, so audit entries take their ids from it (lib/audit).
+local function account_context(acct, holds, log, prefix, retention_ms, now, virtual)
+  return { now = now, virtual = virtual, acct = acct, holds = holds, log = log, prefix = prefix,
+    retention_ms = retention_ms, touched = {}, sessions = {} }
 end
 
 local function new_context()
-  return account_context(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), redis_now())
+  local retention_ms, now, virtual = retention_and_clock(ARGV[2])
+  return account_context(KEYS[1], KEYS[2], KEYS[3], ARGV[1], retention_ms, now, virtual)
 end
 
 -- Totals are sent as decimal strings: cjson keeps only 14 significant digits of a number.
