@@ -21,10 +21,10 @@ export interface Flags {
 
 /** What main does today: flip to true as each fix lands. */
 export const FLAGS: Flags = {
-  lateCycleConflict: false,
+  lateCycleConflict: true,
   grantRepeatFirstAnswer: false,
   positiveAdjustmentAmounts: false,
-  eventConflict: false,
+  eventConflict: true,
   expiryEntries: false,
   denyReason: false,
 };
