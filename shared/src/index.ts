@@ -8,3 +8,4 @@ export * from "./api.js";
 export * from "./socket-events.js";
 export * from "./auth.js";
 export * from "./events-api.js";
+export * from "./webhooks.js";

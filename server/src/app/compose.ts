@@ -21,6 +21,7 @@ import { startConsumer } from "./start-consumer.js";
 import { pingWithin } from "./ping-within.js";
 import { createEventIntake, type EventIntake } from "../metering/event-intake.js";
 import { DecisionWaiters } from "../metering/decision-waiters.js";
+import { createWebhooks } from "../webhooks/index.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -97,6 +98,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const opsStream = createOpsStream({ redis, config, queue, metrics, logger });
   publisher.add(opsStream.recorder);
   parts.closers.push(() => opsStream.close());
+  // Every process queues the webhook deliveries of the changes it makes; consumers deliver them.
+  const webhooks = createWebhooks(redis, config, logger);
+  publisher.add(webhooks.outbox);
 
   const ready = async (): Promise<boolean> =>
     redisReady(redis) && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
@@ -116,6 +120,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       events: events.intake,
       readiness: ready,
       failedJobs: failedJobs(queue),
+      webhooks: webhooks.store,
       metrics: {
         contentType: metrics.registry.contentType,
         render: async () => {
@@ -138,6 +143,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   opsStream.attach(realtime.ops);
   parts.closers.push(() => realtime.close());
   if (config.runConsumer) parts.consumer = startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger });
+  if (config.runConsumer) webhooks.startWorker();
 
   let port = 0;
   if (http) {
@@ -157,6 +163,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await parts.consumer?.close();
       await parts.sweeper.stop();
       for (const close of parts.closers) await close();
+      // After the consumer: the deliveries its last jobs queued are in Redis before the queue closes.
+      await webhooks.close();
       if (parts.http) {
         const http = parts.http;
         http.closeAllConnections();

@@ -66,6 +66,11 @@ const Env = z.object({
   CREDITMETER_OPS_BATCH_MAX: int(1).max(10_000).default(500),
   CREDITMETER_OPS_STATS_MS: int(100).max(60_000).default(1000),
   CREDITMETER_OPS_FLUSH_MS: int(10).max(5000).default(100),
+  CREDITMETER_WEBHOOK_RETRY_BASE_MS: int(10).default(30_000),
+  CREDITMETER_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  // The contract's rule is 10 s; a smaller value lets tests show it without waiting 10 s.
+  CREDITMETER_WEBHOOK_TIMEOUT_MS: int(100).max(10_000).default(10_000),
+  CREDITMETER_WEBHOOK_CONCURRENCY: int(1).max(1000).default(50),
 });
 
 export interface Config {
@@ -108,6 +113,8 @@ export interface Config {
   upgradeUrl: string;
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
   ops: { batchesPerSecond: number; maxBatch: number; statsIntervalMs: number; flushMs: number };
+  /** Webhook deliveries (docs/webhooks.md): first retry gap, SSRF guard, answer deadline, parallel deliveries. */
+  webhooks: { retryBaseMs: number; allowPrivate: boolean; timeoutMs: number; concurrency: number };
 }
 
 /** A configuration problem, naming the variable; the process exits non-zero with it. */
@@ -183,6 +190,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBatch: e.CREDITMETER_OPS_BATCH_MAX,
       statsIntervalMs: e.CREDITMETER_OPS_STATS_MS,
       flushMs: e.CREDITMETER_OPS_FLUSH_MS,
+    },
+    webhooks: {
+      retryBaseMs: e.CREDITMETER_WEBHOOK_RETRY_BASE_MS,
+      // Outside production every address is allowed: receivers under development run on localhost.
+      allowPrivate: e.CREDITMETER_WEBHOOK_ALLOW_PRIVATE || !production,
+      timeoutMs: e.CREDITMETER_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.CREDITMETER_WEBHOOK_CONCURRENCY,
     },
   };
 }

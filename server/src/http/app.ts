@@ -9,6 +9,7 @@ import { pricingRouter } from "./routes/pricing.js";
 import { readsRouter } from "./routes/reads.js";
 import { failedJobsRouter } from "./routes/failed-jobs.js";
 import { eventStatusRouter } from "./routes/event-status.js";
+import { webhooksRouter } from "./routes/webhooks.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -44,6 +45,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps));
   if (deps.events) app.use("/v1/accounts", eventStatusRouter(deps, deps.events));
   if (deps.failedJobs) app.use("/v1/ops", failedJobsRouter(deps, deps.failedJobs));
+  if (deps.webhooks) app.use("/v1/webhooks", webhooksRouter(deps, deps.webhooks));
 
   deps.mountPages?.(app);
   app.use(notFoundHandler);

@@ -5,6 +5,7 @@ import type { LedgerApi, Publisher } from "../ledger/api.js";
 import type { AuthVerifier } from "../auth/principal.js";
 import type { FailedJobs } from "../ops/failed-jobs.js";
 import type { EventIntake } from "../metering/event-intake.js";
+import type { WebhookStore } from "../webhooks/store.js";
 
 /** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
 export interface HttpLogger {
@@ -51,6 +52,8 @@ export interface HttpDeps {
   rateLimitRedis?: RateLimitRedisClient;
   /** The queue's failed jobs for ops (`/v1/ops/failed`); the routes are absent without it. */
   failedJobs?: FailedJobs;
+  /** Webhook registrations (`/v1/webhooks`); the routes are absent without it. */
+  webhooks?: WebhookStore;
   /** Mounts the static pages (/, /usage, /ops); called after the API, before the 404 handler. */
   mountPages?: (app: Express) => void;
 }

@@ -166,6 +166,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charged, at } : null,
       plan: acc.account.plan,
       occurredAtMs: Date.parse(event.occurredAt),
+      eventId: event.eventId,
     };
   });
 }

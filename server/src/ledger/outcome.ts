@@ -1,5 +1,6 @@
 import type {
   Balance,
+  SessionSnapshot,
   BalanceAlert,
   EventResult,
   Plan,
@@ -35,4 +36,11 @@ export interface LedgerOutcome {
   plan: Plan | null;
   /** The event's occurredAt in ms, for lag metrics (null for changes not caused by an event). */
   occurredAtMs: number | null;
+  /** The stage event behind this change (absent for ops changes and maintenance): names its webhook deliveries. */
+  eventId?: string | null;
+  /**
+   * The session whose budget's `remaining` first reached 0 with this change (CONTRACT §10), as
+   * its snapshot: fires the `session.budget_reached` webhook. Set by the budget rules, once per budget set.
+   */
+  budgetReached?: SessionSnapshot | null;
 }

@@ -1,0 +1,98 @@
+import type { Queue } from "bullmq";
+import type { WebhookEventType, WebhookPayload } from "@creditmeter/shared";
+import type { Publisher } from "../ledger/api.js";
+import type { LedgerOutcome } from "../ledger/outcome.js";
+import { deliveryId, type DeliveryJob } from "./jobs.js";
+import type { WebhookStore } from "./store.js";
+
+/** One webhook-worthy thing an outcome carries, with the key that names it in every process. */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  accountId: string;
+  key: string;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * The webhook events of a ledger outcome. Keys are what the ledger decided, not when this
+ * process saw it: the stage event's id, else the account's (or session's) seq after the change.
+ */
+export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
+  const events: WebhookEvent[] = [];
+  const { accountId } = outcome;
+  if (outcome.alert) {
+    const cause = outcome.eventId ? `event.${outcome.eventId}` : outcome.balance ? `seq.${outcome.balance.seq}` : `at.${outcome.alert.at}`;
+    events.push({ type: "balance.alert", accountId, key: `alert.${outcome.alert.level}.${cause}`, createdAt: outcome.alert.at, data: { ...outcome.alert } });
+  }
+  if (outcome.denied) {
+    const d = outcome.denied;
+    const cause = outcome.eventId ? `event.${outcome.eventId}` : `step.${d.sessionId}.${d.stepId}.${d.at}`;
+    events.push({ type: "stage.denied", accountId, key: `denied.${cause}`, createdAt: d.at, data: { ...d } });
+  }
+  if (outcome.budgetReached) {
+    const s = outcome.budgetReached;
+    events.push({ type: "session.budget_reached", accountId, key: `budget.${s.sessionId}.seq.${s.seq}`, createdAt: new Date().toISOString(), data: { ...s } });
+  }
+  return events;
+}
+
+export interface OutboxOptions {
+  store: WebhookStore;
+  queue: Queue;
+  /** BullMQ options of every delivery job: attempts, the custom backoff, retention of finished jobs. */
+  jobOptions: { attempts: number; removeOnComplete: { age: number; count: number }; removeOnFail: { age: number; count: number } };
+  onError(err: unknown, event: WebhookEvent): void;
+}
+
+/**
+ * Turns ledger outcomes into delivery jobs on the webhooks queue, one per event and subscribed
+ * webhook. The job id is the delivery id, so a second process queueing the same event adds
+ * nothing. Queued after the ledger change committed (docs/webhooks.md "The gap" says what a crash
+ * in between can lose); once queued, BullMQ keeps it in Redis through kills and restarts.
+ */
+export class WebhookOutbox implements Publisher {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly opts: OutboxOptions) {}
+
+  publish(outcome: LedgerOutcome): void {
+    for (const event of webhookEvents(outcome)) {
+      const p = this.enqueue(event).catch((err: unknown) => this.opts.onError(err, event));
+      this.pending.add(p);
+      void p.finally(() => this.pending.delete(p));
+    }
+  }
+
+  /** Queues `event` for every webhook subscribed to it; resolves once the jobs are in Redis. */
+  async enqueue(event: WebhookEvent): Promise<void> {
+    const webhooks = await this.opts.store.subscribers(event.type, event.accountId);
+    if (webhooks.length === 0) return;
+    const jobs = webhooks.map((w) => {
+      const payload: WebhookPayload = { id: deliveryId(w.id, event.accountId, event.key), type: event.type, createdAt: event.createdAt, data: event.data };
+      const data: DeliveryJob = { v: 1, webhookId: w.id, payload };
+      return { name: event.type, data, opts: { ...this.opts.jobOptions, jobId: payload.id, backoff: { type: "webhook" } } };
+    });
+    await this.opts.queue.addBulk(jobs);
+    const now = new Date().toISOString();
+    await Promise.all(
+      jobs.map((j) =>
+        this.opts.store.recordEnqueued(j.data.webhookId, {
+          id: j.data.payload.id,
+          type: event.type,
+          attempts: 0,
+          lastStatus: null,
+          lastError: null,
+          deliveredAt: null,
+          nextAttemptAt: now,
+          createdAt: event.createdAt,
+        }),
+      ),
+    );
+  }
+
+  /** Waits for the jobs being queued (graceful stop). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+}
