@@ -14,7 +14,7 @@ import { createAuthVerifier } from "../auth/index.js";
 import { createHttpApp } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
-import { mountPages } from "../pages/index.js";
+import { createDemoLauncher, mountPages } from "../pages/index.js";
 import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
 import { startConsumer } from "./start-consumer.js";
@@ -109,6 +109,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.runHttp) {
     const events = await startEventIntake(config, redis, queue, ledger, logger);
     parts.closers.push(events.close);
+    // Development only; closed with the server so no demo driver outlives it.
+    const demo = config.production
+      ? undefined
+      : createDemoLauncher({ config, onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") });
+    if (demo) parts.closers.push(() => demo.close());
     const app = createHttpApp({
       config,
       ledger,
@@ -131,7 +136,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       },
       logger,
       rateLimitRedis: redis,
-      mountPages: mountPages({ config, ledger, verifier, onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") }),
+      mountPages: mountPages({ config, ledger, verifier, demo }),
     });
     http = createServer(app);
     parts.http = http;

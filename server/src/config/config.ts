@@ -62,6 +62,7 @@ const Env = z.object({
   CREDITMETER_LEDGER_BATCH_MAX: int(1).max(500).default(64),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
+  CREDITMETER_DEMO_MAX_CONCURRENT: int(1).max(100).default(4),
   CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
   CREDITMETER_OPS_BATCH_MAX: int(1).max(10_000).default(500),
   CREDITMETER_OPS_STATS_MS: int(100).max(60_000).default(1000),
@@ -111,6 +112,8 @@ export interface Config {
   ledgerBatchMax: number;
   sweepIntervalMs: number;
   upgradeUrl: string;
+  /** Demo runs (/dev/demo, development only) going at once across all accounts. */
+  demoMaxConcurrent: number;
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
   ops: { batchesPerSecond: number; maxBatch: number; statsIntervalMs: number; flushMs: number };
   /** Webhook deliveries (docs/webhooks.md): first retry gap, SSRF guard, answer deadline, parallel deliveries. */
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerBatchMax: e.CREDITMETER_LEDGER_BATCH_MAX,
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
+    demoMaxConcurrent: e.CREDITMETER_DEMO_MAX_CONCURRENT,
     ops: {
       batchesPerSecond: e.CREDITMETER_OPS_BATCHES_PER_SECOND,
       maxBatch: e.CREDITMETER_OPS_BATCH_MAX,

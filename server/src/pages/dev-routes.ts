@@ -8,8 +8,12 @@ import { mintToken } from "../auth/mint-token.js";
 import { authenticate, principalOf } from "../http/authenticate.js";
 import { DEMO_ACCOUNT_ID, ensureDemoAccount } from "./demo-account.js";
 import type { DemoLauncher } from "./demo-launcher.js";
+import { loopbackOnly } from "./loopback-only.js";
 
-const LoginBody = z.strictObject({ accountId: AccountId.default(DEMO_ACCOUNT_ID), role: z.enum(["user", "ops"]).default("user") });
+const LoginBody = z.strictObject({
+  accountId: AccountId.default(DEMO_ACCOUNT_ID),
+  role: z.enum(["user", "ops"]).default("user"),
+});
 /** The subject of development ops tokens (the /ops page's dev login). */
 const DEV_OPS_SUBJECT = "dev-ops";
 const DemoBody = z.strictObject({ sessionId: SessionId });
@@ -29,12 +33,14 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
 }
 
 /**
- * Development-only routes (never mounted when NODE_ENV=production): a login that mints a user
- * token for a demo account (or, with `role: "ops"`, an ops token for the /ops page), and a button-triggered demo session for that account.
+ * Development-only routes (never mounted when NODE_ENV=production, and 404 to any request not
+ * from the loopback address whatever NODE_ENV says): a login that mints a user token for a demo
+ * account (or, with `role: "ops"`, an ops token for the /ops page), and a button-triggered demo
+ * session for that account.
  */
 export function devRouter(deps: DevRoutesDeps): Router {
   const router = express.Router();
-  router.use("/dev", express.json({ limit: "4kb" }));
+  router.use("/dev", loopbackOnly(), express.json({ limit: "4kb" }));
 
   router.get("/dev", function devInfo(_req, res) {
     res.json({ dev: true, upgradeUrl: deps.config.upgradeUrl });
@@ -43,12 +49,20 @@ export function devRouter(deps: DevRoutesDeps): Router {
   router.post("/dev/login", async function devLogin(req, res) {
     const { accountId, role } = parse(LoginBody, req.body);
     if (role === "ops") {
-      const token = await mintToken(deps.config.authSecret, { sub: DEV_OPS_SUBJECT, role: "ops", ttlSeconds: TOKEN_TTL_SECONDS });
+      const token = await mintToken(deps.config.authSecret, {
+        sub: DEV_OPS_SUBJECT,
+        role: "ops",
+        ttlSeconds: TOKEN_TTL_SECONDS,
+      });
       res.json({ token, accountId: DEV_OPS_SUBJECT, expiresIn: TOKEN_TTL_SECONDS });
       return;
     }
     await ensureDemoAccount(deps.ledger, accountId);
-    const token = await mintToken(deps.config.authSecret, { sub: accountId, role: "user", ttlSeconds: TOKEN_TTL_SECONDS });
+    const token = await mintToken(deps.config.authSecret, {
+      sub: accountId,
+      role: "user",
+      ttlSeconds: TOKEN_TTL_SECONDS,
+    });
     res.json({ token, accountId, expiresIn: TOKEN_TTL_SECONDS });
   });
 
@@ -56,8 +70,19 @@ export function devRouter(deps: DevRoutesDeps): Router {
     const { sessionId } = parse(DemoBody, req.body);
     const { accountId } = principalOf(req);
     await ensureDemoAccount(deps.ledger, accountId);
-    if (!deps.demo.start(accountId, sessionId)) {
+    const started = deps.demo.start(accountId, sessionId);
+    if (started === "already_running") {
       throw new CreditmeterError("conflict", `conflict: a demo session is already running for ${accountId}`);
+    }
+    if (started === "busy") {
+      res.setHeader("Retry-After", "30");
+      throw new CreditmeterError(
+        "rate_limited",
+        `rate_limited: at most ${deps.config.demoMaxConcurrent} demo sessions run at once; try again shortly`,
+      );
+    }
+    if (started === "unavailable") {
+      throw new CreditmeterError("not_found", "not_found: the demo driver is not available on this server");
     }
     res.status(202).json({ accountId, sessionId });
   });

@@ -4,7 +4,7 @@ import type { LedgerApi } from "../ledger/api.js";
 import type { AuthVerifier } from "../auth/principal.js";
 import { staticPagesRouter } from "./static-pages.js";
 import { devRouter } from "./dev-routes.js";
-import { createDemoLauncher } from "./demo-launcher.js";
+import type { DemoLauncher } from "./demo-launcher.js";
 import { defaultUiDir } from "./ui-dir.js";
 import { defaultPanelDistDir, sdkBundleRouter } from "./sdk-bundle.js";
 
@@ -16,7 +16,8 @@ export interface PagesDeps {
   uiDir?: string;
   /** The panel package's build, holding the script bundle (client/panel/dist by default). */
   panelDistDir?: string;
-  onError?: (err: Error, accountId: string) => void;
+  /** Runs `/dev/demo` sessions; the dev routes are mounted only when it is given (never in production). */
+  demo?: DemoLauncher;
 }
 
 /**
@@ -25,9 +26,8 @@ export interface PagesDeps {
  */
 export function mountPages(deps: PagesDeps): (app: Express) => void {
   return function mount(app) {
-    if (!deps.config.production) {
-      const demo = createDemoLauncher({ config: deps.config, onError: deps.onError });
-      app.use(devRouter({ config: deps.config, ledger: deps.ledger, verifier: deps.verifier, demo }));
+    if (!deps.config.production && deps.demo) {
+      app.use(devRouter({ config: deps.config, ledger: deps.ledger, verifier: deps.verifier, demo: deps.demo }));
     }
     app.use(staticPagesRouter(deps.uiDir ?? defaultUiDir()));
     app.use(sdkBundleRouter(deps.panelDistDir ?? defaultPanelDistDir()));
@@ -37,3 +37,4 @@ export function mountPages(deps: PagesDeps): (app: Express) => void {
 export { ensureDemoAccount, DEMO_ACCOUNT_ID, DEMO_CYCLE_CREDITS } from "./demo-account.js";
 export { PAGE_FILES } from "./static-pages.js";
 export { SDK_BUNDLE_PATH } from "./sdk-bundle.js";
+export { createDemoLauncher, type DemoLauncher } from "./demo-launcher.js";
