@@ -9,8 +9,7 @@ export const PAGE_FILES: Readonly<Record<string, string>> = {
   "/ops": "ops.html",
 };
 
-const NOT_BUILT =
-  "The creditmeter pages are not built yet: run npm run build (or npm run build:ui -w client), then reload.";
+const NOT_BUILT = "The creditmeter pages are not built yet: run npm run build (or npm run build:ui -w client), then reload.";
 
 /**
  * Serves the built pages and their assets from `uiDir`. Whether the folder exists is checked per
