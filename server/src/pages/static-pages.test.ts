@@ -34,12 +34,7 @@ describe("static pages", () => {
       expect(await res.text()).toContain("run npm run build");
     }
     mkdirSync(join(dir, "assets"));
-    for (const [file, body] of [
-      ["index.html", "panel"],
-      ["usage.html", "usage"],
-      ["ops.html", "ops"],
-      ["assets/a.js", "js"],
-    ] as const) {
+    for (const [file, body] of [["index.html", "panel"], ["usage.html", "usage"], ["ops.html", "ops"], ["assets/a.js", "js"]] as const) {
       writeFileSync(join(dir, file), body);
     }
     expect(await (await fetch(`${base}/`)).text()).toBe("panel");
