@@ -77,3 +77,71 @@ describe("POST /v1/accounts/:id/cycles, out of order", () => {
     });
   });
 });
+
+const pack = (packId: string, credits: number) => ({ packId, credits });
+
+describe("grant idempotency records", () => {
+  it("answers a repeat with the first answer, not the balance as it stands now", async () => {
+    const id = await newAccount();
+    const first = await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p1", 100) });
+    expect(first.status).toBe(200);
+    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p2", 50) })).status).toBe(200);
+    const adj = { adjustmentId: "a1", credits: -30, reason: "chargeback" };
+    const firstAdj = await call(app, "POST", `/v1/accounts/${id}/adjustments`, { token: ops, json: adj });
+    const cyc = { cycleId: "c1", credits: 10, start: iso(Date.now() - day), end: iso(Date.now() + day) };
+    const firstCycle = await call(app, "POST", `/v1/accounts/${id}/cycles`, { token: ops, json: cyc });
+    await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p3", 7) });
+
+    const again = await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p1", 100) });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(Balance.parse(again.body).available).toBe(100);
+    expect((await call(app, "POST", `/v1/accounts/${id}/adjustments`, { token: ops, json: adj })).body).toEqual(firstAdj.body);
+    expect((await call(app, "POST", `/v1/accounts/${id}/cycles`, { token: ops, json: cyc })).body).toEqual(firstCycle.body);
+    // The repeats changed nothing.
+    expect(Balance.parse((await call(app, "GET", `/v1/accounts/${id}/balance`, { token: ops })).body).available).toBe(137);
+  });
+
+  it("keeps one record per grant for the ledger retention, and no longer grows the per-account hash", async () => {
+    const id = await newAccount();
+    await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p1", 5) });
+    const k = ledger.keys(id);
+    const retentionMs = app.config.ledgerRetentionDays * day;
+    const ttl = await redis.pTTL(k.grant("pack", "p1"));
+    expect(ttl).toBeGreaterThan(retentionMs - 60_000);
+    expect(ttl).toBeLessThanOrEqual(retentionMs);
+    expect(await redis.exists(k.grants)).toBe(0);
+  });
+
+  it("still recognises a grant recorded by an earlier release in the per-account hash", async () => {
+    const id = await newAccount();
+    const k = ledger.keys(id);
+    await redis.hSet(k.grants, "pack:old", JSON.stringify({ credits: 5, packId: "old" }));
+    const repeat = await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("old", 5) });
+    expect(repeat.status).toBe(200);
+    expect(Balance.parse(repeat.body).available).toBe(0);
+    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("old", 6) })).status).toBe(409);
+  });
+});
+
+describe("grant scripts write nothing when they fail", () => {
+  it.each([
+    ["cycles", { cycleId: "c1", credits: 10, start: iso(Date.now() - day), end: iso(Date.now() + day) }, "cycle", "c1"],
+    ["packs", pack("p1", 10), "pack", "p1"],
+    ["adjustments", { adjustmentId: "a1", credits: -10, reason: "debit" }, "adjustment", "a1"],
+  ] as const)("POST %s with an audit log of the wrong type: an error, and the account and records untouched", async (path, body, kind, grantId) => {
+    const id = await newAccount();
+    await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("seed", 50) });
+    const k = ledger.keys(id);
+    await redis.del(k.log);
+    await redis.set(k.log, "not a stream");
+    const before = await redis.hGetAll(k.account);
+    const res = await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body });
+    expect(res.status).toBe(500);
+    expect(await redis.hGetAll(k.account)).toEqual(before);
+    expect(await redis.exists(k.grant(kind, grantId))).toBe(0);
+    // Once the log is repaired the same call goes through (it was not recorded as done).
+    await redis.del(k.log);
+    expect((await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body })).status).toBe(200);
+  });
+});

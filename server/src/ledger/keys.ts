@@ -10,7 +10,10 @@ export interface AccountKeys {
   account: string;
   holds: string;
   log: string;
+  /** Pre-v1.1 grant idempotency (one hash per account, read only now: lua/lib/grants.lua). */
   grants: string;
+  /** A grant's idempotency record (body and first answer), kept for the ledger retention. */
+  grant(kind: "cycle" | "pack" | "adjustment", id: string): string;
   /** Where each step of a session stands (lua/lib/steps.lua). */
   steps(sessionId: string): string;
   event(eventId: string): string;
@@ -27,6 +30,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     holds: `${prefix}holds`,
     log: `${prefix}log`,
     grants: `${prefix}grants`,
+    grant: (kind, id) => `${prefix}grant:${kind}:${id}`,
     steps: (sessionId) => `${prefix}steps:${sessionId}`,
     event: (eventId) => `${prefix}evt:${eventId}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,

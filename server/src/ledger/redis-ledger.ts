@@ -193,7 +193,7 @@ export class RedisLedger implements LedgerApi {
   /** Starts a billing cycle; idempotent on cycleId. */
   async startCycle(accountId: string, body: CycleBody): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("start-cycle-4", k, [k.grants], [
+    const reply = await this.call("start-cycle-5", k, [k.grant("cycle", body.cycleId), k.grants], [
       body.cycleId,
       body.credits,
       Date.parse(body.start),
@@ -208,7 +208,7 @@ export class RedisLedger implements LedgerApi {
   /** Adds a never-expiring pack; idempotent on packId. */
   async addPack(accountId: string, body: PackBody): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("add-pack-4", k, [k.grants], [body.packId, body.credits, canonical(body)]);
+    const reply = await this.call("add-pack-5", k, [k.grant("pack", body.packId), k.grants], [body.packId, body.credits, canonical(body)]);
     this.fail(reply, accountId, "packId");
     return this.withBalance(accountId, reply);
   }
@@ -216,7 +216,7 @@ export class RedisLedger implements LedgerApi {
   /** Applies a signed correction; idempotent on adjustmentId. */
   async adjust(accountId: string, body: AdjustmentBody): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("adjust-4", k, [k.grants], [body.adjustmentId, body.credits, body.reason, canonical(body)]);
+    const reply = await this.call("adjust-5", k, [k.grant("adjustment", body.adjustmentId), k.grants], [body.adjustmentId, body.credits, body.reason, canonical(body)]);
     this.fail(reply, accountId, "adjustmentId");
     return this.withBalance(accountId, reply);
   }

@@ -43,7 +43,7 @@ export const RawSession = z.record(z.string(), z.string());
 /** The JSON reply of every account script (apply-events-5n has its own: event-batch.ts). */
 export const ScriptReply = z.object({
   error: z.enum(["unknown_account", "conflict"]).optional(),
-  /** Why a conflict: absent for an id reused with another body; `older_cycle` (start-cycle-4). */
+  /** Why a conflict: absent for an id reused with another body; `older_cycle` (start-cycle-5). */
   reason: z.literal("older_cycle").optional(),
   /** The current cycleId, when a cycle was refused as older. */
   current: z.string().optional(),

@@ -18,9 +18,9 @@ export function assembleLua(name: string, seen: Set<string> = new Set()): string
 /** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
 export const SCRIPT_NAMES = [
   "apply-events-5n",
-  "start-cycle-4",
-  "add-pack-4",
-  "adjust-4",
+  "start-cycle-5",
+  "add-pack-5",
+  "adjust-5",
   "put-account-3",
   "dismiss-alert-3",
   "touch-3",

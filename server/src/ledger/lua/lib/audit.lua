@@ -4,10 +4,18 @@
   window come from the id; MINID trimming enforces the retention.
   Needs: ctx.log (key), ctx.now (ms), ctx.retention_ms.
   Entries are queued with the balance at the moment of the movement and written by audit_flush,
-  after the state they describe: the XADD is the only write of a script that can fail on a key
-  the script did not read first (a log of the wrong type), and it must not fail with half the
-  state written.
+  after the state they describe. The XADD is the only write of a script that can fail on a key
+  the script did not read first (a log of the wrong type): require_log_writable checks that
+  before the first write, so a script fails with nothing written rather than half of it.
 ]]
+local function require_log_writable(ctx)
+  local t = redis.call("TYPE", ctx.log)
+  if type(t) == "table" then t = t.ok end
+  if t ~= "stream" and t ~= "none" then
+    error({ err = "WRONGTYPE the audit log " .. ctx.log .. " is not a stream: nothing was written" })
+  end
+end
+
 local function audit(ctx, a, kind, amount, fields)
   ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
   -- Under a test's virtual clock the entry's time is that clock's ("<ms>-*": Redis 7 picks the

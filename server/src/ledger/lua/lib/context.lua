@@ -76,6 +76,7 @@ end
 
 -- Writes the account back and encodes the reply of a one-account script for TypeScript.
 local function finish(ctx, a, reply)
+  if ctx.audit_queue then require_log_writable(ctx) end
   local moved = close_account(ctx, a)
   audit_flush(ctx)
   reply.now = ctx.now

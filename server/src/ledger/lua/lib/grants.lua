@@ -1,14 +1,31 @@
 --[[
-  Idempotency of the ops API: a hash (KEYS[4]) field "<kind>:<id>" -> the canonical body of the
-  first call. The same id with the same body answers as the first did without changing anything;
-  with a different body it is a conflict.
-  Returns "new", "repeat" or "conflict".
+  Idempotency of the ops API (cycles, packs, adjustments). Each grant has a record of its own
+  (KEYS[4], "<prefix>grant:<kind>:<id>"), kept for the ledger retention like the audit entries,
+  holding the canonical body of the first call, a newline, and its answer (the account right
+  after it, as account_view gives it): a repeat answers what the first call answered. The same id
+  with a different body is a conflict.
+  Before v1.1 the bodies lived in one hash per account (KEYS[5], "<prefix>grants") that grew
+  without end. It is still read, never written: a grant recorded there stays idempotent (its
+  repeat answers the balance as it stands, the first answer was not kept).
 ]]
-local function grant_seen(key, field, body)
-  local first = redis.call("HGET", key, field)
-  if not first then return "new" end
-  if first == body then return "repeat" end
+-- Returns "new", "repeat" (and the first answer's JSON, nil for a pre-v1.1 grant) or "conflict".
+local function grant_seen(field, body)
+  local record = redis.call("GET", KEYS[4])
+  if record then
+    local cut = string.find(record, "\n", 1, true)
+    if string.sub(record, 1, cut - 1) == body then return "repeat", string.sub(record, cut + 1) end
+    return "conflict"
+  end
+  local legacy = redis.call("HGET", KEYS[5], field)
+  if not legacy then return "new" end
+  if legacy == body then return "repeat" end
   return "conflict"
+end
+
+-- The answer to a repeat: the first call's account when it was kept, else the current one.
+local function grant_repeat(ctx, a, first_answer)
+  if not first_answer then return finish(ctx, a, { ["repeat"] = true }) end
+  return '{"repeat":true,"changed":false,"now":' .. fmt(ctx.now) .. ',"account":' .. first_answer .. "}"
 end
 
 -- Credits granted: overdraft is repaid first; returns what is left to put in a bucket.
@@ -17,4 +34,22 @@ local function grant_credits(a, credits)
   a.tot_granted = a.tot_granted + credits
   a.changed = true
   return left
+end
+
+--[[
+  Ends a grant script once every read and check is done. Writes, in this order and nothing that
+  can fail among them: the grant's record (with the answer: the account as finish will report
+  it, seq included), then the state and the audit entries (finish). The audit stream's type is
+  checked before the first write, since an XADD on a key of the wrong type is the one write that
+  could fail.
+]]
+local function grant_commit(ctx, a, body, reply)
+  require_log_writable(ctx)
+  sessions_encode(ctx)
+  local seq = a.seq
+  if a.changed then a.seq = seq + 1 end
+  local answer = cjson.encode(account_view(a))
+  a.seq = seq
+  redis.call("SET", KEYS[4], body .. "\n" .. answer, "PX", ctx.retention_ms)
+  return finish(ctx, a, reply)
 end

@@ -3,7 +3,8 @@
   overdraft first. A debit (negative) is taken like a charge, subscription first, from every
   bucket (holds shrink to fit, newest first); a shortfall becomes overdraft; it is not `used`.
 
-  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] grants hash
+  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the grant's record
+  KEYS[5] the pre-v1.1 grants hash (read only; lib/grants.lua)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] adjustmentId  ARGV[4] signed credits
   ARGV[5] reason  ARGV[6] canonical body
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }.
@@ -14,9 +15,9 @@
 local ctx = new_context()
 local a, err = require_account(ctx)
 if not a then return err end
-local seen = grant_seen(KEYS[4], "adjustment:" .. ARGV[3], ARGV[6])
+local seen, first_answer = grant_seen("adjustment:" .. ARGV[3], ARGV[6])
 if seen == "conflict" then return cjson.encode({ error = "conflict" }) end
-if seen == "repeat" then return finish(ctx, a, { ["repeat"] = true }) end
+if seen == "repeat" then return grant_repeat(ctx, a, first_answer) end
 
 maintain(ctx, a)
 local credits = tonumber(ARGV[4])
@@ -33,5 +34,4 @@ else
 end
 a.changed = true
 audit(ctx, a, "adjustment", credits, { "bucket", ARGV[3], "why", ARGV[5] })
-redis.call("HSET", KEYS[4], "adjustment:" .. ARGV[3], ARGV[6])
-return finish(ctx, a, { alert = evaluate_alerts(a) })
+return grant_commit(ctx, a, ARGV[6], { alert = evaluate_alerts(a) })

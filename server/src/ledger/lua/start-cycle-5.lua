@@ -3,7 +3,8 @@
   rollover), a new subscription bucket of `credits` expires at `end`, and `used` counts from
   `start` (charges already applied since `start` are counted from the audit trail).
 
-  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] grants hash
+  KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the grant's record
+  KEYS[5] the pre-v1.1 grants hash (read only; lib/grants.lua)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] cycleId  ARGV[4] credits
   ARGV[5] start ms  ARGV[6] end ms  ARGV[7] canonical body
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }; a cycle
@@ -15,9 +16,9 @@
 local ctx = new_context()
 local a, err = require_account(ctx)
 if not a then return err end
-local seen = grant_seen(KEYS[4], "cycle:" .. ARGV[3], ARGV[7])
+local seen, first_answer = grant_seen("cycle:" .. ARGV[3], ARGV[7])
 if seen == "conflict" then return cjson.encode({ error = "conflict" }) end
-if seen == "repeat" then return finish(ctx, a, { ["repeat"] = true }) end
+if seen == "repeat" then return grant_repeat(ctx, a, first_answer) end
 
 local credits, start_ms, end_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 -- Billing systems deliver out of order (CONTRACT §3 v1.1): a new cycle that does not start
@@ -62,6 +63,5 @@ audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "subscription" })
 a.next_deadline = nil
 maintain(ctx, a)
 shrink_holds(ctx, a)
-redis.call("HSET", KEYS[4], "cycle:" .. ARGV[3], ARGV[7])
 local reply = { alert = evaluate_alerts(a) }
-return finish(ctx, a, reply)
+return grant_commit(ctx, a, ARGV[7], reply)
