@@ -1,9 +1,10 @@
 // Finds a Redis for `npm start`: the one at REDIS_URL if it answers, else a private redis-server (CONTRACT §8).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, isIP, connect as netConnect } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
+import { fileURLToPath } from "node:url";
 
 /** RESP-encodes one command, so AUTH can carry any password byte for byte. */
 function resp(args) {
@@ -62,16 +63,15 @@ function freePort() {
 }
 
 /**
- * Starts a persistent (appendonly) redis-server with its data in `dataDir`, on a free loopback port.
- * It runs in its own process group so a terminal Ctrl-C reaches only the server, which may still need
- * Redis while it drains; call `stop()` once the server has exited.
+ * Starts a persistent (appendonly) redis-server with its data in `dataDir`, on a free loopback port,
+ * as a child of this process (scripts/redis-keeper.mjs runs it in a process group of its own).
  */
 export async function startPrivateRedis(dataDir, timeoutMs = 10_000) {
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const logfile = join(dataDir, "redis.log");
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir, "--appendonly", "yes"];
-  const proc = spawn("redis-server", [...args, "--logfile", logfile], { stdio: "ignore", detached: true });
+  const proc = spawn("redis-server", [...args, "--logfile", logfile], { stdio: "ignore" });
   const url = `redis://127.0.0.1:${port}`;
   let exited = false;
   proc.on("exit", () => (exited = true));
@@ -120,7 +120,7 @@ async function runningPrivateRedis(dataDir) {
  * Resolves the Redis the server should use: `url` when anything answers there; else the private
  * redis-server already serving `dataDir`; else a new one (with `stop`). Throws with advice when there is none.
  */
-export async function findRedis(url, dataDir, log) {
+export async function findRedis(url, dataDir, log, { production = false } = {}) {
   if (!URL.canParse(url) || !/^rediss?:$/.test(new URL(url).protocol)) {
     throw new Error(`REDIS_URL must be a redis:// or rediss:// URL, got "${url}"`);
   }
@@ -133,6 +133,13 @@ export async function findRedis(url, dataDir, log) {
   if (answer !== null) {
     log(`using Redis at ${shown} (it answered PING with "${answer}"; check the credentials in REDIS_URL)`);
     return { url };
+  }
+  if (production) {
+    // CONTRACT §8 v1.1: a private Redis in production could leave two processes on two different ledgers.
+    throw new Error(
+      `nothing answers at ${shown} (REDIS_URL) and NODE_ENV=production: a production server never starts\n` +
+        "a private Redis. Start Redis or point REDIS_URL at the one every process of this deployment uses.",
+    );
   }
   const shared = await runningPrivateRedis(dataDir);
   if (shared) {
@@ -147,16 +154,35 @@ export async function findRedis(url, dataDir, log) {
         "or point REDIS_URL at a running Redis, e.g. REDIS_URL=redis://127.0.0.1:6379 npm start",
     );
   }
-  const redis = await startPrivateRedis(dataDir);
-  const record = join(dataDir, "running.json");
-  writeFileSync(record, JSON.stringify({ pid: redis.pid, port: redis.port }) + "\n");
+  const redis = await startKept(dataDir);
   log(`nothing answers at ${shown}: started a private redis-server at ${redis.url} (pid ${redis.pid}),`);
   log(`data in ${dataDir} (append-only, kept across runs); it stops when the server does`);
-  return {
-    url: redis.url,
-    stop: async () => {
-      await redis.stop();
-      rmSync(record, { force: true });
-    },
-  };
+  return redis;
+}
+
+/**
+ * Starts a private redis-server through its keeper (a detached process, see redis-keeper.mjs).
+ * `watch(pid)` names the server the keeper waits for; `stop()` closes the channel and waits for the
+ * keeper to stop Redis and leave. If this process dies instead, the channel closes all the same.
+ */
+function startKept(dataDir) {
+  const keeperPath = join(dirname(fileURLToPath(import.meta.url)), "redis-keeper.mjs");
+  const keeper = spawn(process.execPath, [keeperPath, dataDir], { detached: true, stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  const gone = new Promise((resolve) => keeper.once("exit", resolve));
+  return new Promise((resolve, reject) => {
+    keeper.once("error", reject);
+    void gone.then(() => reject(new Error("the private redis-server's keeper exited before Redis answered")));
+    keeper.once("message", (message) => {
+      if (typeof message?.url !== "string") return reject(new Error(String(message?.error ?? "the private redis-server did not start")));
+      resolve({
+        url: message.url,
+        pid: message.pid,
+        watch: (pid) => keeper.connected && keeper.send({ watch: pid }),
+        stop: async () => {
+          if (keeper.connected) keeper.disconnect();
+          await gone;
+        },
+      });
+    });
+  });
 }

@@ -17,10 +17,23 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: "creditmeter", pid: process.pid } });
   const server = await startServer(config, logger);
   let stopping = false;
-  const stop = (signal: string): void => {
+  /**
+   * Drains (no new jobs, jobs in flight finished, sockets closed) and exits 0; after the stop
+   * timeout exits 1 instead, naming what it could not finish: a Redis that has gone must not keep
+   * the process alive. Jobs not acknowledged by then are redelivered (BullMQ's stalled-job check).
+   */
+  const stop = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "stopping: finishing jobs in flight");
+    const timeoutMs = config.stopTimeoutMs;
+    logger.info({ reason, timeoutMs }, "stopping: finishing jobs in flight");
+    setTimeout(() => {
+      const unfinished = server.unfinished();
+      const line = `stop timed out after ${timeoutMs} ms (CREDITMETER_STOP_TIMEOUT_MS); not finished: ${unfinished.join("; ") || "nothing named"}`;
+      logger.error({ unfinished, timeoutMs }, line);
+      process.stderr.write(`creditmeter: ${line}\n`);
+      process.exit(1);
+    }, timeoutMs);
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -31,6 +44,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Started by `npm start` with an IPC channel: when the launcher goes (even SIGKILLed) the channel
+  // closes, and the server stops rather than live on as an orphan holding the port (CONTRACT §8).
+  if (process.channel) {
+    process.channel.unref();
+    process.on("disconnect", () => stop("the npm start that launched this process is gone"));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -41,6 +41,8 @@ describe("consumer killed with SIGKILL mid-stream", () => {
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
       CREDITMETER_HTTP: "false",
+      PORT: "0", // a consumer-only process still listens (its probes); never on a port another test may hold
+      HOST: "127.0.0.1",
       CREDITMETER_CONCURRENCY: "50",
       CREDITMETER_JOB_LOCK_MS: "1000",
     });

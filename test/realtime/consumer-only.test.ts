@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUpdate } from "@creditmeter/shared";
 import { createCreditMeter } from "@creditmeter/panel/sdk";
-import { waitFor } from "../support/redis-server.js";
+import { freePort, waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "./harness.js";
 
@@ -12,11 +12,14 @@ describe("a consumer-only process", () => {
   let web: Awaited<ReturnType<typeof startNode>>;
   let consumer: ServerProcess;
   const acct = "acct-split";
+  let probes = "";
 
   beforeAll(async () => {
     d = await deployment();
     web = await startNode(d, { CREDITMETER_CONSUMER: "false" });
-    consumer = spawnServer({ ...d.env, CREDITMETER_HTTP: "false" });
+    const port = await freePort();
+    probes = `http://127.0.0.1:${port}`;
+    consumer = spawnServer({ ...d.env, CREDITMETER_HTTP: "false", PORT: String(port) });
     await web.ledger.putAccount(acct, { plan: "free" });
     await web.ledger.startCycle(acct, cycleOf("c1", 500));
   });
@@ -24,6 +27,17 @@ describe("a consumer-only process", () => {
     await consumer.kill("SIGTERM");
     await web.close();
     await d.close();
+  });
+
+  // CONTRACT §8 v1.1: an orchestrator probes it and Prometheus scrapes it like any other process.
+  it("answers /healthz, /readyz and /metrics on its port, and nothing else", async () => {
+    await waitFor(async () => (await fetch(`${probes}/readyz`)).status === 200, 30_000, `the consumer-only process to be ready (stderr: ${consumer.stderr().slice(-500)})`);
+    expect((await fetch(`${probes}/healthz`)).status).toBe(200);
+    expect((await fetch(`${probes}/metrics`)).status, "metrics need an ops token").toBe(401);
+    const metrics = await fetch(`${probes}/metrics`, { headers: { authorization: `Bearer ${await d.token("ops", "ops")}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^creditmeter_queue_jobs\{state="waiting"\} \d+$/m);
+    expect((await fetch(`${probes}/v1/pricing`)).status, "no API on a consumer-only process").toBe(404);
   });
 
   it("pushes what it consumes to panels on another node", async () => {

@@ -11,7 +11,7 @@ import { RedisLedger } from "../ledger/redis-ledger.js";
 import { FanOut } from "../ledger/fan-out.js";
 import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
 import { createAuthVerifier } from "../auth/index.js";
-import { createHttpApp } from "../http/index.js";
+import { createHttpApp, createProbeApp, type MetricsSource } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
 import { createDemoLauncher, mountPages } from "../pages/index.js";
@@ -31,8 +31,10 @@ export interface RunningServer {
   /** The bound port (useful with PORT=0). */
   port: number;
   ready(): Promise<boolean>;
-  /** Graceful stop: no new jobs, in-flight jobs finished, sockets closed (CONTRACT §8). */
+  /** Graceful stop: no new jobs, in-flight jobs finished, sockets closed (CONTRACT §8). /readyz is 503 from its first moment. */
   close(): Promise<void>;
+  /** What a stop under way has not finished yet, for the line a stop that timed out leaves. */
+  unfinished(): string[];
 }
 
 interface Parts {
@@ -102,11 +104,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const webhooks = createWebhooks(redis, config, logger);
   publisher.add(webhooks.outbox);
 
+  let draining = false; // set by close(): a load balancer must stop sending work from then on
+  let closing = ""; // the step of close() under way
+  let jobsInFlight = 0;
   const ready = async (): Promise<boolean> =>
-    redisReady(redis) && (await pingWithin(redis, 1000)) && (parts.consumer ? parts.consumer.isRunning() : true);
+    !draining && redisReady(redis) && (await pingWithin(redis, 1000)) && !draining && (parts.consumer ? parts.consumer.isRunning() : true);
   const verifier = createAuthVerifier(config);
+  const metricsSource: MetricsSource = {
+    contentType: metrics.registry.contentType,
+    render: async () => {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+      for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+      return metrics.registry.metrics();
+    },
+  };
   let http: Server | null = null;
-  if (config.runHttp) {
+  if (!config.runHttp) {
+    // A consumer-only process still answers its probes and is scraped (CONTRACT §8 v1.1).
+    parts.http = createServer(createProbeApp({ config, verifier, readiness: ready, metrics: metricsSource, logger }));
+  } else {
     const events = await startEventIntake(config, redis, queue, ledger, logger);
     parts.closers.push(events.close);
     // Development only; closed with the server so no demo driver outlives it.
@@ -126,14 +142,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       readiness: ready,
       failedJobs: failedJobs(queue),
       webhooks: webhooks.store,
-      metrics: {
-        contentType: metrics.registry.contentType,
-        render: async () => {
-          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
-          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
-          return metrics.registry.metrics();
-        },
-      },
+      metrics: metricsSource,
       logger,
       rateLimitRedis: redis,
       mountPages: mountPages({ config, ledger, verifier, demo }),
@@ -147,12 +156,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   publisher.add(realtime.publisher);
   opsStream.attach(realtime.ops);
   parts.closers.push(() => realtime.close());
-  if (config.runConsumer) parts.consumer = startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger });
-  if (config.runConsumer) webhooks.startWorker();
+  if (config.runConsumer) {
+    const onJobsInFlight = (delta: 1 | -1): void => void (jobsInFlight += delta);
+    parts.consumer = startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger, onJobsInFlight });
+    webhooks.startWorker();
+  }
 
   let port = 0;
-  if (http) {
-    const server = http;
+  if (parts.http) {
+    const server = parts.http;
     await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
     port = (server.address() as AddressInfo).port;
     logger.info({ port }, "creditmeter listening");
@@ -165,18 +177,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port,
     ready,
     async close() {
+      draining = true;
+      closing = "the consumer";
       await parts.consumer?.close();
+      closing = "the sweeper";
       await parts.sweeper.stop();
+      closing = "the realtime server and the /ops stream";
       for (const close of parts.closers) await close();
+      closing = "the webhook outbox";
       // After the consumer: the deliveries its last jobs queued are in Redis before the queue closes.
       await webhooks.close();
+      closing = "the HTTP server";
       if (parts.http) {
         const http = parts.http;
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
       }
+      closing = "the queue and the Redis connection";
       await queue.close();
       await redis.close();
+      closing = "";
+    },
+    unfinished() {
+      const left: string[] = [];
+      if (jobsInFlight > 0) left.push(`${jobsInFlight} job(s) in flight, not acknowledged: Redis hands them to another consumer once their lock expires`);
+      if (closing) left.push(`closing ${closing}`);
+      return left;
     },
   };
 }

@@ -18,11 +18,34 @@ export interface ConsumerDeps {
   metrics: Metrics;
   opsStream: OpsStream;
   logger: Logger;
+  /** Told +1 / -1 as jobs start and end processing. */
+  onJobsInFlight?: (delta: 1 | -1) => void;
+}
+
+/**
+ * Runs `worker` once its connections are ready. A worker started on a connection that failed at
+ * setup spun in its fetch loop (every fetch failing at once, each an 'error'); waiting for ready
+ * first means a Redis that is not there costs one reconnect attempt at a time, not a busy loop.
+ */
+async function runWhenReady(worker: Worker<unknown, EventResult>, logger: Logger): Promise<void> {
+  for (let delay = 100; !worker.closing; delay = Math.min(delay * 2, 2000)) {
+    try {
+      await worker.waitUntilReady();
+      break;
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, "consumer connection not ready: retrying");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  if (worker.closing) return;
+  await worker.run();
 }
 
 /** Starts the metering consumer with its metrics, logs and /ops hooks. */
-export function startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger }: ConsumerDeps): Worker<unknown, EventResult> {
+export function startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger, onJobsInFlight }: ConsumerDeps): Worker<unknown, EventResult> {
   const consumer = createConsumer({
+    autorun: false,
+    onJobsInFlight,
     redis,
     queueName: config.queueName,
     queuePrefix: config.queuePrefix,
@@ -47,5 +70,6 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
   });
   consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
   logJobs(consumer, logger);
+  runWhenReady(consumer, logger).catch((err: unknown) => logger.error({ err }, "consumer stopped"));
   return consumer;
 }

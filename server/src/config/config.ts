@@ -48,6 +48,7 @@ const Env = z.object({
   CREDITMETER_CONCURRENCY: int(1).max(1000).default(200),
   CREDITMETER_FAILED_JOBS_KEPT: int(0).default(10_000),
   CREDITMETER_JOB_LOCK_MS: int(500).default(30_000),
+  CREDITMETER_STOP_TIMEOUT_MS: int(100).default(30_000),
   CREDITMETER_CONSUMER: bool.default(true),
   CREDITMETER_HTTP: bool.default(true),
   CREDITMETER_MAX_BODY_BYTES: int(256).default(64 * 1024),
@@ -96,6 +97,8 @@ export interface Config {
   failedJobsKept: number;
   /** BullMQ lock duration; a crashed consumer's jobs are taken over after about this long. */
   jobLockMs: number;
+  /** How long a stop (SIGTERM) may drain before the process exits non-zero anyway (CONTRACT §8 v1.1). */
+  stopTimeoutMs: number;
   runConsumer: boolean;
   runHttp: boolean;
   maxBodyBytes: number;
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     concurrency: e.CREDITMETER_CONCURRENCY,
     failedJobsKept: e.CREDITMETER_FAILED_JOBS_KEPT,
     jobLockMs: e.CREDITMETER_JOB_LOCK_MS,
+    stopTimeoutMs: e.CREDITMETER_STOP_TIMEOUT_MS,
     runConsumer: e.CREDITMETER_CONSUMER,
     runHttp: e.CREDITMETER_HTTP,
     maxBodyBytes: e.CREDITMETER_MAX_BODY_BYTES,

@@ -19,6 +19,10 @@ export interface ConsumerOptions extends Omit<ProcessDeps, "ledger"> {
   jobLockMs?: number;
   /** Redis connection errors of the worker's own connections (they reconnect by themselves). */
   onConnectionError?: (err: Error) => void;
+  /** False: the caller runs the worker (`worker.run()`) once its connections are ready. Default true. */
+  autorun?: boolean;
+  /** Told +1 when a job starts processing and -1 when it ends (a stop names the jobs it left). */
+  onJobsInFlight?: (delta: 1 | -1) => void;
 }
 
 /**
@@ -32,7 +36,19 @@ export function createConsumer(opts: ConsumerOptions): Worker<unknown, EventResu
   // jobs arriving meanwhile gather into batches. With small batches, as many as the jobs need.
   const batcher = new EventBatcher(opts.ledger, { maxBatch: batchMax, maxInFlight: Math.max(8, Math.ceil(opts.concurrency / batchMax)) });
   const deps: ProcessDeps = { ...opts, ledger: batcher };
-  return new Worker<unknown, EventResult>(opts.queueName, (job: Job<unknown, EventResult>) => processEvent(job.data, deps), {
+  const track = opts.onJobsInFlight;
+  const processor = track
+    ? async (job: Job<unknown, EventResult>) => {
+        track(1);
+        try {
+          return await processEvent(job.data, deps);
+        } finally {
+          track(-1);
+        }
+      }
+    : (job: Job<unknown, EventResult>) => processEvent(job.data, deps);
+  return new Worker<unknown, EventResult>(opts.queueName, processor, {
+    autorun: opts.autorun ?? true,
     connection: bullmqConnection(opts.redis, (err) => opts.onConnectionError?.(err)),
     prefix: opts.queuePrefix,
     concurrency: opts.concurrency,

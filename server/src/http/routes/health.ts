@@ -4,7 +4,7 @@ import { authenticate, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 
 /** GET /healthz (the process answers) and GET /readyz (Redis reachable, consumer running). */
-export function probesRouter(deps: HttpDeps): Router {
+export function probesRouter(deps: Pick<HttpDeps, "readiness">): Router {
   const router = Router();
   router.get("/healthz", function healthz(_req, res) {
     res.json({ ok: true });
@@ -18,7 +18,7 @@ export function probesRouter(deps: HttpDeps): Router {
 }
 
 /** GET /metrics in Prometheus text format; ops token required unless metrics are public. */
-export function metricsRouter(deps: HttpDeps): Router {
+export function metricsRouter(deps: Pick<HttpDeps, "config" | "verifier" | "metrics">): Router {
   const guard: RequestHandler[] = deps.config.metricsPublic
     ? []
     : [authenticate(deps.verifier), requirePrincipal(canOperate, "read metrics")];
