@@ -9,3 +9,4 @@ export * from "./socket-events.js";
 export * from "./auth.js";
 export * from "./events-api.js";
 export * from "./webhooks.js";
+export * from "./api-keys.js";

@@ -10,7 +10,7 @@ import type { Config } from "../config/config.js";
 import { RedisLedger } from "../ledger/redis-ledger.js";
 import { FanOut } from "../ledger/fan-out.js";
 import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
-import { createAuthVerifier } from "../auth/index.js";
+import { ApiKeyStore, createAuthVerifier, withApiKeys } from "../auth/index.js";
 import { createHttpApp, createProbeApp, type MetricsSource } from "../http/index.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
@@ -109,7 +109,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let jobsInFlight = 0;
   const ready = async (): Promise<boolean> =>
     !draining && redisReady(redis) && (await pingWithin(redis, 1000)) && !draining && (parts.consumer ? parts.consumer.isRunning() : true);
-  const verifier = createAuthVerifier(config);
+  const apiKeys = new ApiKeyStore({ redis, namespace: config.keyPrefix, onError: (err) => logger.warn({ err }, "API key lastUsedAt update failed") });
+  const verifier = withApiKeys(createAuthVerifier(config), apiKeys);
   const metricsSource: MetricsSource = {
     contentType: metrics.registry.contentType,
     render: async () => {
@@ -139,6 +140,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await queue.add(event.type, event, { jobId: event.eventId });
       },
       events: events.intake,
+      apiKeys,
       readiness: ready,
       failedJobs: failedJobs(queue),
       webhooks: webhooks.store,

@@ -3,8 +3,14 @@ import type { Principal } from "./principal.js";
 // One place decides who may do what, so REST and Socket.IO cannot drift apart.
 // Workers only post events: a compromised worker token must not read anyone's usage.
 
-/** A user reads only its own account; ops reads every account; workers read none. */
+/** Whether an account-scoped API key's scope (if any) covers `accountId`. */
+export function inScope(principal: Principal, accountId: string): boolean {
+  return principal.accountScope === undefined || principal.accountScope === accountId;
+}
+
+/** A user reads only its own account; ops reads every account (a scoped key: its own); workers read none. */
 export function canReadAccount(principal: Principal, accountId: string): boolean {
+  if (!inScope(principal, accountId)) return false;
   if (principal.role === "ops") return true;
   return principal.role === "user" && principal.accountId === accountId;
 }
@@ -14,6 +20,14 @@ export function canOperate(principal: Principal): boolean {
   return principal.role === "ops";
 }
 
+/**
+ * What spans every account (API keys, failed jobs, metrics, the /ops stream): ops, and not a key
+ * scoped to one account, which must not reach beyond it.
+ */
+export function canOperateEverything(principal: Principal): boolean {
+  return principal.role === "ops" && principal.accountScope === undefined;
+}
+
 /** Workers post stage events; ops may too (replays, manual corrections). */
 export function canPostEvents(principal: Principal): boolean {
   return principal.role === "worker" || principal.role === "ops";
@@ -21,5 +35,5 @@ export function canPostEvents(principal: Principal): boolean {
 
 /** Where an event stands: the workers and ops that post events, and the account's own user. */
 export function canReadEventStatus(principal: Principal, accountId: string): boolean {
-  return canPostEvents(principal) || canReadAccount(principal, accountId);
+  return inScope(principal, accountId) && (canPostEvents(principal) || canReadAccount(principal, accountId));
 }

@@ -10,6 +10,7 @@ import { readsRouter } from "./routes/reads.js";
 import { failedJobsRouter } from "./routes/failed-jobs.js";
 import { eventStatusRouter } from "./routes/event-status.js";
 import { webhooksRouter } from "./routes/webhooks.js";
+import { apiKeysRouter } from "./routes/api-keys.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -37,6 +38,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   );
   app.use(metricsRouter(deps));
   app.use("/v1", pricingRouter(deps), eventsRouter(deps));
+  if (deps.apiKeys) app.use("/v1", apiKeysRouter(deps, deps.apiKeys));
   app.use("/v1/accounts", function noStore(_req, res, next) {
     // Balances change every second and are private: no proxy or browser may keep a copy.
     res.setHeader("Cache-Control", "no-store");

@@ -14,7 +14,7 @@ export function principalOf(req: Request): Principal {
   return principal;
 }
 
-/** Requires `Authorization: Bearer <jwt>` and records the verified principal; 401 otherwise. */
+/** Requires `Authorization: Bearer <jwt or API key>` and records the verified principal; 401 otherwise. */
 export function authenticate(verifier: AuthVerifier): RequestHandler {
   return async function authenticateBearer(req, _res, next) {
     const header = req.get("authorization");
@@ -22,7 +22,13 @@ export function authenticate(verifier: AuthVerifier): RequestHandler {
     const match = BEARER.exec(header);
     const token = match?.[1];
     if (token === undefined) throw new CreditmeterError("unauthorized", "unauthorized: expected Authorization: Bearer <token>");
-    principals.set(req, await verifier.verify(token));
+    const principal = await verifier.verify(token);
+    // An account-scoped API key reaches no other account's path, whatever the route.
+    const accountId: unknown = req.params.accountId;
+    if (principal.accountScope !== undefined && typeof accountId === "string" && accountId !== principal.accountScope) {
+      throw new CreditmeterError("forbidden", `forbidden: this API key may act on account ${principal.accountScope} only`);
+    }
+    principals.set(req, principal);
     next();
   };
 }

@@ -6,6 +6,7 @@ import type { AuthVerifier } from "../auth/principal.js";
 import type { FailedJobs } from "../ops/failed-jobs.js";
 import type { EventIntake } from "../metering/event-intake.js";
 import type { WebhookStore } from "../webhooks/store.js";
+import type { ApiKeyAdmin } from "./routes/api-keys.js";
 
 /** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
 export interface HttpLogger {
@@ -41,6 +42,8 @@ export interface HttpDeps {
    * without it POST /v1/events only queues (enqueueEvent) and the batch and status routes are absent.
    */
   events?: EventIntake;
+  /** API keys for ops to create, list and revoke; the routes are absent without it. */
+  apiKeys?: ApiKeyAdmin;
   /** True once Redis answers and the consumer runs (CONTRACT §8). */
   readiness(): Promise<boolean>;
   metrics: MetricsSource;

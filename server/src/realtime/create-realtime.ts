@@ -57,7 +57,7 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
   });
 
   ops.use(limitConnections);
-  ops.use(authenticate(deps.verifier, ["ops"]));
+  ops.use(authenticate(deps.verifier, ["ops"], { scopedKeys: false }));
   ops.on("connection", (socket) => track("/ops", socket));
 
   return {

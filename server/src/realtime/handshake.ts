@@ -34,7 +34,7 @@ export function connectionRateLimit(redis: AppRedis, keyPrefix: string, perMinut
  * problem is `unauthorized` (no detail: a probing client learns nothing); a valid token of a
  * role the namespace does not serve is `forbidden`.
  */
-export function authenticate(verifier: AuthVerifier, roles: readonly Role[]): Middleware {
+export function authenticate(verifier: AuthVerifier, roles: readonly Role[], opts: { scopedKeys: boolean } = { scopedKeys: true }): Middleware {
   return function checkToken(socket, next) {
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === "object" && auth !== null && "token" in auth ? auth.token : undefined;
@@ -42,10 +42,12 @@ export function authenticate(verifier: AuthVerifier, roles: readonly Role[]): Mi
     verifier.verify(token).then(
       (principal) => {
         if (!roles.includes(principal.role)) return next(new Error("forbidden"));
+        // A key scoped to one account never reaches a namespace that spans every account.
+        if (principal.accountScope !== undefined && !opts.scopedKeys) return next(new Error("forbidden"));
         // An ops panel names the account it follows in the handshake (`auth.accountId`).
         const requested = typeof auth === "object" && auth !== null && "accountId" in auth ? AccountId.safeParse(auth.accountId) : null;
         if (requested && !requested.success) return next(new Error("invalid_input"));
-        const accountId = principal.role === "user" ? principal.accountId : (requested?.data ?? null);
+        const accountId = principal.role === "user" ? principal.accountId : (requested?.data ?? principal.accountScope ?? null);
         if (accountId !== null && !canReadAccount(principal, accountId)) return next(new Error("forbidden"));
         const data: SocketData = { principal, accountId, watched: new Set() };
         socket.data = data;

@@ -7,11 +7,19 @@ import {
   type EventBatchAnswer,
   type StageEvent,
 } from "@creditmeter/shared";
-import { canPostEvents } from "../../auth/permissions.js";
-import { authenticate, requirePrincipal } from "../authenticate.js";
+import { canPostEvents, inScope } from "../../auth/permissions.js";
+import type { Principal } from "../../auth/principal.js";
+import { authenticate, principalOf, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 import { errorBody } from "../errors.js";
 import { jsonBody, parseBody, parseInput, requireJsonObject } from "../validate.js";
+
+/** 403 for an event of an account an account-scoped API key does not cover. */
+function assertInScope(principal: Principal, event: StageEvent): void {
+  if (!inScope(principal, event.accountId)) {
+    throw new CreditmeterError("forbidden", `forbidden: this API key may post events of account ${principal.accountScope ?? ""} only`, "accountId");
+  }
+}
 
 /**
  * POST /v1/events (and ?wait for the decision) and POST /v1/events/batch: the queue's event over
@@ -27,6 +35,7 @@ export function eventsRouter(deps: HttpDeps): Router {
   router.post("/events", ...mayPost, jsonBody(config.maxBodyBytes, "invalid_event"), async function acceptEvent(req: Request, res) {
     const { wait } = parseInput(EventWaitQuery, req.query);
     const event = parseStageEvent(requireJsonObject(req.body, "invalid_event"), checks());
+    assertInScope(principalOf(req), event);
     if (!deps.events) {
       await deps.enqueueEvent(event);
       res.status(202).json({ eventId: event.eventId });
@@ -47,6 +56,7 @@ export function eventsRouter(deps: HttpDeps): Router {
     events.forEach((raw, index) => {
       try {
         const event = parseStageEvent(raw, checks());
+        assertInScope(principalOf(req), event);
         valid.push(event);
         answer.accepted.push(event.eventId);
       } catch (err) {

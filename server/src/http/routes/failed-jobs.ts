@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CreditmeterError } from "@creditmeter/shared";
-import { canOperate } from "../../auth/permissions.js";
+import { canOperateEverything } from "../../auth/permissions.js";
 import { authenticate, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 import { parseInput } from "../validate.js";
@@ -20,7 +20,7 @@ const JobParams = z.object({ jobId: z.string().min(1).max(200) });
  */
 export function failedJobsRouter(deps: HttpDeps, jobs: FailedJobs): Router {
   const router = Router();
-  router.use(authenticate(deps.verifier), requirePrincipal(canOperate, "manage failed events"), function noStore(_req, res, next) {
+  router.use(authenticate(deps.verifier), requirePrincipal(canOperateEverything, "manage failed events"), function noStore(_req, res, next) {
     res.setHeader("Cache-Control", "no-store");
     next();
   });

@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from "express";
-import { canOperate } from "../../auth/permissions.js";
+import { canOperateEverything } from "../../auth/permissions.js";
 import { authenticate, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 
@@ -21,7 +21,7 @@ export function probesRouter(deps: Pick<HttpDeps, "readiness">): Router {
 export function metricsRouter(deps: Pick<HttpDeps, "config" | "verifier" | "metrics">): Router {
   const guard: RequestHandler[] = deps.config.metricsPublic
     ? []
-    : [authenticate(deps.verifier), requirePrincipal(canOperate, "read metrics")];
+    : [authenticate(deps.verifier), requirePrincipal(canOperateEverything, "read metrics")];
   const router = Router();
   router.get("/metrics", ...guard, async function renderMetrics(_req, res) {
     const body = await deps.metrics.render();

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CreateWebhookBody, CreditmeterError, RotateSecretBody, type CreatedWebhook, type RotatedSecret } from "@creditmeter/shared";
-import { canOperate } from "../../auth/permissions.js";
+import { canOperateEverything } from "../../auth/permissions.js";
 import { checkWebhookUrl } from "../../webhooks/address-guard.js";
 import { publicWebhook, type WebhookStore } from "../../webhooks/store.js";
 import { authenticate, requirePrincipal } from "../authenticate.js";
@@ -26,7 +26,7 @@ function notFound(): CreditmeterError {
 
 /** Webhooks (CONTRACT §7, role `ops`): create, list, delete, deliveries; and rotating a secret. */
 export function webhooksRouter(deps: HttpDeps, store: WebhookStore): Router {
-  const guard = [authenticate(deps.verifier), requirePrincipal(canOperate, "manage webhooks"), jsonBody(deps.config.maxBodyBytes)];
+  const guard = [authenticate(deps.verifier), requirePrincipal(canOperateEverything, "manage webhooks"), jsonBody(deps.config.maxBodyBytes)];
   const allowPrivate = deps.config.webhooks.allowPrivate;
   const router = Router();
   router.use(function noStore(_req, res, next) {
