@@ -139,7 +139,11 @@ describe("a revoked key", () => {
     const procs: ServerProcess[] = ports.map((port) => spawnServer({ ...dep.env, PORT: String(port), LOG_LEVEL: "warn" }));
     try {
       const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-      for (const url of urls) await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, `${url} ready`);
+      for (const [i, url] of urls.entries()) {
+        await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, `${url} ready`).catch((err: unknown) => {
+          throw new Error(`${String(err)}\n${procs[i]?.stderr() ?? ""}`);
+        });
+      }
       const opsToken = await dep.token("ops", "ops");
       const created = ApiKeyCreated.parse((await request(urls[0] ?? "", "POST", "/v1/api-keys", opsToken, { name: "x", role: "ops" })).body);
       // Both processes accept it (and so have it cached) before the revocation.
