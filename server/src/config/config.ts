@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import { DEFAULT_PRICE_BOOK, parsePriceBook, type PriceBook } from "@creditmeter/shared";
 
@@ -24,6 +25,27 @@ const ClusterNodes = z
       )
       .min(1, "name at least one host:port"),
   );
+
+/**
+ * `CREDITMETER_TRUST_PROXY`, express's `trust proxy` values: `true`/`false`, a hop count, or a
+ * comma list of addresses, subnets and the names loopback, linklocal, uniquelocal.
+ */
+const TrustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === "" || value === "false") return false;
+    if (value === "true") return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const list = value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+    try {
+      proxyaddr.compile(list);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not a trust proxy value: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+    return list;
+  });
 
 /** Every environment variable the server reads, with its default (README "Configuration"). */
 const Env = z.object({
@@ -64,6 +86,8 @@ const Env = z.object({
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
   CREDITMETER_DEMO_MAX_CONCURRENT: int(1).max(100).default(4),
+  CREDITMETER_USAGE_MAX_DAYS: int(1).max(3660).default(92),
+  CREDITMETER_TRUST_PROXY: TrustProxy.default(false),
   CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
   CREDITMETER_OPS_BATCH_MAX: int(1).max(10_000).default(500),
   CREDITMETER_OPS_STATS_MS: int(100).max(60_000).default(1000),
@@ -117,6 +141,10 @@ export interface Config {
   upgradeUrl: string;
   /** Demo runs (/dev/demo, development only) going at once across all accounts. */
   demoMaxConcurrent: number;
+  /** Longest `/usage` window, in days: a usage read scans every entry of its window. */
+  usageMaxDays: number;
+  /** Which proxies' X-Forwarded-For to believe for the client address (express `trust proxy`). */
+  trustProxy: boolean | number | string[];
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
   ops: { batchesPerSecond: number; maxBatch: number; statsIntervalMs: number; flushMs: number };
   /** Webhook deliveries (docs/webhooks.md): first retry gap, SSRF guard, answer deadline, parallel deliveries. */
@@ -193,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
     demoMaxConcurrent: e.CREDITMETER_DEMO_MAX_CONCURRENT,
+    usageMaxDays: e.CREDITMETER_USAGE_MAX_DAYS,
+    trustProxy: e.CREDITMETER_TRUST_PROXY,
     ops: {
       batchesPerSecond: e.CREDITMETER_OPS_BATCHES_PER_SECOND,
       maxBatch: e.CREDITMETER_OPS_BATCH_MAX,

@@ -22,6 +22,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   const { config } = deps;
   const app = express();
   app.disable("x-powered-by");
+  // Which X-Forwarded-For hops to believe: req.ip (rate limits, dev login) is the client's address behind them.
+  app.set("trust proxy", config.trustProxy);
 
   app.use(function securityHeaders(_req, res, next) {
     res.setHeader("X-Content-Type-Options", "nosniff");

@@ -33,7 +33,7 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     serveClient: false,
   });
   const publisher = createSocketPublisher(io, { windowMs: config.pushCoalesceMs, burst: config.pushBurst }, metrics);
-  const limitConnections = connectionRateLimit(deps.redis, config.keyPrefix, config.connectionsPerIpPerMinute, logger);
+  const limitConnections = connectionRateLimit(deps.redis, config.keyPrefix, config.connectionsPerIpPerMinute, logger, config.trustProxy);
   const ops: OpsNamespace = io.of("/ops");
 
   const track = (namespace: string, socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {

@@ -5,6 +5,7 @@ import { AccountId, type Role } from "@creditmeter/shared";
 import type { AuthVerifier } from "../auth/principal.js";
 import { canReadAccount } from "../auth/permissions.js";
 import type { RealtimeLogger, SocketData } from "./types.js";
+import { clientAddress, type TrustProxy } from "../http/client-address.js";
 
 type Next = (err?: Error) => void;
 type Middleware = (socket: Socket, next: Next) => void;
@@ -13,11 +14,12 @@ type Middleware = (socket: Socket, next: Next) => void;
  * Connections per IP per minute, one budget shared by every node through Redis; a per-process
  * memory limiter takes over if Redis fails, rather than letting every connection through.
  */
-export function connectionRateLimit(redis: AppRedis, keyPrefix: string, perMinute: number, logger: RealtimeLogger): Middleware {
+export function connectionRateLimit(redis: AppRedis, keyPrefix: string, perMinute: number, logger: RealtimeLogger, trustProxy: TrustProxy = false): Middleware {
   const base = { keyPrefix: `${keyPrefix}:rl:ws`, points: perMinute, duration: 60 };
   const limiter: RateLimiterAbstract = new RateLimiterRedis({ ...base, storeClient: redis, useRedisPackage: true, insuranceLimiter: new RateLimiterMemory(base) });
   return function limitConnections(socket, next) {
-    const ip = socket.handshake.address;
+    // As express's req.ip: behind a trusted load balancer, the address the balancer saw.
+    const ip = clientAddress(socket.request, trustProxy);
     limiter.consume(ip).then(
       () => next(),
       (rejection: unknown) => {

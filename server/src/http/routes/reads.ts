@@ -13,11 +13,24 @@ function assertCanRead(req: Request, accountId: string): void {
   }
 }
 
-/** A window that ends before it starts is a mistake to report, not an empty answer. */
-function parseUsageQuery(query: unknown): UsageQuery {
+const DAY_MS = 86_400_000;
+/** The window the ledger reads when `from` is absent (server/src/ledger/reads.ts). */
+const DEFAULT_USAGE_DAYS = 30;
+
+/**
+ * A window that ends before it starts is a mistake to report, not an empty answer; one longer
+ * than `maxDays` is refused before the ledger scans it: a usage read walks every entry of its
+ * window, and an unbounded one would let any user make Redis read years of history per request.
+ */
+function parseUsageQuery(query: unknown, maxDays: number, now = Date.now()): UsageQuery {
   const parsed = parseInput(UsageQuery, query);
-  if (parsed.from !== undefined && parsed.to !== undefined && Date.parse(parsed.to) <= Date.parse(parsed.from)) {
+  const to = parsed.to === undefined ? now : Date.parse(parsed.to);
+  const from = parsed.from === undefined ? to - DEFAULT_USAGE_DAYS * DAY_MS : Date.parse(parsed.from);
+  if (parsed.from !== undefined && parsed.to !== undefined && to <= from) {
     throw new CreditmeterError("invalid_input", "invalid_input: to: must be after from", "to");
+  }
+  if (to - from > maxDays * DAY_MS) {
+    throw new CreditmeterError("invalid_input", `invalid_input: from: the window may span at most ${maxDays} days`, "from");
   }
   return parsed;
 }
@@ -43,7 +56,7 @@ export function readsRouter(deps: HttpDeps): Router {
   router.get("/:accountId/usage", auth, async function readUsage(req, res) {
     const { accountId } = parseInput(AccountParams, req.params);
     assertCanRead(req, accountId);
-    res.json(await ledger.usage(accountId, parseUsageQuery(req.query)));
+    res.json(await ledger.usage(accountId, parseUsageQuery(req.query, deps.config.usageMaxDays)));
   });
 
   router.get("/:accountId/ledger", auth, async function readLedger(req, res) {
