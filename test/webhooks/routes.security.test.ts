@@ -50,6 +50,13 @@ describe("webhook routes", () => {
     expect((await call(`${dev.url}/v1/webhooks`, user, "GET")).status).toBe(403);
     expect((await call(`${dev.url}/v1/webhooks`, worker, "POST", { url: "https://x.example.com/", events: ["stage.denied"] })).status).toBe(403);
     expect((await call(`${dev.url}/v1/webhooks`, null, "GET")).status).toBe(401);
+    // An ops API key scoped to one account must not reach webhooks that hear every account.
+    const scoped = await call(`${dev.url}/v1/api-keys`, ops, "POST", { name: "scoped", role: "ops", accountId: "acct-1" });
+    expect(scoped.status).toBe(201);
+    const scopedKey = (scoped.json as { key: string }).key;
+    expect((await call(`${dev.url}/v1/webhooks`, scopedKey, "GET")).status).toBe(403);
+    expect((await call(`${dev.url}/v1/webhooks`, scopedKey, "POST", { url: "https://x.example.com/", events: ["stage.denied"], accountId: "acct-1" })).status).toBe(403);
+    expect((await call(`${dev.url}/v1/webhooks/${created.id}/deliveries`, scopedKey, "GET")).status).toBe(403);
 
     expect((await call(`${dev.url}/v1/webhooks/${created.id}`, ops, "DELETE")).status).toBe(204);
     expect((await call(`${dev.url}/v1/webhooks/${created.id}`, ops, "DELETE")).status).toBe(404);

@@ -24,7 +24,10 @@ function notFound(): CreditmeterError {
   return new CreditmeterError("not_found", "not_found: no such webhook");
 }
 
-/** Webhooks (CONTRACT §7, role `ops`): create, list, delete, deliveries; and rotating a secret. */
+/**
+ * Webhooks (CONTRACT §7, role `ops`): create, list, delete, deliveries; and rotating a secret.
+ * They span accounts (a webhook without accountId hears all), so an API key scoped to one account may not manage them.
+ */
 export function webhooksRouter(deps: HttpDeps, store: WebhookStore): Router {
   const guard = [authenticate(deps.verifier), requirePrincipal(canOperateEverything, "manage webhooks"), jsonBody(deps.config.maxBodyBytes)];
   const allowPrivate = deps.config.webhooks.allowPrivate;
