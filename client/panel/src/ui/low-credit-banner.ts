@@ -150,7 +150,16 @@ declare global {
   interface HTMLElementTagNameMap {
     "low-credit-banner": LowCreditBanner;
   }
+  // The events bubble out of shadow roots, so a host may listen on the element, the document or the window.
   interface HTMLElementEventMap {
+    "credit-upgrade": CustomEvent<CreditUpgradeDetail>;
+    "credit-banner-dismiss": CustomEvent<CreditBannerDismissDetail>;
+  }
+  interface DocumentEventMap {
+    "credit-upgrade": CustomEvent<CreditUpgradeDetail>;
+    "credit-banner-dismiss": CustomEvent<CreditBannerDismissDetail>;
+  }
+  interface WindowEventMap {
     "credit-upgrade": CustomEvent<CreditUpgradeDetail>;
     "credit-banner-dismiss": CustomEvent<CreditBannerDismissDetail>;
   }
