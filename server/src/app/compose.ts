@@ -101,7 +101,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   publisher.add(opsStream.recorder);
   parts.closers.push(() => opsStream.close());
   // Every process queues the webhook deliveries of the changes it makes; consumers deliver them.
-  const webhooks = createWebhooks(redis, config, logger);
+  const webhooks = createWebhooks(redis, config, logger, metrics);
   publisher.add(webhooks.outbox);
 
   let draining = false; // set by close(): a load balancer must stop sending work from then on

@@ -58,6 +58,17 @@ export class Metrics {
     help: "Deployment-wide consumer lag as ops:stats reports it (set on the emitting node only)",
     registers: [this.registry],
   });
+  readonly webhookAttempts = new Counter({
+    name: "creditmeter_webhook_attempts_total",
+    help: "Webhook delivery attempts made by this process, by result (delivered, failed)",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  readonly webhookEnqueueFailures = new Counter({
+    name: "creditmeter_webhook_enqueue_failures_total",
+    help: "Webhook events this process could not queue (logged with the account; docs/webhooks.md)",
+    registers: [this.registry],
+  });
   readonly opsBatches = new Counter({
     name: "creditmeter_ops_charge_batches_total",
     help: "ops:charges batches emitted by this process",

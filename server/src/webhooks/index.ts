@@ -2,6 +2,7 @@ import { Queue, type Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
+import type { Metrics } from "../ops/metrics.js";
 import type { AppRedis } from "../redis/redis-client.js";
 import { attemptsFor } from "./backoff.js";
 import { createDeliveryWorker } from "./delivery-worker.js";
@@ -19,7 +20,7 @@ export interface Webhooks {
 }
 
 /** Builds the webhooks room on the server's Redis (docs/webhooks.md). */
-export function createWebhooks(redis: AppRedis, config: Config, logger: Logger): Webhooks {
+export function createWebhooks(redis: AppRedis, config: Config, logger: Logger, metrics?: Metrics): Webhooks {
   const store = new WebhookStore(redis, config.keyPrefix);
   const name = webhookQueueName(config.queueName);
   const onConnError = (err: Error): void => logger.debug({ err: err.message }, "webhook queue connection error");
@@ -35,7 +36,10 @@ export function createWebhooks(redis: AppRedis, config: Config, logger: Logger):
       removeOnComplete: { age: 86_400, count: 100_000 },
       removeOnFail: { age: 30 * 86_400, count: 10_000 },
     },
-    onError: (err, event) => logger.error({ err, type: event.type, accountId: event.accountId, key: event.key }, "queueing a webhook delivery failed"),
+    onError: (err, event) => {
+      metrics?.webhookEnqueueFailures.inc();
+      logger.error({ err, type: event.type, accountId: event.accountId, key: event.key }, "queueing a webhook delivery failed");
+    },
   });
   let worker: Worker<unknown, string> | null = null;
   return {
@@ -54,9 +58,11 @@ export function createWebhooks(redis: AppRedis, config: Config, logger: Logger):
         allowPrivate: config.webhooks.allowPrivate,
         concurrency: config.webhooks.concurrency,
         lockMs: config.jobLockMs,
-        onAttempt: (webhookId, deliveryId, result) =>
+        onAttempt: (webhookId, deliveryId, result) => {
+          metrics?.webhookAttempts.inc({ result: result.ok ? "delivered" : "failed" });
           // The URL is not logged: it may carry a token in its query string.
-          logger.info({ webhookId, deliveryId, status: result.status, error: result.error }, result.ok ? "webhook delivered" : "webhook attempt failed"),
+          logger.info({ webhookId, deliveryId, status: result.status, error: result.error }, result.ok ? "webhook delivered" : "webhook attempt failed");
+        },
       });
       worker.on("error", (err) => logger.warn({ err: err.message }, "webhook worker error"));
     },
