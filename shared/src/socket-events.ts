@@ -63,6 +63,8 @@ export interface ServerToClientEvents {
   "balance:alert": (alert: BalanceAlert) => void;
   "stage:progress": (progress: StageProgress) => void;
   "stage:denied": (denied: StageDenied) => void;
+  /** (v1.1) Sent just before the server disconnects a socket whose token expired (CONTRACT §5/§6). */
+  "auth:expired": (payload: Record<string, never>) => void;
 }
 
 /** Events a panel sends on the default namespace; acks are the trailing callback. */
@@ -113,4 +115,6 @@ export interface OpsServerToClientEvents {
   "ops:charges": (batch: OpsCharge[]) => void;
   "ops:stats": (stats: OpsStats) => void;
   "ops:alert": (alert: OpsAlert) => void;
+  /** (v1.1) As on the default namespace: the token expired, the socket is about to close. */
+  "auth:expired": (payload: Record<string, never>) => void;
 }

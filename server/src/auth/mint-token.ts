@@ -6,6 +6,8 @@ const MintOptions = z.strictObject({
   sub: AccountId,
   role: Role,
   ttlSeconds: z.number().int().min(1).max(366 * 24 * 3600),
+  issuer: z.string().min(1).optional(),
+  audience: z.string().min(1).optional(),
 });
 export type MintOptions = z.infer<typeof MintOptions>;
 
@@ -18,12 +20,10 @@ export type MintOptions = z.infer<typeof MintOptions>;
 export async function mintToken(secret: string, options: MintOptions): Promise<string> {
   const parsed = MintOptions.safeParse(options);
   if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
-  const { sub, role, ttlSeconds } = parsed.data;
+  const { sub, role, ttlSeconds, issuer, audience } = parsed.data;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(sub)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds)
-    .sign(new TextEncoder().encode(secret));
+  const jwt = new SignJWT({ role }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(sub).setIssuedAt(now).setExpirationTime(now + ttlSeconds);
+  if (issuer !== undefined) jwt.setIssuer(issuer);
+  if (audience !== undefined) jwt.setAudience(audience);
+  return jwt.sign(new TextEncoder().encode(secret));
 }

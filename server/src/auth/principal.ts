@@ -8,6 +8,8 @@ export interface Principal {
   keyId?: string;
   /** The one account an account-scoped API key may act on; absent: no scope beyond the role's. */
   accountScope?: string;
+  /** When a JWT stops being valid (epoch ms, from `exp`); absent for API keys, which are revoked instead. */
+  expiresAt?: number;
 }
 
 /** Turns a bearer token into a Principal or throws CreditmeterError("unauthorized"). */

@@ -10,7 +10,7 @@ const MAX_TOKEN_LENGTH = 8192;
 /** Servers' clocks drift a little; a few seconds of grace avoids spurious 401s at `exp`. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
-const VERIFY_OPTIONS: JWTVerifyOptions = {
+const BASE_VERIFY_OPTIONS: JWTVerifyOptions = {
   clockTolerance: CLOCK_TOLERANCE_SECONDS,
   requiredClaims: ["sub", "exp"],
 };
@@ -39,7 +39,7 @@ function usableSecret(config: AuthConfig): Uint8Array | undefined {
   return new TextEncoder().encode(config.authSecret);
 }
 
-export type AuthConfig = Pick<Config, "authSecret" | "jwksUrl" | "production">;
+export type AuthConfig = Pick<Config, "authSecret" | "jwksUrl" | "production"> & Partial<Pick<Config, "jwtIssuer" | "jwtAudience">>;
 
 /**
  * Verifies bearer tokens (CONTRACT §5): HS256 with the configured secret, or an asymmetric
@@ -48,6 +48,12 @@ export type AuthConfig = Pick<Config, "authSecret" | "jwksUrl" | "production">;
  */
 export function createAuthVerifier(config: AuthConfig): AuthVerifier {
   const secret = usableSecret(config);
+  // When configured (CONTRACT §5 v1.1), a token minted for another service or by another issuer is refused.
+  const VERIFY_OPTIONS: JWTVerifyOptions = {
+    ...BASE_VERIFY_OPTIONS,
+    ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+  };
   const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
 
   async function verifySignature(token: string, alg: string | undefined): Promise<JWTPayload> {
@@ -81,7 +87,7 @@ export function createAuthVerifier(config: AuthConfig): AuthVerifier {
         const issue = claims.error.issues[0];
         throw unauthorized(`claim ${issue ? issuePath(issue) : "(root)"}: ${issue?.message ?? "invalid"}`);
       }
-      return { accountId: claims.data.sub, role: claims.data.role };
+      return { accountId: claims.data.sub, role: claims.data.role, expiresAt: claims.data.exp * 1000 };
     },
   };
 }

@@ -58,6 +58,8 @@ const Env = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CREDITMETER_AUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   CREDITMETER_JWKS_URL: z.url().optional(),
+  CREDITMETER_JWT_ISSUER: z.string().min(1).optional(),
+  CREDITMETER_JWT_AUDIENCE: z.string().min(1).optional(),
   CREDITMETER_QUEUE: z.string().min(1).max(100).default("credit-events"),
   CREDITMETER_QUEUE_PREFIX: z.string().min(1).max(100).default("{creditmeter}"),
   CREDITMETER_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/).default("creditmeter"),
@@ -88,6 +90,9 @@ const Env = z.object({
   CREDITMETER_DEMO_MAX_CONCURRENT: int(1).max(100).default(4),
   CREDITMETER_USAGE_MAX_DAYS: int(1).max(3660).default(92),
   CREDITMETER_TRUST_PROXY: TrustProxy.default(false),
+  CREDITMETER_SOCKET_EVENTS_PER_SECOND: int(1).max(10_000).default(20),
+  CREDITMETER_SOCKET_EVENT_BURST: int(1).max(10_000).default(40),
+  CREDITMETER_SOCKET_REFUSALS_BEFORE_DISCONNECT: int(1).max(100_000).default(100),
   CREDITMETER_OPS_BATCHES_PER_SECOND: int(1).max(60).default(4),
   CREDITMETER_OPS_BATCH_MAX: int(1).max(10_000).default(500),
   CREDITMETER_OPS_STATS_MS: int(100).max(60_000).default(1000),
@@ -109,6 +114,10 @@ export interface Config {
   logLevel: z.infer<typeof Env>["LOG_LEVEL"];
   authSecret: string;
   jwksUrl: string | undefined;
+  /** When set, tokens must carry this `iss` (and dev tokens are minted with it). */
+  jwtIssuer: string | undefined;
+  /** When set, tokens must carry this `aud` (and dev tokens are minted with it). */
+  jwtAudience: string | undefined;
   queueName: string;
   queuePrefix: string;
   keyPrefix: string;
@@ -145,6 +154,8 @@ export interface Config {
   usageMaxDays: number;
   /** Which proxies' X-Forwarded-For to believe for the client address (express `trust proxy`). */
   trustProxy: boolean | number | string[];
+  /** Client events per socket: token bucket rate and size, and refusals before a flooding socket is dropped. */
+  socketEvents: { perSecond: number; burst: number; refusalsBeforeDisconnect: number };
   /** The /ops stream (docs/ops.md): charge batches per second and per batch, stats period, aggregate flush period. */
   ops: { batchesPerSecond: number; maxBatch: number; statsIntervalMs: number; flushMs: number };
   /** Webhook deliveries (docs/webhooks.md): first retry gap, SSRF guard, answer deadline, parallel deliveries. */
@@ -195,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     authSecret: e.CREDITMETER_AUTH_SECRET ?? DEV_AUTH_SECRET,
     jwksUrl: e.CREDITMETER_JWKS_URL,
+    jwtIssuer: e.CREDITMETER_JWT_ISSUER,
+    jwtAudience: e.CREDITMETER_JWT_AUDIENCE,
     queueName: e.CREDITMETER_QUEUE,
     queuePrefix: e.CREDITMETER_QUEUE_PREFIX,
     keyPrefix: e.CREDITMETER_KEY_PREFIX,
@@ -223,6 +236,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoMaxConcurrent: e.CREDITMETER_DEMO_MAX_CONCURRENT,
     usageMaxDays: e.CREDITMETER_USAGE_MAX_DAYS,
     trustProxy: e.CREDITMETER_TRUST_PROXY,
+    socketEvents: {
+      perSecond: e.CREDITMETER_SOCKET_EVENTS_PER_SECOND,
+      burst: e.CREDITMETER_SOCKET_EVENT_BURST,
+      refusalsBeforeDisconnect: e.CREDITMETER_SOCKET_REFUSALS_BEFORE_DISCONNECT,
+    },
     ops: {
       batchesPerSecond: e.CREDITMETER_OPS_BATCHES_PER_SECOND,
       maxBatch: e.CREDITMETER_OPS_BATCH_MAX,

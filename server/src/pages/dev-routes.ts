@@ -26,6 +26,14 @@ export interface DevRoutesDeps {
   demo: DemoLauncher;
 }
 
+/** The `iss`/`aud` this server checks, so its own dev tokens pass its checks. */
+function devClaims(config: Config): { issuer?: string; audience?: string } {
+  return {
+    ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+  };
+}
+
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
@@ -53,6 +61,7 @@ export function devRouter(deps: DevRoutesDeps): Router {
         sub: DEV_OPS_SUBJECT,
         role: "ops",
         ttlSeconds: TOKEN_TTL_SECONDS,
+        ...devClaims(deps.config),
       });
       res.json({ token, accountId: DEV_OPS_SUBJECT, expiresIn: TOKEN_TTL_SECONDS });
       return;
@@ -62,6 +71,7 @@ export function devRouter(deps: DevRoutesDeps): Router {
       sub: accountId,
       role: "user",
       ttlSeconds: TOKEN_TTL_SECONDS,
+      ...devClaims(deps.config),
     });
     res.json({ token, accountId, expiresIn: TOKEN_TTL_SECONDS });
   });

@@ -5,6 +5,8 @@ import { authenticate, connectionRateLimit } from "./handshake.js";
 import { registerPanelHandlers } from "./panel-handlers.js";
 import { accountRoom } from "./rooms.js";
 import { createSocketPublisher } from "./socket-publisher.js";
+import { limitEvents } from "./event-limit.js";
+import { expireWithToken } from "./token-expiry.js";
 import type { OpsNamespace, PanelServer, PanelSocket, RealtimeDeps } from "./types.js";
 
 /** Live updates attached to an HTTP server. */
@@ -43,8 +45,17 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
 
   io.use(limitConnections);
   io.use(authenticate(deps.verifier, ["user", "ops"]));
+  // Every socket: its own events are rate limited, and it ends when its token does (CONTRACT §6 v1.1).
+  const guard = (socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {
+    limitEvents(socket, {
+      ...config.socketEvents,
+      onFlood: (flooder, refused) => logger.warn({ accountId: flooder.data.principal?.accountId, refused }, "socket disconnected for flooding events"),
+    });
+    expireWithToken(socket);
+  };
   io.on("connection", (socket) => {
     track("/", socket);
+    guard(socket);
     registerPanelHandlers(socket, { ledger: deps.ledger, maxWatchedSessions: config.maxWatchedSessions, publisher, barrier: redisAdapter.barrier });
     const { accountId } = socket.data;
     if (accountId === null) return;
@@ -58,7 +69,10 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
 
   ops.use(limitConnections);
   ops.use(authenticate(deps.verifier, ["ops"], { scopedKeys: false }));
-  ops.on("connection", (socket) => track("/ops", socket));
+  ops.on("connection", (socket) => {
+    track("/ops", socket);
+    guard(socket);
+  });
 
   return {
     publisher,
