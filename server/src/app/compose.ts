@@ -18,6 +18,8 @@ import { createDemoLauncher, mountPages } from "../pages/index.js";
 import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
 import { startConsumer } from "./start-consumer.js";
+import { ingestJobOptions } from "../metering/ingest-options.js";
+import { readFailedJobCounts } from "../ops/failed-job-count.js";
 import { pingWithin } from "./ping-within.js";
 import { createEventIntake, type EventIntake } from "../metering/event-intake.js";
 import { DecisionWaiters } from "../metering/decision-waiters.js";
@@ -75,6 +77,7 @@ async function startEventIntake(
   const intake = createEventIntake({
     queue,
     waiters: new DecisionWaiters(listener),
+    jobOptions: ingestJobOptions(config),
     readRecord: (accountId, eventId) => redis.get(ledger.keys(accountId).event(eventId)),
   });
   return { intake, close: () => listener.close() };
@@ -116,6 +119,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     render: async () => {
       const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
       for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
+      metrics.setFailedJobs(await readFailedJobCounts(redis, config.keyPrefix));
       return metrics.registry.metrics();
     },
   };
@@ -137,7 +141,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       publisher,
       verifier,
       enqueueEvent: async (event) => {
-        await queue.add(event.type, event, { jobId: event.eventId });
+        await queue.add(event.type, event, { ...ingestJobOptions(config), jobId: event.eventId });
       },
       events: events.intake,
       apiKeys,

@@ -8,6 +8,7 @@ import { createConsumer } from "../metering/consumer.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { OpsStream } from "../ops/ops-stream.js";
 import { idOf, logJobs } from "../ops/job-log.js";
+import { countFailedJobs } from "../ops/failed-job-count.js";
 import type { AppRedis } from "../redis/redis-client.js";
 
 export interface ConsumerDeps {
@@ -58,6 +59,7 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
     publisher,
     priceBook: config.priceBook,
     idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
+    ledgerRetryMs: config.ledgerRetryMs,
     onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
     onRejected: (reason, data) => {
       // Only known types become a label: made-up ones must not grow the metric's series.
@@ -70,6 +72,7 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
   });
   consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
   logJobs(consumer, logger);
+  countFailedJobs(consumer, redis, config.keyPrefix, (err) => logger.warn({ err: err.message }, "counting a failed job failed"));
   runWhenReady(consumer, logger).catch((err: unknown) => logger.error({ err }, "consumer stopped"));
   return consumer;
 }

@@ -1,4 +1,4 @@
-import type { Job, Queue } from "bullmq";
+import type { Job, JobsOptions, Queue } from "bullmq";
 import { CreditmeterError, EventResult, type ErrorCode, type EventStatus, type StageEvent } from "@creditmeter/shared";
 import { resultFromRecord } from "../ledger/event-record.js";
 import type { DecisionWaiters, Watch } from "./decision-waiters.js";
@@ -25,6 +25,8 @@ export interface IntakeDeps {
   readRecord(accountId: string, eventId: string): Promise<string | null>;
   /** The process's one shared listener of the queue's completion events. */
   waiters: DecisionWaiters;
+  /** Retry options of the jobs it queues (ingestJobOptions); the job id is always the eventId. */
+  jobOptions?: JobsOptions;
 }
 
 const QUEUED_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
@@ -87,7 +89,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
 
   return {
     async submit(event, waitMs) {
-      const add = () => queue.add(event.type, event, { jobId: event.eventId });
+      const add = () => queue.add(event.type, event, { ...deps.jobOptions, jobId: event.eventId });
       if (waitMs <= 0) {
         await add();
         return { state: "queued" };
@@ -103,7 +105,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
     },
     async enqueueMany(events) {
       if (events.length === 0) return;
-      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
+      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { ...deps.jobOptions, jobId: e.eventId } })));
     },
     status,
   };

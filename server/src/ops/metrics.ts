@@ -48,6 +48,12 @@ export class Metrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
+  readonly failedJobs = new Counter({
+    name: "creditmeter_failed_jobs_total",
+    help: "Jobs failed for good, by reason, deployment-wide and across restarts (kept in Redis; the queue keeps only CREDITMETER_FAILED_JOBS_KEPT of them)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   readonly newestApplied = new Gauge({
     name: "creditmeter_newest_applied_event_timestamp_seconds",
     help: "occurredAt of the newest event this process applied (lag = time() - this)",
@@ -123,6 +129,12 @@ export class Metrics {
         outcome.charge.amount,
       );
     }
+  }
+
+  /** Sets the failed-jobs counter to the totals persisted in Redis (read at each scrape). */
+  setFailedJobs(counts: Record<string, number>): void {
+    this.failedJobs.reset();
+    for (const [reason, n] of Object.entries(counts)) this.failedJobs.inc({ reason }, n);
   }
 
   /** Counts one rejected event (invalid_event / unknown_account); `reason` is the failed reason. */
