@@ -26,9 +26,19 @@ async function main(): Promise<void> {
   const failed = new FailedPanel(byId("ops-failed-list", HTMLTableSectionElement), token, showError);
   const received = byId("ops-charges-received", HTMLElement);
 
-  const socket: OpsSocket = io("/ops", { auth: { token }, transports: ["websocket"] });
+  // A fresh token at every (re)connect: after `auth:expired` the stored one is no longer valid.
+  const socket: OpsSocket = io("/ops", {
+    auth: (cb) => void resolveOpsToken().then((fresh) => cb({ token: fresh }), () => cb({ token })),
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
+  });
   socket.on("connect", () => setStatus("Live", "live"));
-  socket.on("disconnect", () => setStatus("Reconnecting…", "wait"));
+  socket.on("auth:expired", () => setStatus("Token expired: reconnecting…", "wait"));
+  socket.on("disconnect", (reason) => {
+    setStatus("Reconnecting…", "wait");
+    // socket.io does not reconnect by itself after the server closed the socket (expired token, deploy).
+    if (reason === "io server disconnect") socket.connect();
+  });
   socket.on("connect_error", (err) => setStatus(err.message === "forbidden" || err.message === "unauthorized" ? `Refused: ${err.message}` : "Offline", "down"));
   socket.on("ops:stats", (raw) => {
     const parsed = OpsStatsSchema.safeParse(raw);

@@ -23,13 +23,15 @@ export interface Realtime {
 /**
  * Socket.IO on `httpServer` (CONTRACT §6): the panel namespace `/` and `/ops`, token checked at
  * the handshake, rooms per account and per account+session, cross-node through Redis.
- * Websocket-only, so any node can take any connection without sticky sessions.
+ * Websocket clients need no affinity between nodes; polling clients do (docs/realtime.md).
  */
 export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
   const { config, logger, metrics } = deps;
   const redisAdapter = await connectRedisAdapter(deps.redis, config.keyPrefix, (err) => logger.warn({ err: err.message }, "realtime redis error"));
   const io: PanelServer = new Server(deps.httpServer, {
-    transports: ["websocket"],
+    // Both of socket.io-client's transports (CONTRACT §6 v1.1): default clients start with
+    // long-polling and upgrade; panels behind proxies that block websockets stay on polling.
+    transports: ["polling", "websocket"],
     maxHttpBufferSize: config.maxSocketPayloadBytes,
     adapter: redisAdapter.adapter,
     serveClient: false,

@@ -22,8 +22,9 @@ const BALANCE_KEY = "\u0000balance";
 const FINAL_REFUSALS = new Set(["unauthorized", "forbidden"]);
 
 /**
- * Connects a panel to the metering server (CONTRACT §6) over a websocket, in browsers and Node.
- * Reconnects with jittered backoff, asks `token` afresh at every attempt, re-watches every session
+ * Connects a panel to the metering server (CONTRACT §6) over a websocket (long-polling where a
+ * proxy blocks websockets), in browsers and Node. Reconnects with jittered backoff, asks
+ * `getToken` (or `token`) afresh at every attempt and at once after `auth:expired`, re-watches every session
  * and takes fresh snapshots after a reconnect, and drops anything whose seq is not newer.
  * @example const meter = createCreditMeter({ url: "", token: () => sessionStorage.getItem("creditmeter.token") ?? "" });
  */
@@ -33,15 +34,18 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     maxMs: options.reconnectionDelayMaxMs ?? 10_000,
     randomizationFactor: options.randomizationFactor ?? 0.5,
   };
+  const tokenSource = options.getToken ?? options.token ?? "";
   const socketOptions: Partial<ManagerOptions & SocketOptions> = {
-    transports: ["websocket"],
+    // Websocket first; where a proxy blocks it, long-polling (CONTRACT §6 v1.1).
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
     reconnection: true,
     reconnectionDelay: tuning.baseMs,
     reconnectionDelayMax: tuning.maxMs,
     randomizationFactor: tuning.randomizationFactor,
     auth: (cb) => {
       const give = (token: string): void => cb(options.accountId ? { token, accountId: options.accountId } : { token });
-      Promise.resolve(typeof options.token === "function" ? options.token() : options.token).then(give, () => give(""));
+      Promise.resolve(typeof tokenSource === "function" ? tokenSource() : tokenSource).then(give, () => give(""));
     },
   };
   const socket: PanelSocket = options.url === "" ? io(socketOptions) : io(options.url, socketOptions);
@@ -58,6 +62,8 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let retryAttempt = 0;
+  /** Set by `auth:expired`: the disconnect that follows is answered at once with a fresh token. */
+  let tokenExpired = false;
 
   const setState = (next: ConnectionState): void => {
     if (next === state) return;
@@ -99,7 +105,11 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
   });
   socket.on("disconnect", (reason) => {
     if (closed || reason === "io client disconnect") return;
-    if (reason === "io server disconnect") retryLater();
+    if (reason === "io server disconnect" && tokenExpired) {
+      tokenExpired = false;
+      setState("reconnecting");
+      socket.connect(); // the auth callback asks getToken() for a fresh token
+    } else if (reason === "io server disconnect") retryLater();
     else setState("reconnecting");
   });
   socket.on("connect_error", (err) => {
@@ -113,6 +123,9 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     else retryLater();
   });
 
+  socket.on("auth:expired", () => {
+    tokenExpired = true;
+  });
   socket.on("balance:update", (raw) => {
     const parsed = BalancePayload.safeParse(raw);
     if (!parsed.success || !gate.accept(BALANCE_KEY, parsed.data.seq)) return;

@@ -7,7 +7,12 @@ export interface CreditMeterOptions {
   /** The metering server's base URL (e.g. "http://localhost:3000"); "" for the page's origin. */
   url: string;
   /** A bearer token, or a function that returns a fresh one at every (re)connect. */
-  token: string | (() => string | Promise<string>);
+  token?: string | (() => string | Promise<string>);
+  /**
+   * Asked for a fresh token at every (re)connect, and at once when the server says the current
+   * one expired (`auth:expired`, CONTRACT §5 v1.1). Takes precedence over `token`.
+   */
+  getToken?: () => string | Promise<string>;
   /** For ops tokens: the account whose sessions and balance to watch. */
   accountId?: string;
 }

@@ -10,7 +10,9 @@ const DevLogin = z.object({ token: z.string().min(1) });
  */
 export async function resolveOpsToken(): Promise<string> {
   const stored = sessionStorage.getItem(TOKEN_KEY);
-  if (stored && readClaims(stored).role === "ops") return stored;
+  const claims = stored ? readClaims(stored) : null;
+  // An expired stored token is no use after `auth:expired`: fall through to the dev login.
+  if (stored && claims?.role === "ops" && (claims.exp === undefined || claims.exp * 1000 > Date.now())) return stored;
   const res = await fetch("/dev/login", {
     method: "POST",
     headers: { "content-type": "application/json" },
