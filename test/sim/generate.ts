@@ -26,8 +26,13 @@ interface World {
   rng: Rng;
   now: number;
   ops: Op[];
-  accounts: { id: string; plan: Plan; sessions: number; cycleStart: number | null }[];
+  /** `wealth` scales what an account is granted: poor accounts run into denials and overdraft. */
+  accounts: { id: string; plan: Plan; sessions: number; cycleStart: number | null; wealth: number }[];
   pending: StageEvent[];
+  /** Retries held back until credits are next granted (a worker retrying after a top-up). */
+  deferred: Map<string, StageEvent[]>;
+  /** Ends of slow steps, held back until the clock next moves (work that takes a while). */
+  slow: StageEvent[];
   delivered: StageEvent[];
   grants: Op[];
   ids: number;
@@ -62,8 +67,11 @@ function newStep(w: World): void {
   const chain: StageEvent[] = [{ ...base, eventId: nextId(w, "e"), type: "stage.started", ...q }];
   for (let i = rng.int(0, 2); i > 0; i--)
     chain.push({ ...base, eventId: nextId(w, "e"), type: "stage.progress", progress: rng.float() });
-  // A retry with a new eventId: a worker that was denied tries again (or repeats a granted one).
-  if (rng.chance(0.2)) chain.push({ ...chain[0], eventId: `${chain[0]?.eventId ?? "e"}-a2` } as StageEvent);
+  // A retry with a new eventId: a worker that was denied tries again (or repeats a granted one),
+  // at once or after the next grant, and then reports its end.
+  const retry = rng.chance(0.5) ? ({ ...chain[0], eventId: `${chain[0]?.eventId ?? "e"}-a2` } as StageEvent) : null;
+  const later = retry !== null && rng.chance(0.6);
+  if (retry && !later) chain.push(retry);
   const end = rng.weighted([
     [70, "completed"],
     [15, "failed"],
@@ -77,6 +85,22 @@ function newStep(w: World): void {
   }
   if (end !== "none" && rng.chance(0.1))
     chain.push({ ...base, eventId: nextId(w, "e"), type: "stage.progress", progress: 1 });
+  if (retry && later) {
+    // started (and its progress) now; the retry and the end after the account's next grant.
+    const first = chain.filter((e) => e.type === "stage.started" || (e.type === "stage.progress" && e.progress !== 1));
+    w.pending.push(...first);
+    w.deferred.set(acct.id, [...(w.deferred.get(acct.id) ?? []), retry, ...chain.filter((e) => !first.includes(e))]);
+    return;
+  }
+  if (rng.chance(0.3)) {
+    // A slow step: its end comes after the clock has moved (while credits may vanish under it).
+    const at = chain.findIndex((e) => e.type === "stage.completed" || e.type === "stage.failed");
+    if (at > 0) {
+      w.pending.push(...chain.slice(0, at));
+      w.slow.push(...chain.slice(at));
+      return;
+    }
+  }
   w.pending.push(...chain);
 }
 
@@ -122,14 +146,18 @@ function reuse(w: World): void {
 function grant(w: World): void {
   const { rng } = w;
   const acct = rng.chance(0.03)
-    ? { id: "ghost", plan: "free" as Plan, sessions: 1, cycleStart: null }
+    ? { id: "ghost", plan: "free" as Plan, sessions: 1, cycleStart: null, wealth: 1 }
     : rng.pick(w.accounts);
-  const kind = rng.weighted([
-    [30, "cycle"],
-    [30, "pack"],
-    [30, "adjust"],
-    [10, "again"],
-  ] as const);
+  // An account with retries waiting gets a top-up pack, and the retries come right after it.
+  const topUp = w.deferred.has(acct.id) && rng.chance(0.7);
+  const kind = topUp
+    ? "pack"
+    : rng.weighted([
+        [30, "cycle"],
+        [30, "pack"],
+        [30, "adjust"],
+        [10, "again"],
+      ] as const);
   let op: Op;
   if (kind === "again" && w.grants.length > 0) {
     const first = rng.pick(w.grants);
@@ -150,14 +178,38 @@ function grant(w: World): void {
       op: "cycle",
       accountId: acct.id,
       cycleId: nextId(w, "c"),
-      credits: rng.int(0, 300),
+      credits: Math.round(rng.int(0, 500) * acct.wealth),
       start,
       end: start + rng.int(1, 8) * HOUR,
     };
   } else if (kind === "pack") {
-    op = { op: "pack", accountId: acct.id, packId: nextId(w, "p"), credits: rng.int(1, 200) };
+    op = {
+      op: "pack",
+      accountId: acct.id,
+      packId: nextId(w, "p"),
+      credits: topUp ? rng.int(200, 1000) : Math.max(1, Math.round(rng.int(1, 300) * acct.wealth)),
+    };
   } else {
-    const credits = rng.chance(0.4) ? -rng.int(1, 150) : rng.int(1, 150);
+    // Debits: small corrections, and now and then a chargeback that takes most of the credits.
+    const debit = rng.chance(0.4) ? rng.int(200, 3000) : rng.int(1, 150);
+    const credits = rng.chance(0.5) ? -debit : rng.int(1, 150);
+    if (credits < -150 && acct.id !== "ghost") {
+      // A chargeback while work is running: a hold is open when the credits vanish under it.
+      const stepId = nextId(w, "st");
+      const started: StageEvent = {
+        v: 1,
+        eventId: nextId(w, "e"),
+        type: "stage.started",
+        accountId: acct.id,
+        sessionId: "s1",
+        stepId,
+        action: "talking_head",
+        seconds: rng.int(1, 8),
+        occurredAt: new Date(w.now).toISOString(),
+      };
+      w.ops.push({ op: "batch", events: [started], crash: false });
+      w.slow.push({ ...started, eventId: nextId(w, "e"), type: "stage.completed" });
+    }
     op = {
       op: "adjust",
       accountId: acct.id,
@@ -168,6 +220,10 @@ function grant(w: World): void {
   }
   w.grants.push(op);
   w.ops.push(op);
+  if ((op.op === "cycle" || op.op === "pack" || op.op === "adjust") && (op.op !== "adjust" || op.credits > 0)) {
+    w.pending.unshift(...(w.deferred.get(op.accountId) ?? []));
+    w.deferred.delete(op.accountId);
+  }
 }
 
 function tick(w: World): void {
@@ -179,6 +235,7 @@ function tick(w: World): void {
     [12, "clock"],
     [12, "grant"],
     [4, "read"],
+    [2, "dismiss"],
     [2, "plan"],
     [1, "ghost-event"],
     [1, "restart"],
@@ -196,9 +253,16 @@ function tick(w: World): void {
     if (w.now + ms < ORIGIN + 20 * 24 * HOUR) {
       w.now += ms;
       w.ops.push({ op: "clock", ms });
+      w.pending.push(...w.slow.splice(0));
     }
   } else if (what === "grant") grant(w);
   else if (what === "read") w.ops.push({ op: "read", accountId: rng.pick(w.accounts).id });
+  else if (what === "dismiss")
+    w.ops.push({
+      op: "dismiss",
+      accountId: rng.pick(w.accounts).id,
+      level: rng.pick(["low", "critical", "exhausted"] as const),
+    });
   else if (what === "plan") {
     const acct = rng.pick(w.accounts);
     acct.plan = rng.pick(PLANS);
@@ -234,6 +298,8 @@ export function generate(opts: GenerateOptions): History {
     ops: [],
     accounts: [],
     pending: [],
+    deferred: new Map(),
+    slow: [],
     delivered: [],
     grants: [],
     ids: 0,
@@ -242,7 +308,13 @@ export function generate(opts: GenerateOptions): History {
   const holdTtlSeconds = rng.pick([600, 1800, 3600]);
   const n = rng.int(1, 4);
   for (let i = 0; i < n; i++) {
-    const acct = { id: `acct${i}`, plan: rng.pick(PLANS), sessions: rng.int(1, 3), cycleStart: null as number | null };
+    const acct = {
+      id: `acct${i}`,
+      plan: rng.pick(PLANS),
+      sessions: rng.int(1, 3),
+      cycleStart: null as number | null,
+      wealth: rng.pick([0.3, 1, 1, 3]),
+    };
     w.accounts.push(acct);
     w.ops.push({ op: "account", accountId: acct.id, plan: acct.plan });
     if (rng.chance(0.8)) {
@@ -252,7 +324,7 @@ export function generate(opts: GenerateOptions): History {
         op: "cycle",
         accountId: acct.id,
         cycleId: nextId(w, "c"),
-        credits: rng.int(20, 400),
+        credits: Math.round(rng.int(20, 500) * acct.wealth),
         start,
         end: start + rng.int(1, 8) * HOUR,
       };

@@ -15,6 +15,8 @@ export type Op =
   | { op: "batch"; events: StageEvent[]; crash: boolean }
   /** The virtual clock moves forward. */
   | { op: "clock"; ms: number }
+  /** `alert:dismiss` of a level. */
+  | { op: "dismiss"; accountId: string; level: "low" | "critical" | "exhausted" }
   /** GET …/balance (does what time made due). */
   | { op: "read"; accountId: string }
   /** redis-server is killed (SIGKILL) and started again on its AOF. */

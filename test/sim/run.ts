@@ -4,7 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RedisClientType } from "redis";
-import { CreditmeterError, DEFAULT_PRICE_BOOK, type Balance, type LedgerEntry } from "@creditmeter/shared";
+import {
+  CreditmeterError,
+  DEFAULT_PRICE_BOOK,
+  type Balance,
+  type BalanceAlert,
+  type LedgerEntry,
+} from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import type { Flags } from "./flags.js";
 import { Coverage } from "./coverage.js";
@@ -39,9 +45,23 @@ export interface RunResult {
 const codeOf = (err: unknown): string =>
   err instanceof CreditmeterError ? err.code : `error: ${err instanceof Error ? err.message : String(err)}`;
 
+/** A refused event as the model states it: the code, and for a conflict the field it names. */
+function refusal(err: Error): { error: string; field?: string } {
+  return err instanceof CreditmeterError && err.code === "conflict"
+    ? { error: "conflict", field: err.field ?? "(none)" }
+    : { error: codeOf(err) };
+}
+
+/** An alert as the model states it (without its time). */
+function raisedOf(
+  a: BalanceAlert | null,
+): { accountId: string; level: string; threshold: number; available: number } | null {
+  return a ? { accountId: a.accountId, level: a.level, threshold: a.threshold, available: a.available } : null;
+}
+
 /** The balance fields the model predicts. */
 function comparable(b: Balance): ModelBalance {
-  const { alert: _alert, seq: _seq, ...rest } = b;
+  const { seq: _seq, ...rest } = b;
   return rest;
 }
 
@@ -90,15 +110,20 @@ class Runner {
   /** A grant: real answer (balance or error code) against the model's. */
   private async grant(
     op: Op & { accountId: string },
-    real: () => Promise<{ balance: Balance }>,
+    real: () => Promise<{ balance: Balance; alert: BalanceAlert | null }>,
     model: () => ModelBalance | { error: string },
   ): Promise<void> {
     const expected = model();
+    let alert: BalanceAlert | null = null;
     const actual = await real().then(
-      (r) => comparable(r.balance),
+      (r) => {
+        alert = r.alert;
+        return comparable(r.balance);
+      },
       (err: unknown) => ({ error: codeOf(err) }),
     );
     expectSame(`${op.op} answer`, expected, actual);
+    expectSame(`${op.op} alert raised`, this.model.raised[0] ?? null, raisedOf(alert));
     if (op.op === "adjust" && this.model.lastGrantApplied) {
       const s = this.seenOf(op.accountId);
       if (op.credits > 0) s.adjustments.refunds += op.credits;
@@ -118,8 +143,16 @@ class Runner {
         return [];
       case "account": {
         const expected = this.model.putAccount(op.accountId, op.plan, this.now);
-        const actual = comparable((await this.ledger.putAccount(op.accountId, { plan: op.plan })).balance);
-        expectSame("account answer", expected, actual);
+        const out = await this.ledger.putAccount(op.accountId, { plan: op.plan });
+        expectSame("account answer", expected, comparable(out.balance));
+        expectSame("account alert raised", this.model.raised[0] ?? null, raisedOf(out.alert));
+        return [op.accountId];
+      }
+      case "dismiss": {
+        const expected = this.model.dismissAlert(op.accountId, op.level, this.now);
+        const out = await this.ledger.dismissAlert(op.accountId, op.level);
+        expectSame("dismiss answer", expected, comparable(out.balance));
+        expectSame("dismiss alert raised", this.model.raised[0] ?? null, raisedOf(out.alert));
         return [op.accountId];
       }
       case "read": {
@@ -180,8 +213,10 @@ class Runner {
     const balances = new Map<string, Balance>();
     actual.forEach((out, i) => {
       const e = events[i];
-      const got = out instanceof Error ? { error: codeOf(out) } : out.result;
+      const got = out instanceof Error ? refusal(out) : out.result;
       expectSame(`event ${i} (${e?.type ?? "?"} ${e?.eventId ?? "?"}) result`, expected[i], got);
+      const raised = out instanceof Error ? null : raisedOf(out.alert);
+      expectSame(`event ${i} (${e?.eventId ?? "?"}) alert raised`, this.model.raised[i] ?? null, raised);
       if (!(out instanceof Error) && out.balance) balances.set(out.accountId, out.balance);
     });
     for (const [accountId, b] of balances) {

@@ -52,7 +52,7 @@ export function applyEvent(
   ttlMs: number,
   flags: Flags,
   cov: Coverage,
-): ModelResult | { error: string } {
+): ModelResult | { error: string; field?: string } {
   const ses = session(a, e.sessionId);
   const answer = (status: ModelResult["status"], charged = 0, heldNow = 0): ModelResult => ({
     status,
@@ -66,9 +66,10 @@ export function applyEvent(
     const field = differingField(previous.fingerprint, fingerprint(e));
     if (field && flags.eventConflict) {
       cov.count("event conflict");
-      return { error: "conflict" };
+      return { error: "conflict", field };
     }
     cov.count(field ? "event reuse (v1 duplicate)" : "duplicate");
+    // A repeat answers before the alerts are looked at (nothing changed).
     const r = answer("duplicate");
     if (previous.decision && e.type === "stage.started") {
       r.decision = previous.decision;
@@ -99,6 +100,7 @@ export function applyEvent(
   }
   if (e.type === "stage.started") {
     const quote = holdOf(quantities(e), a.plan);
+    if (state === "denied") cov.count("retry of a denied step");
     if (quote > available(a)) {
       a.steps.set(ref, "denied");
       remember("denied");

@@ -7,6 +7,7 @@ import type { Flags } from "../flags.js";
 import type { Coverage } from "../coverage.js";
 import type { Plan } from "./prices.js";
 import { applyEvent, type EventRecord, type ModelResult } from "./events.js";
+import { dismiss, evaluate, showing, type Level } from "./alerts.js";
 import {
   available,
   catchUp,
@@ -20,7 +21,7 @@ import {
   type ModelAccount,
 } from "./state.js";
 
-/** The balance fields the model predicts (CONTRACT §4; `seq` and `alert` are checked apart). */
+/** The balance fields the model predicts (CONTRACT §4; `seq` is only checked never to go back). */
 export interface ModelBalance {
   accountId: string;
   plan: Plan;
@@ -37,6 +38,15 @@ export interface ModelBalance {
     remaining: number;
     expiresAt: string | null;
   }[];
+  alert: { level: Level; threshold: number; dismissed: boolean } | null;
+}
+
+/** An alert raised by a change (CONTRACT §6 `balance:alert`, without its time). */
+export interface RaisedAlert {
+  accountId: string;
+  level: Level;
+  threshold: number;
+  available: number;
 }
 
 export type GrantAnswer = ModelBalance | { error: string };
@@ -51,6 +61,16 @@ export class Model {
   private readonly grants = new Map<string, { body: string; answer: ModelBalance }>();
   /** Whether the last grant changed the ledger (not a repeat, conflict or unknown account). */
   lastGrantApplied = false;
+  /** The alerts the last operation raised, in order (per event for a batch). */
+  raised: (RaisedAlert | null)[] = [];
+
+  /** Looks at the alerts after a change; records what it raised. */
+  private alerts(a: ModelAccount): RaisedAlert | null {
+    const av = available(a);
+    const r = evaluate(a.alerts, av, a.used + held(a) + av);
+    if (r) this.cov.count(`alert ${r.level}`);
+    return r ? { accountId: a.id, ...r } : null;
+  }
 
   constructor(
     private readonly flags: Flags,
@@ -87,6 +107,7 @@ export class Model {
       usagePercent: total === 0 ? 0 : Math.round((100 * a.used) / total),
       cycle: a.cycle ? { cycleId: a.cycle.id, start: iso(a.cycle.start), end: iso(a.cycle.end) } : null,
       buckets,
+      alert: showing(a.alerts, total),
     };
   }
 
@@ -100,6 +121,7 @@ export class Model {
     }
     catchUp(a, now, this.expiryKind, this.cov);
     a.plan = plan;
+    this.raised = [this.alerts(a)];
     return this.balance(a);
   }
 
@@ -108,6 +130,18 @@ export class Model {
     const a = this.accounts.get(accountId);
     if (!a) return { error: "unknown_account" };
     catchUp(a, now, this.expiryKind, this.cov);
+    this.raised = [this.alerts(a)];
+    return this.balance(a);
+  }
+
+  /** Dismisses the showing alert of a level (time-due work and alerts looked at first). */
+  dismissAlert(accountId: string, level: Level, now: number): ModelBalance | { error: string } {
+    const a = this.accounts.get(accountId);
+    if (!a) return { error: "unknown_account" };
+    catchUp(a, now, this.expiryKind, this.cov);
+    this.raised = [this.alerts(a)];
+    const av = available(a);
+    dismiss(a.alerts, level, a.used + held(a) + av);
     return this.balance(a);
   }
 
@@ -124,6 +158,7 @@ export class Model {
     apply: (a: ModelAccount) => { error: string } | undefined,
   ): GrantAnswer {
     this.lastGrantApplied = false;
+    this.raised = [null];
     const a = this.accounts.get(accountId);
     if (!a) {
       this.cov.count("unknown account");
@@ -143,6 +178,7 @@ export class Model {
     }
     const refused = apply(a);
     if (refused) return refused;
+    this.raised = [this.alerts(a)];
     const answer = this.balance(a);
     this.grants.set(key, { body: text, answer });
     this.lastGrantApplied = true;
@@ -214,20 +250,25 @@ export class Model {
   }
 
   /** A batch of stage events, in order, as the consumer hands them to the ledger. */
-  applyEvents(events: StageEvent[], now: number): (ModelResult | { error: string })[] {
+  applyEvents(events: StageEvent[], now: number): (ModelResult | { error: string; field?: string })[] {
     const caughtUp = new Set<string>();
+    this.raised = [];
     return events.map((e) => {
       const a = this.accounts.get(e.accountId);
       const records = this.records.get(e.accountId);
       if (!a || !records) {
         this.cov.count("unknown account");
+        this.raised.push(null);
         return { error: "unknown_account" };
       }
       if (!caughtUp.has(a.id)) {
         catchUp(a, now, this.expiryKind, this.cov);
         caughtUp.add(a.id);
       }
-      return applyEvent(a, records, e, now, this.holdTtlMs, this.flags, this.cov);
+      const r = applyEvent(a, records, e, now, this.holdTtlMs, this.flags, this.cov);
+      // Repeats and refusals answer before the alerts are looked at; every other event after its change.
+      this.raised.push("error" in r || r.status === "duplicate" ? null : this.alerts(a));
+      return r;
     });
   }
 }

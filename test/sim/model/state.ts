@@ -6,6 +6,7 @@
 import type { Plan, Stage } from "./prices.js";
 import { STAGES } from "./prices.js";
 import type { Coverage } from "../coverage.js";
+import { newAlertState, type AlertState } from "./alerts.js";
 
 export type EntryKind = "grant" | "hold" | "release" | "charge" | "expiry" | "forfeit" | "adjustment";
 
@@ -55,6 +56,7 @@ export interface ModelAccount {
   charges: { at: number; amount: number }[];
   entries: ModelEntry[];
   placed: number;
+  alerts: AlertState;
 }
 
 /** A new account (CONTRACT §3: no credits yet). */
@@ -74,6 +76,7 @@ export function newAccount(id: string, plan: Plan, now: number): ModelAccount {
     charges: [],
     entries: [],
     placed: 0,
+    alerts: newAlertState(),
   };
 }
 
