@@ -22,7 +22,7 @@ export interface Flags {
 /** What main does today: flip to true as each fix lands. */
 export const FLAGS: Flags = {
   lateCycleConflict: true,
-  grantRepeatFirstAnswer: false,
+  grantRepeatFirstAnswer: true,
   positiveAdjustmentAmounts: false,
   eventConflict: true,
   expiryEntries: false,
