@@ -158,6 +158,28 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
     await page.context().close();
   });
 
+  it("an element may carry its own meter: two accounts' counters side by side on one page", async () => {
+    const { page, acct } = await panel();
+    const other = await rig.account();
+    // The script bundle beside the page's own modules: its SDK builds the second meter.
+    await page.addScriptTag({ url: `${rig.url}/sdk/creditmeter-panel.js` });
+    await js(page, `(() => {
+      const el = document.createElement("credit-session-counter");
+      el.id = "other";
+      el.setAttribute("session-id", "b1");
+      el.creditMeter = CreditMeter.createCreditMeter({ url: "", token: ${JSON.stringify(await rig.token(other))} });
+      document.querySelector("main").append(el);
+    })()`);
+    const mine = page.locator("#counter [data-testid=session-used]");
+    const theirs = page.locator("#other [data-testid=session-used]");
+    await expect.poll(() => theirs.textContent(), { timeout: 10_000 }).toBe("0");
+    await rig.publish(other, "b1", "stage.completed", { stepId: "b-script", action: "script" });
+    await rig.publish(acct, "s1", "stage.completed", { stepId: "k", action: "image", scenes: 2 });
+    await expect.poll(() => theirs.textContent(), { timeout: 10_000 }).toBe("1");
+    await expect.poll(() => mine.textContent(), { timeout: 10_000 }).toBe("6");
+    await page.context().close();
+  });
+
   it("axe-core finds no serious or critical violations on /, /usage and /ops", async () => {
     const { page, acct } = await panel();
     await crossLow(page, acct);

@@ -2,10 +2,17 @@ import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ConnectionState, CreditMeter, Unsubscribe } from "../sdk/types.js";
 import { whenCreditMeter } from "./meter-registry.js";
 
+/** An element that may carry its own meter (`creditMeter`) instead of the page's. */
+export interface MeterHost extends ReactiveControllerHost {
+  readonly creditMeter?: CreditMeter | undefined;
+  readonly meterControllers?: MeterController[];
+}
+
 /**
- * Connects a component to the page's CreditMeter while it is in the document: `subscribe`
- * runs on connect (and whenever the meter is replaced), its subscriptions end on disconnect.
- * Tracks the connection state so every component can show the same stale hint.
+ * Connects a component to its CreditMeter while it is in the document — its own `creditMeter`
+ * when the host set one, else the page's (configureCreditMeter): `subscribe` runs on connect
+ * (and whenever the meter is replaced), its subscriptions end on disconnect. Tracks the
+ * connection state so every component can show the same stale hint.
  */
 export class MeterController implements ReactiveController {
   meter: CreditMeter | null = null;
@@ -13,10 +20,11 @@ export class MeterController implements ReactiveController {
   private detach: Unsubscribe | null = null;
 
   constructor(
-    private readonly host: ReactiveControllerHost,
+    private readonly host: MeterHost,
     private readonly subscribe: (meter: CreditMeter) => Unsubscribe[],
   ) {
     host.addController(this);
+    host.meterControllers?.push(this);
   }
 
   /** True while live updates flow; numbers shown otherwise are the last known ones. */
@@ -31,21 +39,24 @@ export class MeterController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.detach = whenCreditMeter((meter) => {
-      this.meter = meter;
-      this.state = meter.state;
-      const stops = [
-        meter.onState((state) => {
-          this.state = state;
-          this.host.requestUpdate();
-        }),
-        ...this.subscribe(meter),
-      ];
-      this.host.requestUpdate();
-      return () => {
-        for (const stop of stops) stop();
-      };
-    });
+    const own = this.host.creditMeter;
+    this.detach = own ? this.attach(own) : whenCreditMeter((meter) => this.attach(meter));
+  }
+
+  private attach(meter: CreditMeter): Unsubscribe {
+    this.meter = meter;
+    this.state = meter.state;
+    const stops = [
+      meter.onState((state) => {
+        this.state = state;
+        this.host.requestUpdate();
+      }),
+      ...this.subscribe(meter),
+    ];
+    this.host.requestUpdate();
+    return () => {
+      for (const stop of stops) stop();
+    };
   }
 
   hostDisconnected(): void {

@@ -102,6 +102,7 @@ export class CreditSessionCounter extends CreditElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
     if (changed.has("sessionId") && changed.get("sessionId") !== undefined) {
       this.update_ = null;
       this.used.reset();
