@@ -64,6 +64,15 @@ export async function connectRedisAdapter(
     : createAdapter(pub, sub, { key: channelPrefix });
   let n = 0;
   const noop = (): void => undefined;
+  if (isCluster(sub)) {
+    // node-redis gives each master its own sharded pub/sub connection, opens it on the first
+    // SSUBSCRIBE and destroys it when an SUNSUBSCRIBE leaves it with no channel. Barriers taken at
+    // once (panels connecting together) then raced: one barrier's SUNSUBSCRIBE destroyed the
+    // connection another's SSUBSCRIBE was queued on ("The client is closed"), and a room joined at
+    // that moment lost its subscription. One channel per master, subscribed for the adapter's
+    // lifetime, keeps every master's connection open (test/cluster/sharded-barrier.test.ts).
+    await Promise.all(barrierChannels(sub, `${channelPrefix}#keep#`).map((c) => sub.sSubscribe(c, noop)));
+  }
   return {
     adapter,
     async barrier() {
