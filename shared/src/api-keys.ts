@@ -25,7 +25,7 @@ export const ApiKeyInfo = z.object({
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
 
 /** POST /v1/api-keys answer: the only time `key` is ever shown. */
-export const ApiKeyCreated = ApiKeyInfo.omit({ lastUsedAt: true }).extend({ key: z.string().startsWith(API_KEY_PREFIX) });
+export const ApiKeyCreated = ApiKeyInfo.omit({ lastUsedAt: true }).extend({ key: z.string().regex(/^cmk_/, "must start with cmk_") });
 export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
 
 /** GET /v1/api-keys */

@@ -6,7 +6,8 @@ import { authenticate, principalOf } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 import { AccountParams, parseInput } from "../validate.js";
 
-const EventParams = AccountParams.extend({ eventId: EventId });
+/** The path of an event (exported for the OpenAPI document). */
+export const EventParams = AccountParams.extend({ eventId: EventId });
 
 /** GET /v1/accounts/:accountId/events/:eventId: queued, applied (with its result), failed or unknown. */
 export function eventStatusRouter(deps: HttpDeps, intake: EventIntake): Router {

@@ -7,11 +7,12 @@ import type { HttpDeps } from "../deps.js";
 import { parseInput } from "../validate.js";
 import type { FailedJobs } from "../../ops/failed-jobs.js";
 
-const ListQuery = z.strictObject({
+/** GET /v1/ops/failed query (exported for the OpenAPI document). */
+export const ListQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-const JobParams = z.object({ jobId: z.string().min(1).max(200) });
+export const JobParams = z.object({ jobId: z.string().min(1).max(200) });
 
 /**
  * The dead-letter view, ops only (docs/ops.md): `GET /v1/ops/failed?offset&limit` lists failed

@@ -9,7 +9,7 @@ import type { HttpDeps } from "../deps.js";
 import { jsonBody, parseBody } from "../validate.js";
 
 /** A webhook id in a path; anything else cannot name a webhook, so it is a 404. */
-const WebhookParams = z.object({ id: z.string().regex(/^wh_[0-9a-f]{24}$/) });
+export const WebhookParams = z.object({ id: z.string().regex(/^wh_[0-9a-f]{24}$/) });
 
 /** Default grace of a rotated secret: a day of deliveries signed with both secrets. */
 const DEFAULT_GRACE_SECONDS = 86_400;
