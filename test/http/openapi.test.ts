@@ -14,7 +14,9 @@ import { completed, cycleOf, deployment, startNode, type Deployment } from "../r
 import { waitFor } from "../support/redis-server.js";
 
 // ajv-formats is CommonJS with a default export that ESM sees one level down.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+type AddFormats = (ajv: Ajv2020) => unknown;
+const formatsModule = addFormatsModule as unknown as AddFormats & { default?: AddFormats };
+const addFormats: AddFormats = formatsModule.default ?? formatsModule;
 
 let d: Deployment;
 let node: Awaited<ReturnType<typeof startNode>>;

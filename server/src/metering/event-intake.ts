@@ -55,7 +55,11 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
     const state = own ? await own.getState() : "unknown";
     // A failed job outranks the record: it is the later delivery (a completed job is removed),
     // for instance a reused eventId refused with `conflict`.
-    if (own && state === "failed") return { ...base, state: "failed", failedReason: own.failedReason || "failed" };
+    if (own && state === "failed") {
+      // The job read may predate its failure (state is read after it): read it again for the reason.
+      const reason = own.failedReason || (await queue.getJob(eventId))?.failedReason;
+      return { ...base, state: "failed", failedReason: reason || "failed" };
+    }
     const result = resultFromRecord(record);
     if (result) return { ...base, state: "applied", result };
     if (own && state === "completed") {
