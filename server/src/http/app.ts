@@ -1,5 +1,6 @@
 import express, { type Express } from "express";
 import type { HttpDeps } from "./deps.js";
+import { securityHeaders } from "./security-headers.js";
 import { createErrorHandler, notFoundHandler } from "./errors.js";
 import { rateLimit } from "./rate-limit.js";
 import { accountsRouter } from "./routes/accounts.js";
@@ -26,10 +27,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   // Which X-Forwarded-For hops to believe: req.ip (rate limits, dev login) is the client's address behind them.
   app.set("trust proxy", config.trustProxy);
 
-  app.use(function securityHeaders(_req, res, next) {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    next();
-  });
+  app.use(securityHeaders());
   app.use(probesRouter(deps));
   app.use(
     rateLimit({
