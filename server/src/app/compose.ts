@@ -12,6 +12,7 @@ import { FanOut } from "../ledger/fan-out.js";
 import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
 import { ApiKeyStore, createAuthVerifier, withApiKeys } from "../auth/index.js";
 import { createHttpApp, createProbeApp, type MetricsSource } from "../http/index.js";
+import { accessLog } from "../http/access-log.js";
 import { Metrics } from "../ops/metrics.js";
 import { createRealtime } from "../realtime/index.js";
 import { createDemoLauncher, mountPages } from "../pages/index.js";
@@ -150,6 +151,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       webhooks: webhooks.store,
       metrics: metricsSource,
       logger,
+      accessLog: accessLog(logger),
       rateLimitRedis: redis,
       mountPages: mountPages({ config, ledger, verifier, demo }),
     });

@@ -27,6 +27,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   // Which X-Forwarded-For hops to believe: req.ip (rate limits, dev login) is the client's address behind them.
   app.set("trust proxy", config.trustProxy);
 
+  if (deps.accessLog) app.use(deps.accessLog);
   app.use(securityHeaders());
   app.use(probesRouter(deps));
   app.use(

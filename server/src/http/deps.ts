@@ -48,6 +48,8 @@ export interface HttpDeps {
   readiness(): Promise<boolean>;
   metrics: MetricsSource;
   logger?: HttpLogger;
+  /** The access log (pino-http), first of all middleware; absent in tests that do not log. */
+  accessLog?: import("express").RequestHandler;
   /**
    * Backs the per-IP limit so that every process shares one budget. Without it the limit is
    * per process (RateLimiterMemory).
