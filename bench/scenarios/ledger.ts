@@ -69,14 +69,14 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
 
-    // The very script the ledger runs (apply-events-5n) with a batch of one: a charge of one new step,
+    // The very script the ledger runs (apply-events-6n) with a batch of one: a charge of one new step,
     // its keys and arguments built by the ledger's own eventCall (so they never drift from the script).
-    const sha = await dep.client.scriptLoad(assembleLua("apply-events-5n"));
+    const sha = await dep.client.scriptLoad(assembleLua("apply-events-6n"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
     const rand = { ...charge(pick(1), 0, "rb"), eventId: "rb-__rand_int__", stepId: "rb-__rand_int__", sessionId: "sess-1" };
     const call = eventCall(rand, { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 }, k);
     if (call instanceof Error) throw call;
-    const cmd = ["EVALSHA", sha, String(call.keys.length), ...call.keys, String(400 * 86_400_000), ...call.args.map(String)];
+    const cmd = ["EVALSHA", sha, String(call.keys.length), ...call.keys, String(400 * 86_400_000), DEFAULT_PRICE_BOOK.version, ...call.args.map(String)];
     const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
     const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
     const rb50 = redisBenchmark(dep.redis.port, n, 50, 1, cmd);

@@ -20,7 +20,7 @@ export async function writesFloorMicrosPerEvent(dep: Deployment, events: StageEv
   await dep.client.configResetStat();
   for (let i = 0; i < events.length; i += size) {
     const keys: string[] = [];
-    const args: string[] = [String(LEDGER_RETENTION_MS)];
+    const args: string[] = [String(LEDGER_RETENTION_MS), DEFAULT_PRICE_BOOK.version];
     for (const event of events.slice(i, i + size)) {
       const call = eventCall(event, opts, accountKeys(namespace, event.accountId));
       if (call instanceof Error) throw call;

@@ -108,6 +108,12 @@ export const LedgerEntry = z.object({
   sessionId: z.string().nullable(),
   action: z.string().nullable(),
   balanceAfter: z.object({ available: Credits, held: Credits, overdraft: Credits }),
+  // (v1.1) A charge carries what it was computed from: `units` billed (null for flat actions) ×
+  // `rate` = `amount`, with the `model` and the price book's version.
+  units: z.number().int().nullable().optional(),
+  rate: Credits.nullable().optional(),
+  model: z.string().nullable().optional(),
+  priceBookVersion: z.string().nullable().optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 export const LedgerPage = z.object({ entries: z.array(LedgerEntry), nextCursor: z.string().nullable() });

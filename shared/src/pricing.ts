@@ -38,6 +38,18 @@ export function quoteCharge(book: PriceBook, q: Quantity, plan: Plan): Quote {
   return { ok: true, credits: units(entry, q) * rate.credits };
 }
 
+/**
+ * What a charge is made of (CONTRACT §4 v1.1): `units` billed (ceil'd seconds or scenes; null for a
+ * flat action) and the `rate` per unit on the plan (a flat action's price), so that
+ * `(units ?? 1) × rate` is the charge's amount and a charge can be recomputed from its entry alone.
+ */
+export function chargeBasis(book: PriceBook, q: Quantity, plan: Plan): { ok: true; units: number | null; rate: number } | Extract<Quote, { ok: false }> {
+  const entry = book.actions[q.action];
+  const rate = rateOf(entry, q, plan);
+  if (!rate.ok) return rate;
+  return { ok: true, units: entry.unit === "flat" ? null : units(entry, q), rate: rate.credits };
+}
+
 /** The credits a `stage.started` reserves: the charge quote, at least the minimum reservation. */
 export function quoteHold(book: PriceBook, q: Quantity, plan: Plan): Quote {
   const entry = book.actions[q.action];

@@ -9,7 +9,8 @@ import { waitFor } from "../support/redis-server.js";
 
 // Why raw keys: "memory stays bounded under a flood" is a property of what Redis holds, not of
 // any API answer. Each bound is asserted where it lives: TTLs on the idempotency (evt:) and
-// step (step:) records, the audit stream's MINID trim, and BullMQ's removal of finished jobs.
+// step state (st:) records, holds that expire even at zero credits, the audit stream's MINID trim,
+// and BullMQ's removal of finished jobs.
 const RETENTION_S = 120;
 
 describe("memory bounds (raw keys)", () => {
@@ -19,7 +20,7 @@ describe("memory bounds (raw keys)", () => {
     pipeline = null;
   });
 
-  it("every idempotency record and session step map expires within the retention", async () => {
+  it("every idempotency record and step state expires within the retention", async () => {
     const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: RETENTION_S });
     await ledger.putAccount("mem", { plan: "free" });
     await ledger.startCycle("mem", cycle("c1", 100_000));
@@ -27,7 +28,7 @@ describe("memory bounds (raw keys)", () => {
     for (const e of events) await ledger.applyEvent(e);
     for (const e of events) await ledger.applyEvent(e); // duplicates must not refresh into forever
     const ttls: number[] = [];
-    for (const pattern of ["evt:*", "steps:*"]) {
+    for (const pattern of ["evt:*", "st:*"]) {
       const keys: string[] = [];
       for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 })) keys.push(...batch);
       expect(keys.length, pattern).toBeGreaterThan(0);
@@ -38,6 +39,56 @@ describe("memory bounds (raw keys)", () => {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(RETENTION_S * 1000);
     }
+    await redis.close();
+  });
+
+  it("a session that keeps getting new steps does not keep its old steps' states alive", async () => {
+    const retentionS = 2;
+    const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: retentionS });
+    await ledger.putAccount("grow", { plan: "free" });
+    await ledger.startCycle("grow", cycle("c1", 1000));
+    const t0 = Date.now();
+    await ledger.applyEvent(stageEvent({ accountId: "grow", sessionId: "long", stepId: "first-step", type: "stage.completed", action: "script" }));
+    // Half the retention later the same session gets a new step.
+    await waitFor(() => Date.now() > t0 + (retentionS * 1000) / 2, 10_000, "half the retention to pass");
+    await ledger.applyEvent(stageEvent({ accountId: "grow", sessionId: "long", stepId: "later-step", type: "stage.completed", action: "script" }));
+    // Whatever layout keeps step states: once the first step's own retention has passed, nothing in
+    // Redis names it any more (no key, no field of a per-session map).
+    const mentions = async (step: string): Promise<number> => {
+      let n = 0;
+      for await (const keys of redis.scanIterator({ MATCH: `${namespace}:{grow}:*`, COUNT: 1000 })) {
+        for (const key of keys) {
+          if (key.includes(step) && (await redis.exists(key))) n += 1;
+          if ((await redis.type(key)) === "hash" && (await redis.hExists(key, step))) n += 1;
+        }
+      }
+      return n;
+    };
+    expect(await mentions("first-step")).toBeGreaterThan(0);
+    await waitFor(() => Date.now() > t0 + retentionS * 1000 + 200, 10_000, "the first step's retention to pass");
+    expect(await mentions("first-step")).toBe(0);
+    expect(await mentions("later-step")).toBeGreaterThan(0);
+    await redis.close();
+  });
+
+  it("a zero-credit hold of a step that never ends expires too", async () => {
+    const { ledger, redis } = await testLedger({ holdTtlSeconds: 1 });
+    await ledger.putAccount("zero", { plan: "plus" });
+    await ledger.startCycle("zero", cycle("c1", 1000));
+    // Both hold 0 credits (free research; images are free on plus); neither step ever ends.
+    await ledger.applyEvent(stageEvent({ accountId: "zero", type: "stage.started", action: "web_research" }));
+    await ledger.applyEvent(stageEvent({ accountId: "zero", type: "stage.started", action: "image", scenes: 4 }));
+    const holds = ledger.keys("zero").holds;
+    expect(await redis.hLen(holds)).toBe(2);
+    await waitFor(
+      async () => {
+        await ledger.touch("zero");
+        return (await redis.hLen(holds)) === 0;
+      },
+      10_000,
+      "the zero-credit holds to expire",
+    );
+    expect(await ledger.balance("zero")).toMatchObject({ held: 0, available: 1000 });
     await redis.close();
   });
 

@@ -93,7 +93,8 @@ describe("ledger rules", () => {
     const late = await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "talking_head", seconds: 6, stepId: "t" }));
     expect(late.result).toMatchObject({ status: "applied", charged: 60, available: 40 });
     const page = await ledger.ledgerPage(id, { limit: 10 });
-    expect(page.entries.map((e) => e.kind)).toEqual(["charge", "release", "hold", "grant"]);
+    // The expiry entry (CONTRACT §4 v1.1) returned the 50 credits the hold had reserved.
+    expect(page.entries.map((e) => e.kind)).toEqual(["charge", "expiry", "hold", "grant"]);
   });
 
   it("spends the subscription before packs, packs oldest first", async () => {

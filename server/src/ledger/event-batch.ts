@@ -1,10 +1,11 @@
-// What goes into apply-events-5n.lua and what comes back: the arguments of each event, the
+// What goes into apply-events-6n.lua and what comes back: the arguments of each event, the
 // reply's schema, and the outcome of each event built from it.
 import { z } from "zod";
 import {
   AlertLevel,
   CreditmeterError,
   PLANS,
+  chargeBasis,
   quoteCharge,
   quoteHold,
   type EventResult,
@@ -31,7 +32,7 @@ export function fingerprint(event: StageEvent): string {
   return JSON.stringify(FINGERPRINT_FIELDS.map((f) => event[f] ?? null));
 }
 
-/** The keys and arguments of one event in apply-events-5n, or why it cannot be applied. */
+/** The keys and arguments of one event in apply-events-6n (see its header), or why it cannot be applied. */
 export function eventCall(
   event: StageEvent,
   opts: { priceBook: PriceBook; holdTtlSeconds: number; idempotencyRetentionSeconds: number },
@@ -39,14 +40,22 @@ export function eventCall(
 ): { keys: string[]; args: (string | number)[]; stage: Stage } | CreditmeterError {
   const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
   const amounts: number[] = [];
+  const rates: number[] = [];
+  let units: number | null = null;
   for (const plan of PLANS) {
     if (event.type !== "stage.started" && event.type !== "stage.completed") {
       amounts.push(0);
+      rates.push(0);
       continue;
     }
     const q = quote(opts.priceBook, event, plan);
     if (!q.ok) return new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
     amounts.push(q.credits);
+    // What a charge's audit entry carries; a started has no seconds to bill yet (units unused).
+    const basis = chargeBasis(opts.priceBook, event, plan);
+    if (!basis.ok) return new CreditmeterError("invalid_event", `invalid_event: ${basis.field}: ${basis.message}`, basis.field);
+    rates.push(basis.rate);
+    units = basis.units;
   }
   const entry = opts.priceBook.actions[event.action];
   const ttlMs = (entry.holdTtlSeconds ?? opts.holdTtlSeconds) * 1000;
@@ -54,8 +63,8 @@ export function eventCall(
   // minutes ahead of this clock: the event must be remembered at least that long.
   const idempotencyMs = opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
   return {
-    keys: [k.account, k.holds, k.log, k.steps(event.sessionId), k.event(event.eventId)],
-    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs, fingerprint(event)],
+    keys: [k.account, k.holds, k.log, k.session(event.sessionId), k.step(event.sessionId, event.stepId), k.event(event.eventId)],
+    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs, fingerprint(event), units ?? "", ...rates],
     stage: entry.stage,
   };
 }
@@ -87,7 +96,7 @@ const BatchEvent = z.union([
   }),
 ]);
 
-/** The reply of apply-events-5n.lua (see its header). */
+/** The reply of apply-events-6n.lua (see its header). */
 export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), events: z.array(BatchEvent) });
 export type BatchReply = z.infer<typeof BatchReply>;
 export type BatchAccount = z.infer<typeof BatchAccount>;

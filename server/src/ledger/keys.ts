@@ -14,8 +14,8 @@ export interface AccountKeys {
   grants: string;
   /** A grant's idempotency record (body and first answer), kept for the ledger retention. */
   grant(kind: "cycle" | "pack" | "adjustment", id: string): string;
-  /** Where each step of a session stands (lua/lib/steps.lua). */
-  steps(sessionId: string): string;
+  /** Where one step stands (lua/lib/steps.lua): one key per step, its own TTL. */
+  step(sessionId: string, stepId: string): string;
   event(eventId: string): string;
   session(sessionId: string): string;
 }
@@ -31,7 +31,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     log: `${prefix}log`,
     grants: `${prefix}grants`,
     grant: (kind, id) => `${prefix}grant:${kind}:${id}`,
-    steps: (sessionId) => `${prefix}steps:${sessionId}`,
+    step: (sessionId, stepId) => `${prefix}st:${sessionId}/${stepId}`,
     event: (eventId) => `${prefix}evt:${eventId}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,
   };

@@ -72,6 +72,15 @@ function toEntry(id: string, f: Fields): LedgerEntry {
     sessionId: f.sid ?? null,
     action: f.act ?? null,
     balanceAfter: { available: Number(f.av ?? 0), held: Number(f.hd ?? 0), overdraft: Number(f.od ?? 0) },
+    // Charges written before v1.1 have no rate: they carry nulls rather than a made-up basis.
+    ...(kind === "charge"
+      ? {
+          units: f.units === undefined ? null : Number(f.units),
+          rate: f.rate === undefined ? null : Number(f.rate),
+          model: f.mdl ?? null,
+          priceBookVersion: f.pbv ?? null,
+        }
+      : {}),
   };
 }
 

@@ -153,7 +153,7 @@ export class RedisLedger implements LedgerApi {
       const sent = eventCall(event, this.opts, this.keys(event.accountId));
       if (sent instanceof CreditmeterError) return (out[i] = sent);
       const slot = cluster ? calculateSlot(sent.keys[0] ?? "") : 0;
-      const group = groups.get(slot) ?? { at: [], batch: [], keys: [], args: [this.retentionMs] };
+      const group = groups.get(slot) ?? { at: [], batch: [], keys: [], args: [this.retentionMs, this.opts.priceBook.version] };
       group.at.push(i);
       group.batch.push({ event, stage: sent.stage });
       group.keys.push(...sent.keys);
@@ -164,7 +164,7 @@ export class RedisLedger implements LedgerApi {
       [...groups.values()].map(async (g) => {
         let raw: string;
         try {
-          raw = await this.scripts.run("apply-events-5n", g.keys, g.args);
+          raw = await this.scripts.run("apply-events-6n", g.keys, g.args);
         } catch (err) {
           for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
           return;

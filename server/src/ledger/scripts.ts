@@ -17,7 +17,7 @@ export function assembleLua(name: string, seen: Set<string> = new Set()): string
 
 /** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
 export const SCRIPT_NAMES = [
-  "apply-events-5n",
+  "apply-events-6n",
   "start-cycle-5",
   "add-pack-5",
   "adjust-5",

@@ -4,7 +4,10 @@
   One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
   { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
   the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
-  evt_key (its idempotency record) }. The session's step states are found from ctx (lib/steps).
+  evt_key (its idempotency record), step_key (its step's state, lib/steps), fp (its fingerprint),
+  units ("" for flat actions) and rate (on the account's plan) of the charge, pbv (price book
+  version) }. A charge's audit entry carries units, rate, model and pbv, so that it can be
+  recomputed from the entry alone (CONTRACT §4 v1.1): units × rate = amount (flat: rate = amount).
 
   Returns the event's part of the reply: { status, charged, held, decision?, alert?, denied?,
   charge? (true when charged), progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
@@ -67,12 +70,12 @@ local function apply_event(ctx, a, ev, records)
 
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
-  local state = step_state(ctx, sid, ev.step)
+  local state = step_state(ctx, ev.step_key, sid, ev.step)
   local reply = { status = "applied", charged = 0, held = 0 }
 
   -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
   -- placing a second hold over the first would leave `held` above the holds. Reading the hold also
-  -- means every key the script later writes has been read first (see apply-events-5n).
+  -- means every key the script later writes has been read first (see apply-events-6n).
   if state == "completed" or state == "failed" or (kind == "started" and (state == "held" or hold_get(ctx, ref))) then
     reply.status = "ignored"
     remember(records, ev, "ignored", nil, 0, 0)
@@ -82,7 +85,7 @@ local function apply_event(ctx, a, ev, records)
   elseif kind == "started" then
     local avail = available(a)
     if quote > avail then
-      step_set(ctx, sid, ev.step, "denied", ev.idem_ms)
+      step_set(ctx, ev.step_key, "denied", ev.idem_ms)
       reply.status = "denied"
       reply.decision = "denied"
       reply.denied = { required = quote, available = avail }
@@ -96,7 +99,7 @@ local function apply_event(ctx, a, ev, records)
       hold_put(ctx, ref, { a = quote, x = ctx.now + ev.ttl_ms, n = a.seq * 1000 + ctx.placed, s = sid })
       session_add(ctx, sid, "reserved", quote)
       deadline_at_most(a, ctx.now + ev.ttl_ms)
-      step_set(ctx, sid, ev.step, "held", ev.idem_ms)
+      step_set(ctx, ev.step_key, "held", ev.idem_ms)
       if quote > 0 then audit(ctx, a, "hold", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "step", ev.step }) end
       reply.held = quote
       reply.decision = "granted"
@@ -118,12 +121,13 @@ local function apply_event(ctx, a, ev, records)
       session_add(ctx, sid, "used", quote)
       session_add(ctx, sid, ev.stage, quote)
       session_set(ctx, sid, "last", { eventId = ev.id, action = ev.action, amount = quote, at = ctx.now })
-      audit(ctx, a, "charge", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "stg", ev.stage, "mdl", ev.model, "step", ev.step })
+      audit(ctx, a, "charge", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "stg", ev.stage, "mdl", ev.model,
+        "step", ev.step, "units", ev.units, "rate", ev.rate, "pbv", ev.pbv })
       reply.charged = quote
       reply.charge = true
-      step_set(ctx, sid, ev.step, "completed", ev.idem_ms)
+      step_set(ctx, ev.step_key, "completed", ev.idem_ms)
     else
-      step_set(ctx, sid, ev.step, "failed", ev.idem_ms)
+      step_set(ctx, ev.step_key, "failed", ev.idem_ms)
     end
     remember(records, ev, "applied", nil, reply.charged, 0)
   end

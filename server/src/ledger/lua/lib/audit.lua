@@ -4,15 +4,23 @@
   window come from the id; MINID trimming enforces the retention.
   Needs: ctx.log (key), ctx.now (ms), ctx.retention_ms.
   Entries are queued with the balance at the moment of the movement and written by audit_flush,
-  after the state they describe. The XADD is the only write of a script that can fail on a key
-  the script did not read first (a log of the wrong type): require_log_writable checks that
-  before the first write, so a script fails with nothing written rather than half of it.
+  after the state they describe. The XADD is the one write on a key a script does not otherwise
+  read, so audit_check looks at the key's type when the account's context is made, before any
+  write: a log of the wrong type fails the script before it has written anything.
 ]]
-local function require_log_writable(ctx)
-  local t = redis.call("TYPE", ctx.log)
-  if type(t) == "table" then t = t.ok end
+local function audit_check(log, now, virtual)
+  local t = redis.call("TYPE", log).ok
   if t ~= "stream" and t ~= "none" then
-    error({ err = "WRONGTYPE the audit log " .. ctx.log .. " is not a stream: nothing was written" })
+    error({ err = "WRONGTYPE the audit trail " .. log .. " is a " .. t .. ", not a stream: nothing was written" })
+  end
+  -- Under a test's virtual clock the entries' ids are "<now>-*", which XADD refuses below the
+  -- stream's last id: refuse a clock behind the trail here, before any write, not at the XADD.
+  if virtual and t == "stream" then
+    local last = redis.call("XREVRANGE", log, "+", "-", "COUNT", 1)[1]
+    local ms = last and tonumber(string.match(last[1], "^(%d+)")) or 0
+    if ms > now then
+      error({ err = "ERR the virtual clock (" .. fmt(now) .. ") is behind the audit trail's last entry (" .. last[1] .. "): nothing was written" })
+    end
   end
 end
 

@@ -26,9 +26,11 @@ local function retention_and_clock(arg)
   return tonumber(arg), redis_now(), false
 end
 
--- The context of one account; a batch script holds one per account it touches.
+-- The context of one account; a batch script holds one per account it touches. Made before any
+-- write, so it checks the one key no script reads before writing it (lib/audit).
 -- `virtual`: the clock is a test's, so audit entries take their ids from it (lib/audit).
 local function account_context(acct, holds, log, prefix, retention_ms, now, virtual)
+  audit_check(log, now, virtual)
   return { now = now, virtual = virtual, acct = acct, holds = holds, log = log, prefix = prefix,
     retention_ms = retention_ms, touched = {}, sessions = {} }
 end
@@ -76,7 +78,6 @@ end
 
 -- Writes the account back and encodes the reply of a one-account script for TypeScript.
 local function finish(ctx, a, reply)
-  if ctx.audit_queue then require_log_writable(ctx) end
   local moved = close_account(ctx, a)
   audit_flush(ctx)
   reply.now = ctx.now

@@ -120,10 +120,9 @@ end
 local function compute_deadline(ctx, a)
   local d = nil
   if a.sub_rem > 0 and a.sub_end > 0 then d = a.sub_end end
-  if a.held > 0 then
-    for _, item in ipairs(all_holds(ctx)) do
-      if d == nil or item.h.x < d then d = item.h.x end
-    end
+  -- Every open hold, zero-credit ones included (held may be 0 while they are open): each must expire.
+  for _, item in ipairs(all_holds(ctx)) do
+    if d == nil or item.h.x < d then d = item.h.x end
   end
   a.next_deadline = d and fmt(d) or ""
 end

@@ -1,16 +1,18 @@
 --[[
   Work that time makes due, done lazily and atomically at the start of every script (and by the
   sweeper): the subscription bucket is gone at its cycle end (no rollover), and holds whose
-  time-to-live passed return to available. Each is written to the audit trail.
+  time-to-live passed return to available. Each is written to the audit trail as an `expiry`
+  entry (CONTRACT §4 v1.1): the bucket's with `bucket`, a hold's with its session and step.
 ]]
--- Releases the holds whose time-to-live ended at or before `upto` (ms).
+-- Releases the holds whose time-to-live ended at or before `upto` (ms), zero-credit ones too:
+-- a step that never ends must not keep its hold (and the hash field) for ever.
 local function release_expired(ctx, a, upto)
-  if a.held <= 0 then return end
   for _, item in ipairs(all_holds(ctx)) do
     if item.h.x <= upto then
       local released = hold_release(ctx, a, item.ref)
       local sid, step = string.match(item.ref, "^([^/]+)/(.+)$")
-      audit(ctx, a, "release", released, { "sid", sid or "", "step", step or "", "why", "expired" })
+      -- amount = the credits it returned; a zero-credit hold wrote no `hold` entry, and returns nothing.
+      if released > 0 then audit(ctx, a, "expiry", released, { "sid", sid or "", "step", step or "", "why", "hold" }) end
     end
   end
 end

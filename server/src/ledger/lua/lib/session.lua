@@ -5,7 +5,17 @@
   changed in memory, and written once by session_flush (seq + 1 for each changed session); the
   changed ones are listed in ctx.touched so that the caller pushes their snapshots.
 ]]
-local function session_key(ctx, sid) return ctx.prefix .. "sess:" .. sid end
+-- The declared key (KEYS, see session_declare) when the caller knew the session; otherwise (the
+-- sessions of holds that expire or shrink) built from the prefix, in the account's slot.
+local function session_key(ctx, sid)
+  return (ctx.session_keys and ctx.session_keys[sid]) or (ctx.prefix .. "sess:" .. sid)
+end
+
+-- Records the KEYS entry the caller declared for a session.
+local function session_declare(ctx, sid, key)
+  ctx.session_keys = ctx.session_keys or {}
+  ctx.session_keys[sid] = key
+end
 
 local function session_get(ctx, sid)
   local s = ctx.sessions[sid]

@@ -4,14 +4,18 @@
   back once per batch, and the batch costs one round trip. Accounts may differ; on a Redis
   Cluster the caller sends one batch per slot.
 
-  KEYS, five per event i (from 5(i-1)+1): account hash, holds hash, audit stream,
-        the session's step states (lib/steps), idempotency record of the eventId
-  ARGV[1] ledger retention ms (with "@<now ms>" under a test's virtual clock: lib/context);
-        then fourteen per event i (from 14(i-1)+2): key prefix
-        ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type (started|progress|
-        completed|failed), sessionId, stepId, action, stage, model ("" for none), the quote on the
-        free, plus and pro plans (the hold for started, the charge for completed), hold ttl ms,
-        the event's fingerprint (a JSON array, event-batch.ts)
+  KEYS, six per event i (from 6(i-1)+1): account hash, holds hash, audit stream, the session's
+        totals (lib/session), the step's state (lib/steps), the idempotency record of the eventId.
+        Every key an event names is declared. The sessions of holds that expire or shrink cannot
+        be known before the call (maintain finds them): those are built from the key prefix, in
+        the account's hash slot, as BullMQ's scripts build their job keys (docs/scale-out.md).
+  ARGV[1] ledger retention ms (with "@<now ms>" under a test's virtual clock: lib/context),
+        ARGV[2] the price book's version; then eighteen per event i (from
+        18(i-1)+3): key prefix ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type
+        (started|progress|completed|failed), sessionId, stepId, action, stage, model ("" for none),
+        the quote on the free, plus and pro plans (the hold for started, the charge for completed),
+        hold ttl ms, the event's fingerprint (a JSON array, event-batch.ts), the charge's units
+        ("" for flat actions), its rate on the free, plus and pro plans
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
     events = [ { a = index in accounts, status, charged, held, decision?, av, su, alert?, denied?,
@@ -24,11 +28,12 @@
 --- @include "lib/apply"
 
 local retention_ms, now, virtual = retention_and_clock(ARGV[1])
+local pbv = ARGV[2]
 local by_key, accounts, events = {}, {}, {}
 local records = new_records()
 
-for i = 1, #KEYS / 5 do
-  local k, v = 5 * (i - 1), 14 * (i - 1) + 1
+for i = 1, #KEYS / 6 do
+  local k, v = 6 * (i - 1), 18 * (i - 1) + 2
   local st = by_key[KEYS[k + 1]]
   if st == nil then
     local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now, virtual)
@@ -45,11 +50,15 @@ for i = 1, #KEYS / 5 do
     events[i] = { error = "unknown_account" }
   else
     local acc = accounts[st]
-    local quotes = { free = tonumber(ARGV[v + 10]), plus = tonumber(ARGV[v + 11]), pro = tonumber(ARGV[v + 12]) }
+    local plan = acc.a.plan
+    -- Arguments 10-12 and 16-18 are per plan, in this order.
+    local p = (plan == "plus" and 1) or (plan == "pro" and 2) or 0
     local ev = { idem_ms = tonumber(ARGV[v + 2]), id = ARGV[v + 3], kind = ARGV[v + 4], sid = ARGV[v + 5],
       step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
-      quote = quotes[acc.a.plan] or quotes.free, ttl_ms = tonumber(ARGV[v + 13]),
-      evt_key = KEYS[k + 5], fp = ARGV[v + 14] }
+      quote = tonumber(ARGV[v + 10 + p]), ttl_ms = tonumber(ARGV[v + 13]), fp = ARGV[v + 14],
+      units = ARGV[v + 15], rate = ARGV[v + 16 + p], pbv = pbv,
+      step_key = KEYS[k + 5], evt_key = KEYS[k + 6] }
+    session_declare(acc.ctx, ev.sid, KEYS[k + 4])
     local r = apply_event(acc.ctx, acc.a, ev, records)
     -- A conflict (r.error) is answered as it is: the event was not applied.
     if not r.error then
@@ -65,10 +74,10 @@ for i = 1, #KEYS / 5 do
   end
 end
 
--- Everything above only read and computed; what follows writes keys already read (so of the right
--- type), then the idempotency records (SET cannot fail), then the audit entries. A script that
--- fails (Redis does not roll back) therefore fails before its first write, or leaves only audit
--- entries missing, never a remembered event whose charge was not written.
+-- Everything above only read and computed (the audit streams' types were checked as their contexts
+-- were made); what follows writes keys already read (so of the right type), SETs (which cannot
+-- fail), then the audit entries on streams known to be streams. Redis does not roll back a script
+-- that fails, so nothing that can fail comes after the first write.
 for _, acc in ipairs(accounts) do sessions_encode(acc.ctx) end
 local out = {}
 for i, acc in ipairs(accounts) do

@@ -1,0 +1,110 @@
+/**
+ * How apply-events-6n treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
+ * keys a script declares and in what order it writes are properties of the script's commands,
+ * not of any API answer).
+ * - Every key an event names (account, holds, audit stream, its session, its step, its
+ *   idempotency record) is declared in KEYS; the only keys it touches undeclared are the sessions of
+ *   holds that expire (unknowable before the call) and the read-only lookups of older layouts,
+ *   all in the account's hash slot.
+ * - Reads and checks come first, then writes, and nothing that can fail follows the first write:
+ *   an audit stream of the wrong type fails the script with nothing written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RedisClientType } from "redis";
+import type { RedisLedger } from "@creditmeter/server";
+import { cycle, stageEvent, testLedger, testRedis } from "../support/ledger.js";
+import { snapshotKeys } from "../support/pipeline.js";
+import { waitFor } from "../support/redis-server.js";
+
+const WRITES = new Set(["SET", "HSET", "HDEL", "PEXPIRE", "XADD", "DEL", "EXPIRE", "HINCRBY", "INCRBY"]);
+
+/** The quoted arguments of a MONITOR line (`<time> [<db> <client>] "CMD" "arg" …`). */
+function monitorArgs(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? "");
+}
+
+describe("apply-events-6n and its keys (raw keys, MONITOR)", () => {
+  let ledger: RedisLedger;
+  let redis: RedisClientType;
+  let namespace: string;
+  beforeAll(async () => {
+    ({ ledger, redis, namespace } = await testLedger({ holdTtlSeconds: 1 }));
+    for (const id of ["k-1", "k-2"]) {
+      await ledger.putAccount(id, { plan: "free" });
+      await ledger.startCycle(id, cycle("c1", 1000));
+    }
+  });
+  afterAll(() => redis.close());
+
+  it("declares every key its events name; what it cannot know stays in the account's slot", async () => {
+    // A hold that will have expired when the batch runs: its session is found only inside the script.
+    await ledger.applyEvent(stageEvent({ accountId: "k-1", sessionId: "s-expiring", type: "stage.started", action: "script" }));
+    const placed = Date.now();
+    await waitFor(() => Date.now() > placed + 1100, 10_000, "the hold's time-to-live to pass");
+
+    const batch = [
+      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.started", action: "voiceover", seconds: 10 }),
+      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.progress", action: "voiceover", progress: 0.5 }),
+      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.completed", action: "voiceover", seconds: 12 }),
+      stageEvent({ accountId: "k-1", sessionId: "s-b", stepId: "b1", type: "stage.started", action: "image", scenes: 2 }),
+      stageEvent({ accountId: "k-1", sessionId: "s-b", stepId: "b1", type: "stage.failed", action: "image", reason: "x" }),
+      stageEvent({ accountId: "k-2", sessionId: "s-c", stepId: "c1", type: "stage.completed", action: "script" }),
+    ];
+    const lines: string[] = [];
+    const monitor = await testRedis();
+    await monitor.monitor((line) => lines.push(String(line)));
+    const outcomes = await ledger.applyEvents(batch);
+    // Our own marker after the script: once MONITOR shows it, every line of the script is in.
+    const marker = `${namespace}:marker`;
+    await redis.get(marker);
+    await waitFor(() => lines.some((l) => l.includes(marker)), 10_000, "MONITOR to show the script");
+    await monitor.close();
+    expect(outcomes.every((o) => !(o instanceof Error))).toBe(true);
+
+    const mine = lines.map(monitorArgs).filter((args) => args.some((a) => a.startsWith(`${namespace}:{`)));
+    const evals = mine.filter((args) => args[0]?.toUpperCase().startsWith("EVAL"));
+    expect(evals).toHaveLength(1);
+    const call = evals[0] ?? [];
+    const declared = new Set(call.slice(3, 3 + Number(call[2])));
+    const inScript = lines.filter((l) => l.includes(" lua]")).map(monitorArgs).filter((args) => (args[1] ?? "").startsWith(`${namespace}:`));
+    expect(inScript.length).toBeGreaterThan(10);
+    const undeclared = inScript.filter((args) => !declared.has(args[1] ?? ""));
+    // Declared: what each event names.
+    for (const e of batch) {
+      for (const key of [`${namespace}:{${e.accountId}}:sess:${e.sessionId}`, `${namespace}:{${e.accountId}}:evt:${e.eventId}`]) {
+        expect(declared.has(key), key).toBe(true);
+      }
+    }
+    // Undeclared writes: only the session of the hold that expired, in its account's slot.
+    const undeclaredWrites = [...new Set(undeclared.filter((args) => WRITES.has((args[0] ?? "").toUpperCase())).map((args) => args[1]))];
+    expect(undeclaredWrites).toEqual([`${namespace}:{k-1}:sess:s-expiring`]);
+    // Undeclared reads: that session, and the read-only lookups of earlier step layouts, all in a declared account's slot.
+    for (const args of undeclared) {
+      const key = args[1] ?? "";
+      expect(key, args.join(" ")).toMatch(new RegExp(`^${namespace}:\\{k-[12]\\}:(sess:s-expiring|steps:|step:)`));
+    }
+  });
+
+  it("checks the audit stream's type before its first write: a wrong-typed one fails the script, nothing changed", async () => {
+    await ledger.applyEvent(stageEvent({ accountId: "k-2", sessionId: "s-w", type: "stage.started", action: "script" }));
+    const log = ledger.keys("k-2").log;
+    const entries = await redis.xRange(log, "-", "+");
+    await redis.del(log);
+    await redis.set(log, "not a stream");
+    try {
+      const before = await snapshotKeys(redis, namespace);
+      const events = [
+        stageEvent({ accountId: "k-2", sessionId: "s-w", stepId: "w1", type: "stage.completed", action: "voiceover", seconds: 5 }),
+        stageEvent({ accountId: "k-2", sessionId: "s-w2", type: "stage.started", action: "script" }),
+      ];
+      const out = await ledger.applyEvents(events);
+      for (const o of out) expect(o instanceof Error ? o.message : "applied").toMatch(/WRONGTYPE/);
+      expect(await snapshotKeys(redis, namespace)).toEqual(before);
+      await expect(ledger.touch("k-2")).rejects.toThrow(/WRONGTYPE/);
+      expect(await snapshotKeys(redis, namespace)).toEqual(before);
+    } finally {
+      await redis.del(log);
+      for (const e of entries) await redis.xAdd(log, e.id, e.message);
+    }
+  });
+});
