@@ -25,6 +25,6 @@ export const FLAGS: Flags = {
   grantRepeatFirstAnswer: true,
   positiveAdjustmentAmounts: false,
   eventConflict: true,
-  expiryEntries: false,
+  expiryEntries: true,
   denyReason: false,
 };
