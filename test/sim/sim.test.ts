@@ -13,6 +13,9 @@ import { runHistory } from "./run.js";
 /** Seeds run by `npm test`: a spread of shapes (accounts, plans, hold lifetimes), ~250 operations each. */
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const STEPS = 250;
+/** `npm run test:faults` adds this many random seeds (printed, so a failure replays). */
+const EXTRA = Number(process.env.CREDITMETER_SIM_RUNS ?? 0);
+const extraSeeds = Array.from({ length: EXTRA }, () => Math.floor(Math.random() * 2 ** 32));
 
 describe("simulation: the real ledger against the reference model", () => {
   let redis: RedisClientType;
@@ -23,7 +26,7 @@ describe("simulation: the real ledger against the reference model", () => {
     await redis.close();
   });
 
-  it.each(SEEDS)("seed %i matches the model after every operation", async (seed) => {
+  it.each([...SEEDS, ...extraSeeds])("seed %i matches the model after every operation", async (seed) => {
     const result = await runHistory(generate({ seed, steps: STEPS, restarts: false }), { redis, flags: FLAGS });
     const f = result.failure;
     const why = f
