@@ -26,6 +26,9 @@ import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
 import { readLedgerPage, readUsage } from "./reads.js";
+import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
+
+const LEGACY_SUM_ROUNDS = 5;
 
 export interface LedgerOptions {
   redis: AppRedis;
@@ -190,19 +193,38 @@ export class RedisLedger implements LedgerApi {
     return this.withBalance(accountId, reply);
   }
 
-  /** Starts a billing cycle; idempotent on cycleId. */
+  /**
+   * Starts a billing cycle; idempotent on cycleId. The script finds `used` from the running
+   * totals; audit entries from before them (no `cum`) are summed here, outside Redis's script
+   * engine, and the script is called again with that sum (see start-cycle-5.lua).
+   */
   async startCycle(accountId: string, body: CycleBody): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("start-cycle-5", k, [k.grant("cycle", body.cycleId), k.grants], [
-      body.cycleId,
-      body.credits,
-      Date.parse(body.start),
-      Date.parse(body.end),
-      // The same instant written two ways ("…00Z", "…00.000+00:00") is the same body, not a 409.
-      canonical({ ...body, start: new Date(Date.parse(body.start)).toISOString(), end: new Date(Date.parse(body.end)).toISOString() }),
-    ]);
-    this.fail(reply, accountId, "cycleId");
-    return this.withBalance(accountId, reply);
+    const startMs = Date.parse(body.start);
+    const endMs = Date.parse(body.end);
+    // The same instant written two ways ("…00Z", "…00.000+00:00") is the same body, not a 409.
+    const text = canonical({ ...body, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() });
+    let legacy: LegacySum = { after: "", sum: 0 };
+    // Only a process of an older release still writing entries without `cum` (a rolling
+    // upgrade) can make the script ask again after a sum; a few rounds cover it.
+    for (let round = 0; round < LEGACY_SUM_ROUNDS; round += 1) {
+      const reply = await this.call("start-cycle-5", k, [k.grant("cycle", body.cycleId), k.grants], [
+        body.cycleId,
+        body.credits,
+        startMs,
+        endMs,
+        text,
+        legacy.after,
+        legacy.sum,
+      ]);
+      if (reply.needs_legacy_sum) {
+        legacy = await sumLegacyCharges(this.opts.redis, k.log, startMs, legacy);
+        continue;
+      }
+      this.fail(reply, accountId, "cycleId");
+      return this.withBalance(accountId, reply);
+    }
+    throw new Error(`start-cycle: the audit trail of ${accountId} kept gaining entries without running totals`);
   }
 
   /** Adds a never-expiring pack; idempotent on packId. */

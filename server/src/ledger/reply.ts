@@ -54,6 +54,8 @@ export const ScriptReply = z.object({
   sessions: z.record(z.string(), RawSession).optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
   repeat: z.boolean().optional(),
+  /** start-cycle-5: audit entries without a running total must be summed first (legacy-used.ts). */
+  needs_legacy_sum: z.boolean().optional(),
 });
 export type ScriptReply = z.infer<typeof ScriptReply>;
 

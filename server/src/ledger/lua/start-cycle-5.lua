@@ -1,14 +1,20 @@
 --[[
   Starts a billing cycle (CONTRACT §3): the previous subscription credits are forfeited (no
   rollover), a new subscription bucket of `credits` expires at `end`, and `used` counts from
-  `start` (charges already applied since `start` are counted from the audit trail).
+  `start`: charges already applied since `start` count, found in O(1) from the running total
+  every audit entry carries (`cum`), however far back `start` is.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the grant's record
   KEYS[5] the pre-v1.1 grants hash (read only; lib/grants.lua)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] cycleId  ARGV[4] credits
   ARGV[5] start ms  ARGV[6] end ms  ARGV[7] canonical body
+  ARGV[8] "" or the id of the last pre-v1.1 audit entry (no `cum`) the caller summed from `start`
+  ARGV[9] the charges of those entries (0 when ARGV[8] is "")
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }; a cycle
   that does not start after the current one is { error = "conflict", reason = "older_cycle", current }.
+  { needs_legacy_sum = true } (nothing written): an entry without `cum` lies after `start` (or
+  after ARGV[8]); the caller sums the charges of such entries outside the script (not blocking
+  Redis) up to the first entry with `cum`, and calls again.
 ]]
 --- @include "lib/context"
 --- @include "lib/grants"
@@ -27,6 +33,28 @@ if a.sub_id ~= "" and start_ms <= a.sub_start then
   return cjson.encode({ error = "conflict", reason = "older_cycle", current = a.sub_id })
 end
 
+-- The charges applied since `start`, or nil when entries without `cum` must be summed first.
+local function used_since(start_ms, legacy_after, legacy_sum)
+  if start_ms > ctx.now then return 0 end
+  -- A start before 1970 is a negative time; stream ids begin at 0.
+  local from = legacy_after ~= "" and ("(" .. legacy_after) or fmt(math.max(start_ms, 0))
+  local first = redis.call("XRANGE", ctx.log, from, "+", "COUNT", 1)[1]
+  if not first then return legacy_sum end
+  local f, cum, kind, amount = first[2], nil, nil, 0
+  for i = 1, #f, 2 do
+    local name = f[i]
+    if name == "cum" then cum = tonumber(f[i + 1])
+    elseif name == "k" then kind = f[i + 1]
+    elseif name == "amt" then amount = tonumber(f[i + 1]) end
+  end
+  if not cum then return nil end
+  -- cum counts this entry's own charge; everything charged before it is cum minus that.
+  local before = cum - ((kind == "charge") and amount or 0)
+  return legacy_sum + a.tot_charged - before
+end
+local used = used_since(start_ms, ARGV[8], tonumber(ARGV[9]))
+if used == nil then return cjson.encode({ needs_legacy_sum = true }) end
+
 maintain(ctx, a)
 
 if a.sub_rem > 0 then
@@ -39,23 +67,6 @@ end
 a.sub_id, a.sub_granted, a.sub_start, a.sub_end = ARGV[3], credits, start_ms, end_ms
 a.sub_rem = grant_credits(a, credits)
 
--- used counts charges applied since start (none when start is still ahead).
-local used = 0
-if start_ms <= ctx.now then
-  -- A start before 1970 is a negative time; stream ids begin at 0.
-  local cursor = fmt(math.max(start_ms, 0))
-  repeat
-    local batch = redis.call("XRANGE", ctx.log, cursor, "+", "COUNT", 500)
-    for _, entry in ipairs(batch) do
-      local f, kind, amount = entry[2], nil, 0
-      for i = 1, #f, 2 do
-        if f[i] == "k" then kind = f[i + 1] elseif f[i] == "amt" then amount = tonumber(f[i + 1]) end
-      end
-      if kind == "charge" then used = used + amount end
-    end
-    if #batch > 0 then cursor = "(" .. batch[#batch][1] end
-  until #batch < 500
-end
 a.used = used
 a.changed = true
 audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "subscription" })

@@ -1,6 +1,6 @@
 --[[
   The audit trail: a Redis Stream per account (the "log" key), one entry per ledger movement,
-  with the balance after it. Stream ids are Redis-clock milliseconds, so `at` and the usage
+  with the balance after it and the running total of charges (`cum`, since v1.1). Stream ids are Redis-clock milliseconds, so `at` and the usage
   window come from the id; MINID trimming enforces the retention.
   Needs: ctx.log (key), ctx.now (ms), ctx.retention_ms.
   Entries are queued with the balance at the moment of the movement and written by audit_flush,
@@ -30,7 +30,10 @@ local function audit(ctx, a, kind, amount, fields)
   -- sequence), so `at` and the usage windows follow it; otherwise Redis's own clock ("*").
   local args = { ctx.log, "MINID", "~", ctx.minid, ctx.virtual and (fmt(ctx.now) .. "-*") or "*",
     "k", kind, "amt", fmt(amount),
-    "av", fmt(available(a)), "hd", fmt(a.held), "od", fmt(a.overdraft) }
+    "av", fmt(available(a)), "hd", fmt(a.held), "od", fmt(a.overdraft),
+    -- cum: everything the account was ever charged (tot_charged) as of this entry, so the
+    -- charges since any instant are one lookup away (start-cycle-5's `used`), not a scan.
+    "cum", fmt(a.tot_charged) }
   -- fields: a list of name, value pairs, no value nil (a list keeps their order and costs less
   -- than a map); empty values are left out.
   if fields then
