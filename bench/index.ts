@@ -5,6 +5,7 @@ import { latency } from "./scenarios/latency.js";
 import { connections } from "./scenarios/connections.js";
 import { nodes } from "./scenarios/nodes.js";
 import { ledger } from "./scenarios/ledger.js";
+import { memory } from "./scenarios/memory.js";
 import type { ScenarioOptions } from "./scenarios/options.js";
 
 const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
@@ -13,6 +14,7 @@ const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
   connections,
   nodes,
   ledger,
+  memory,
 };
 
 const args = process.argv.slice(2);
