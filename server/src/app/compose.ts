@@ -20,6 +20,7 @@ import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
 import { startConsumer } from "./start-consumer.js";
 import { ingestJobOptions } from "../metering/ingest-options.js";
+import { withRequestId } from "../metering/job-request-id.js";
 import { readFailedJobCounts } from "../ops/failed-job-count.js";
 import { pingWithin } from "./ping-within.js";
 import { createEventIntake, type EventIntake } from "../metering/event-intake.js";
@@ -141,8 +142,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ledger,
       publisher,
       verifier,
-      enqueueEvent: async (event) => {
-        await queue.add(event.type, event, { ...ingestJobOptions(config), jobId: event.eventId });
+      enqueueEvent: async (event, requestId) => {
+        await queue.add(event.type, event, withRequestId({ ...ingestJobOptions(config), jobId: event.eventId }, requestId));
       },
       events: events.intake,
       apiKeys,

@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
+import { SANE_REQUEST_ID } from "../metering/job-request-id.js";
 
-/** An incoming X-Request-Id is kept when it is short and plain; anything else is replaced. */
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The request id of a request: the caller's X-Request-Id if sane, else a new UUID. */
+/** The request id of a request: the caller's X-Request-Id if short and plain, else a new UUID. */
 export function requestId(header: string | string[] | undefined): string {
   return typeof header === "string" && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }

@@ -35,8 +35,8 @@ export interface HttpDeps {
   ledger: LedgerApi;
   publisher: Publisher;
   verifier: AuthVerifier;
-  /** Queues a validated event (the same BullMQ queue workers use); resolves once queued. */
-  enqueueEvent(event: StageEvent): Promise<void>;
+  /** Queues a validated event (the same BullMQ queue workers use) under its request id; resolves once queued. */
+  enqueueEvent(event: StageEvent, requestId?: string): Promise<void>;
   /**
    * Batches, decisions (`?wait`) and event status over the queue and the ledger's records;
    * without it POST /v1/events only queues (enqueueEvent) and the batch and status routes are absent.

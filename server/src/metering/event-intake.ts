@@ -2,6 +2,7 @@ import type { Job, JobsOptions, Queue } from "bullmq";
 import { CreditmeterError, EventResult, type ErrorCode, type EventStatus, type StageEvent } from "@creditmeter/shared";
 import { resultFromRecord } from "../ledger/event-record.js";
 import type { DecisionWaiters, Watch } from "./decision-waiters.js";
+import { withRequestId } from "./job-request-id.js";
 
 /** What POST /v1/events?wait learnt within the wait. */
 export type Submitted =
@@ -11,10 +12,13 @@ export type Submitted =
 
 /** The events routes' view of the queue and the ledger's idempotency records. */
 export interface EventIntake {
-  /** Queues one event (job name = type, job id = eventId) and waits up to `waitMs` for its decision. */
-  submit(event: StageEvent, waitMs: number): Promise<Submitted>;
-  /** Queues validated events in one addBulk. */
-  enqueueMany(events: StageEvent[]): Promise<void>;
+  /**
+   * Queues one event (job name = type, job id = eventId) and waits up to `waitMs` for its decision;
+   * `requestId` (the HTTP request's) rides in the job's options for the consumer's log lines.
+   */
+  submit(event: StageEvent, waitMs: number, requestId?: string): Promise<Submitted>;
+  /** Queues validated events in one addBulk, each job carrying `requestId`. */
+  enqueueMany(events: StageEvent[], requestId?: string): Promise<void>;
   /** Where an event of an account stands: queued, applied (with its result), failed or unknown. */
   status(accountId: string, eventId: string): Promise<EventStatus>;
 }
@@ -92,8 +96,9 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
   }
 
   return {
-    async submit(event, waitMs) {
-      const add = () => queue.add(event.type, event, { ...deps.jobOptions, jobId: event.eventId });
+    async submit(event, waitMs, requestId) {
+      const opts = withRequestId({ ...deps.jobOptions, jobId: event.eventId }, requestId);
+      const add = () => queue.add(event.type, event, opts);
       if (waitMs <= 0) {
         await add();
         return { state: "queued" };
@@ -107,9 +112,9 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
         watch.cancel();
       }
     },
-    async enqueueMany(events) {
+    async enqueueMany(events, requestId) {
       if (events.length === 0) return;
-      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { ...deps.jobOptions, jobId: e.eventId } })));
+      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: withRequestId({ ...deps.jobOptions, jobId: e.eventId }, requestId) })));
     },
     status,
   };

@@ -21,6 +21,12 @@ function assertInScope(principal: Principal, event: StageEvent): void {
   }
 }
 
+/** The access log's id of the request (pino-http's `req.id`), to be carried to the job's log lines. */
+function requestIdOf(req: Request): string | undefined {
+  const id: unknown = req.id;
+  return typeof id === "string" ? id : undefined;
+}
+
 /**
  * POST /v1/events (and ?wait for the decision) and POST /v1/events/batch: the queue's event over
  * HTTP for workers that do not speak BullMQ. Validated here with the same rules as the consumer,
@@ -37,11 +43,11 @@ export function eventsRouter(deps: HttpDeps): Router {
     const event = parseStageEvent(requireJsonObject(req.body, "invalid_event"), checks());
     assertInScope(principalOf(req), event);
     if (!deps.events) {
-      await deps.enqueueEvent(event);
+      await deps.enqueueEvent(event, requestIdOf(req));
       res.status(202).json({ eventId: event.eventId });
       return;
     }
-    const outcome = await deps.events.submit(event, wait);
+    const outcome = await deps.events.submit(event, wait, requestIdOf(req));
     if (outcome.state === "failed") throw outcome.error;
     if (outcome.state === "applied") res.status(200).json({ eventId: event.eventId, result: outcome.result });
     else res.status(202).json({ eventId: event.eventId });
@@ -64,7 +70,7 @@ export function eventsRouter(deps: HttpDeps): Router {
         answer.rejected.push({ index, error: errorBody(err).error });
       }
     });
-    await intake.enqueueMany(valid);
+    await intake.enqueueMany(valid, requestIdOf(req));
     res.status(202).json(answer);
   });
 
