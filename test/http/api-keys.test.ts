@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { ApiKeyCreated, ApiKeyList, ErrorBody, EventBatchAnswer, type StageEvent } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
 import { startServer } from "../../server/src/app/compose.js";
-import { completed, cycleOf, deployment, handshakeResult, startNode, type Deployment } from "../realtime/harness.js";
+import { completed, cycleOf, deployment, handshakeResult, recorder, startNode, type Deployment } from "../realtime/harness.js";
 import { freePort, waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { request } from "./http-client.js";
@@ -103,6 +103,21 @@ describe("API keys", () => {
     expect(await handshakeResult(node.url, { token: opsKey })).toBe("connected");
     expect(await handshakeResult(node.url, { token: opsKey, accountId: "other" })).toBe("forbidden");
     expect(await handshakeResult(`${node.url}/ops`, { token: opsKey })).toBe("forbidden");
+
+    // Connected on its own account, the scoped key may not watch (or unwatch) another account's session.
+    const panel = recorder(node.url, { token: opsKey, accountId: "acme" });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        panel.socket.once("connect", () => resolve());
+        panel.socket.once("connect_error", reject);
+      });
+      const foreign: unknown = await panel.socket.timeout(10_000).emitWithAck("session:watch", { sessionId: "s1", accountId: "other" });
+      expect(foreign).toMatchObject({ ok: false, error: { code: "forbidden" } });
+      const own: unknown = await panel.socket.timeout(10_000).emitWithAck("session:watch", { sessionId: "s1", accountId: "acme" });
+      expect(own).toMatchObject({ ok: true });
+    } finally {
+      panel.socket.disconnect();
+    }
   });
 
   it("are accepted on Socket.IO and refused there once revoked", async () => {

@@ -1,4 +1,5 @@
 import { CreditmeterError, DismissRequest, UnwatchRequest, WatchRequest, fromZodError, type OkAck, type WatchAck } from "@creditmeter/shared";
+import { canReadAccount } from "../auth/permissions.js";
 import type { Publisher } from "../ledger/api.js";
 import { ackError, safeAck } from "./ack.js";
 import { sessionRoom } from "./rooms.js";
@@ -22,6 +23,8 @@ function targetAccount(socket: PanelSocket, requested: string | undefined): stri
   if (principal.role === "user") return principal.accountId;
   const chosen = requested ?? accountId;
   if (chosen === null) throw new CreditmeterError("invalid_input", "invalid_input: accountId: required for ops tokens", "accountId");
+  // The handshake checked only the account named then; a key scoped to one account must not watch another's sessions.
+  if (!canReadAccount(principal, chosen)) throw new CreditmeterError("forbidden", "forbidden: accountId: outside this key's account scope", "accountId");
   return chosen;
 }
 
