@@ -114,6 +114,11 @@ export const LedgerEntry = z.object({
   rate: Credits.nullable().optional(),
   model: z.string().nullable().optional(),
   priceBookVersion: z.string().nullable().optional(),
+  // (v1.1) A `grant` or `adjustment` names who posted it: the token's `sub` or the API key's id
+  // (null for grants made before v1.1 or outside the HTTP API).
+  actor: z.string().nullable().optional(),
+  // An `adjustment`'s amount is a positive magnitude, like every amount; this says which way it went.
+  direction: z.enum(["credit", "debit"]).optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 export const LedgerPage = z.object({ entries: z.array(LedgerEntry), nextCursor: z.string().nullable() });

@@ -23,7 +23,7 @@ export interface Flags {
 export const FLAGS: Flags = {
   lateCycleConflict: true,
   grantRepeatFirstAnswer: true,
-  positiveAdjustmentAmounts: false,
+  positiveAdjustmentAmounts: true,
   eventConflict: true,
   expiryEntries: true,
   denyReason: false,

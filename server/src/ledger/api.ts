@@ -20,12 +20,15 @@ import type { LedgerOutcome } from "./outcome.js";
 export interface LedgerApi {
   /** PUT /v1/accounts/:id: creates or updates plan and thresholds. */
   putAccount(accountId: string, body: PutAccountBody): Promise<LedgerOutcome & { balance: Balance }>;
-  /** Starts a billing cycle; idempotent on cycleId (409 `conflict` on a different body). */
-  startCycle(accountId: string, body: CycleBody): Promise<LedgerOutcome & { balance: Balance }>;
-  /** Adds a never-expiring pack; idempotent on packId. */
-  addPack(accountId: string, body: PackBody): Promise<LedgerOutcome & { balance: Balance }>;
-  /** A signed correction; idempotent on adjustmentId. */
-  adjust(accountId: string, body: AdjustmentBody): Promise<LedgerOutcome & { balance: Balance }>;
+  /**
+   * Starts a billing cycle; idempotent on cycleId (409 `conflict` on a different body). `actor`
+   * (the token's sub or the API key's id) is recorded on the grant's entry, not compared.
+   */
+  startCycle(accountId: string, body: CycleBody, actor?: string): Promise<LedgerOutcome & { balance: Balance }>;
+  /** Adds a never-expiring pack; idempotent on packId; `actor` as for startCycle. */
+  addPack(accountId: string, body: PackBody, actor?: string): Promise<LedgerOutcome & { balance: Balance }>;
+  /** A signed correction; idempotent on adjustmentId; `actor` as for startCycle. */
+  adjust(accountId: string, body: AdjustmentBody, actor?: string): Promise<LedgerOutcome & { balance: Balance }>;
   /** Hides the current alert of that level until the next crossing. */
   dismissAlert(accountId: string, level: AlertLevel): Promise<LedgerOutcome & { balance: Balance }>;
   balance(accountId: string): Promise<Balance>;

@@ -61,6 +61,33 @@ export async function readUsage(redis: AppRedis, log: string, query: UsageQuery)
 
 const KINDS = new Set<LedgerEntry["kind"]>(["grant", "hold", "release", "charge", "expiry", "forfeit", "adjustment"]);
 
+/**
+ * What only some kinds carry (CONTRACT §4 v1.1): who posted a grant or adjustment, and which way
+ * an adjustment went. Adjustments written before v1.1 have a signed amount and no `dir`: the sign
+ * gives the direction and the amount is shown as its magnitude, like every other.
+ */
+function kindFields(kind: LedgerEntry["kind"], f: Fields): Partial<LedgerEntry> {
+  switch (kind) {
+    case "grant":
+      return { actor: f.actor ?? null };
+    case "adjustment": {
+      const signed = Number(f.amt ?? 0);
+      const direction = f.dir === "debit" || f.dir === "credit" ? f.dir : signed < 0 ? "debit" : "credit";
+      return { amount: Math.abs(signed), direction, actor: f.actor ?? null };
+    }
+    case "charge":
+      // Charges written before v1.1 have no rate: they carry nulls rather than a made-up basis.
+      return {
+        units: f.units === undefined ? null : Number(f.units),
+        rate: f.rate === undefined ? null : Number(f.rate),
+        model: f.mdl ?? null,
+        priceBookVersion: f.pbv ?? null,
+      };
+    default:
+      return {};
+  }
+}
+
 function toEntry(id: string, f: Fields): LedgerEntry {
   const kind = KINDS.has(f.k as LedgerEntry["kind"]) ? (f.k as LedgerEntry["kind"]) : "adjustment";
   return {
@@ -72,15 +99,7 @@ function toEntry(id: string, f: Fields): LedgerEntry {
     sessionId: f.sid ?? null,
     action: f.act ?? null,
     balanceAfter: { available: Number(f.av ?? 0), held: Number(f.hd ?? 0), overdraft: Number(f.od ?? 0) },
-    // Charges written before v1.1 have no rate: they carry nulls rather than a made-up basis.
-    ...(kind === "charge"
-      ? {
-          units: f.units === undefined ? null : Number(f.units),
-          rate: f.rate === undefined ? null : Number(f.rate),
-          model: f.mdl ?? null,
-          priceBookVersion: f.pbv ?? null,
-        }
-      : {}),
+    ...kindFields(kind, f),
   };
 }
 

@@ -198,7 +198,7 @@ export class RedisLedger implements LedgerApi {
    * totals; audit entries from before them (no `cum`) are summed here, outside Redis's script
    * engine, and the script is called again with that sum (see start-cycle-5.lua).
    */
-  async startCycle(accountId: string, body: CycleBody): Promise<WithBalance> {
+  async startCycle(accountId: string, body: CycleBody, actor = ""): Promise<WithBalance> {
     const k = this.keys(accountId);
     const startMs = Date.parse(body.start);
     const endMs = Date.parse(body.end);
@@ -216,6 +216,7 @@ export class RedisLedger implements LedgerApi {
         text,
         legacy.after,
         legacy.sum,
+        actor,
       ]);
       if (reply.needs_legacy_sum) {
         legacy = await sumLegacyCharges(this.opts.redis, k.log, startMs, legacy);
@@ -228,17 +229,19 @@ export class RedisLedger implements LedgerApi {
   }
 
   /** Adds a never-expiring pack; idempotent on packId. */
-  async addPack(accountId: string, body: PackBody): Promise<WithBalance> {
+  async addPack(accountId: string, body: PackBody, actor = ""): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("add-pack-5", k, [k.grant("pack", body.packId), k.grants], [body.packId, body.credits, canonical(body)]);
+    const args = [body.packId, body.credits, canonical(body), actor];
+    const reply = await this.call("add-pack-5", k, [k.grant("pack", body.packId), k.grants], args);
     this.fail(reply, accountId, "packId");
     return this.withBalance(accountId, reply);
   }
 
   /** Applies a signed correction; idempotent on adjustmentId. */
-  async adjust(accountId: string, body: AdjustmentBody): Promise<WithBalance> {
+  async adjust(accountId: string, body: AdjustmentBody, actor = ""): Promise<WithBalance> {
     const k = this.keys(accountId);
-    const reply = await this.call("adjust-5", k, [k.grant("adjustment", body.adjustmentId), k.grants], [body.adjustmentId, body.credits, body.reason, canonical(body)]);
+    const args = [body.adjustmentId, body.credits, body.reason, canonical(body), actor];
+    const reply = await this.call("adjust-5", k, [k.grant("adjustment", body.adjustmentId), k.grants], args);
     this.fail(reply, accountId, "adjustmentId");
     return this.withBalance(accountId, reply);
   }

@@ -6,7 +6,9 @@
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the grant's record
   KEYS[5] the pre-v1.1 grants hash (read only; lib/grants.lua)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] adjustmentId  ARGV[4] signed credits
-  ARGV[5] reason  ARGV[6] canonical body
+  ARGV[5] reason  ARGV[6] canonical body  ARGV[7] actor (as add-pack-5; "" when unknown)
+  The entry's amount is the magnitude (CONTRACT §4: amounts are positive) and `dir` says
+  "credit" or "debit"; entries written before v1.1 carry a signed amount and no `dir`.
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }.
 ]]
 --- @include "lib/context"
@@ -33,5 +35,6 @@ else
   shrink_holds(ctx, a)
 end
 a.changed = true
-audit(ctx, a, "adjustment", credits, { "bucket", ARGV[3], "why", ARGV[5] })
+audit(ctx, a, "adjustment", math.abs(credits), {
+  "bucket", ARGV[3], "why", ARGV[5], "dir", credits > 0 and "credit" or "debit", "actor", ARGV[7] })
 return grant_commit(ctx, a, ARGV[6], { alert = evaluate_alerts(a) })

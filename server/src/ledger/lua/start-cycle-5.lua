@@ -10,6 +10,7 @@
   ARGV[5] start ms  ARGV[6] end ms  ARGV[7] canonical body
   ARGV[8] "" or the id of the last pre-v1.1 audit entry (no `cum`) the caller summed from `start`
   ARGV[9] the charges of those entries (0 when ARGV[8] is "")
+  ARGV[10] actor (as add-pack-5; "" when unknown)
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }; a cycle
   that does not start after the current one is { error = "conflict", reason = "older_cycle", current }.
   { needs_legacy_sum = true } (nothing written): an entry without `cum` lies after `start` (or
@@ -69,7 +70,7 @@ a.sub_rem = grant_credits(a, credits)
 
 a.used = used
 a.changed = true
-audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "subscription" })
+audit(ctx, a, "grant", credits, { "bucket", ARGV[3], "kind", "subscription", "actor", ARGV[10] })
 -- A cycle whose end has already passed is expired at once.
 a.next_deadline = nil
 maintain(ctx, a)
