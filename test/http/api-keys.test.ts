@@ -124,7 +124,16 @@ describe("API keys", () => {
     const { key, id } = await createKey({ name: "ops panel", role: "ops" });
     expect(await handshakeResult(node.url, { token: key, accountId: "acme" })).toBe("connected");
     expect(await handshakeResult(`${node.url}/ops`, { token: key })).toBe("connected");
+    // A socket already open with the key is dropped once it is revoked, not only new handshakes.
+    const open = recorder(node.url, { token: key, accountId: "acme" });
+    await new Promise<void>((resolve, reject) => {
+      open.socket.once("connect", () => resolve());
+      open.socket.once("connect_error", reject);
+    });
+    const dropped = new Promise<number>((resolve) => open.socket.once("disconnect", () => resolve(Date.now())));
+    const revokedAt = Date.now();
     expect((await request(node.url, "DELETE", `/v1/api-keys/${id}`, ops)).status).toBe(204);
+    expect((await dropped) - revokedAt).toBeLessThan(2000);
     expect(await handshakeResult(node.url, { token: key, accountId: "acme" })).toBe("unauthorized");
     expect((await request(node.url, "DELETE", `/v1/api-keys/${id}`, ops)).status).toBe(404);
     const list = ApiKeyList.parse((await request(node.url, "GET", "/v1/api-keys", ops)).body);

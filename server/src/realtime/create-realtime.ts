@@ -7,6 +7,7 @@ import { accountRoom } from "./rooms.js";
 import { createSocketPublisher } from "./socket-publisher.js";
 import { limitEvents } from "./event-limit.js";
 import { expireWithToken } from "./token-expiry.js";
+import { dropWhenRevoked } from "./key-revocation.js";
 import type { OpsNamespace, PanelServer, PanelSocket, RealtimeDeps } from "./types.js";
 
 /** Live updates attached to an HTTP server. */
@@ -54,6 +55,8 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
       onFlood: (flooder, refused) => logger.warn({ accountId: flooder.data.principal?.accountId, refused }, "socket disconnected for flooding events"),
     });
     expireWithToken(socket);
+    // The key store caches a key for 1 s; checking as often keeps a revocation under 2 s end to end.
+    dropWhenRevoked(socket, deps.verifier, 1000);
   };
   io.on("connection", (socket) => {
     track("/", socket);
