@@ -29,7 +29,14 @@ describe("malformed wire input", () => {
     fetch(`${node.url}${path}`, { method, headers: { authorization: `Bearer ${ops}`, "content-type": "application/json" }, body });
 
   beforeAll(async () => {
-    d = await deployment({ CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000", CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES: "4096" });
+    // The per-socket event limit has its own test (test/edges/socket-guards.test.ts); here every
+    // message must reach the parser, so the bucket is made larger than the fuzz run.
+    d = await deployment({
+      CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000",
+      CREDITMETER_MAX_SOCKET_PAYLOAD_BYTES: "4096",
+      CREDITMETER_SOCKET_EVENTS_PER_SECOND: "10000",
+      CREDITMETER_SOCKET_EVENT_BURST: "10000",
+    });
     node = await startNode(d);
     ops = await d.token("ops", "ops");
     expect((await send("PUT", `/v1/accounts/${ACCOUNT}`, JSON.stringify({ plan: "free" }))).status).toBe(200);

@@ -32,8 +32,12 @@ async function rejection(token: string): Promise<CreditmeterError> {
 
 describe("createAuthVerifier (HS256)", () => {
   it("accepts a token minted with the secret and returns its principal", async () => {
+    const before = Date.now();
     const token = await mintToken(SECRET, { sub: "acme", role: "user", ttlSeconds: 60 });
-    await expect(verifier.verify(token)).resolves.toEqual({ accountId: "acme", role: "user" });
+    const principal = await verifier.verify(token);
+    expect(principal).toEqual({ accountId: "acme", role: "user", expiresAt: expect.any(Number) });
+    // exp is whole seconds: the expiry the socket guard arms is the token's, within a second.
+    expect(Math.abs((principal.expiresAt ?? 0) - (before + 60_000))).toBeLessThan(2000);
   });
 
   it("rejects alg none (unsigned token)", async () => {
@@ -91,7 +95,7 @@ describe("createAuthVerifier (HS256)", () => {
     const token = await mintToken(DEV_AUTH_SECRET, { sub: "acme", role: "ops", ttlSeconds: 60 });
     await expect(prod.verify(token)).rejects.toMatchObject({ code: "unauthorized" });
     const dev = createAuthVerifier({ authSecret: DEV_AUTH_SECRET, jwksUrl: undefined, production: false });
-    await expect(dev.verify(token)).resolves.toEqual({ accountId: "acme", role: "ops" });
+    await expect(dev.verify(token)).resolves.toEqual({ accountId: "acme", role: "ops", expiresAt: expect.any(Number) });
   });
 });
 
