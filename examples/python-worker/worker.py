@@ -119,7 +119,7 @@ def main(argv=None):
         print(json.dumps({"event": "stage.started", "result": started}), flush=True)
         if started.get("decision") == "denied" or started["status"] == "denied":
             # Denied: do not spend the GPU time; a retry after credits arrive uses a new attempt.
-            print(json.dumps({"stopped": "denied", "reason": started.get("denyReason", "insufficient_credits")}), flush=True)
+            print(json.dumps({"stopped": "denied", "reason": started.get("denyReason")}), flush=True)
             return 3
         seconds = do_the_work(args)
         done = report(args.url, args.key, event(args, "stage.completed", args.attempt, seconds=seconds, scenes=args.scenes), WAIT_MS)

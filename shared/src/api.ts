@@ -124,6 +124,11 @@ export type LedgerEntry = z.infer<typeof LedgerEntry>;
 export const LedgerPage = z.object({ entries: z.array(LedgerEntry), nextCursor: z.string().nullable() });
 export type LedgerPage = z.infer<typeof LedgerPage>;
 
+/** Why a stage.started was denied (CONTRACT §2 v1.1): `session_budget` comes with budgets (§10). */
+export const DENY_REASONS = ["insufficient_credits", "session_budget"] as const;
+export const DenyReason = z.enum(DENY_REASONS);
+export type DenyReason = z.infer<typeof DenyReason>;
+
 /** The processor's return value (CONTRACT §2, fixed fields). */
 export const EventResult = z.object({
   status: z.enum(["applied", "denied", "duplicate", "ignored"]),
@@ -132,6 +137,8 @@ export const EventResult = z.object({
   available: Credits,
   sessionUsed: Credits,
   decision: z.enum(["granted", "denied"]).optional(),
+  // (v1.1) On a denied started and on its duplicate.
+  denyReason: DenyReason.optional(),
 });
 export type EventResult = z.infer<typeof EventResult>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AccountId, ActionId, IsoTime, SessionId, Stage, StepId } from "./ids.js";
-import type { Balance, SessionSnapshot } from "./api.js";
+import type { Balance, DenyReason, SessionSnapshot } from "./api.js";
 import { AlertLevel } from "./thresholds.js";
 
 /** `session:watch` payload (CONTRACT §6); `accountId` is honoured for ops tokens only. */
@@ -53,6 +53,8 @@ export interface StageDenied {
   action: ActionId;
   required: number;
   available: number;
+  /** (v1.1) Why the hold was refused (CONTRACT §6). */
+  reason: DenyReason;
   at: string;
 }
 

@@ -105,7 +105,7 @@ describe("GET /v1/accounts/:accountId/events/:eventId", () => {
       const st = await statusOf("broke", denied.eventId);
       return st.state === "applied" ? st : undefined;
     });
-    expect(ds.result).toEqual({ status: "denied", charged: 0, held: 0, available: 0, sessionUsed: 0, decision: "denied" });
+    expect(ds.result).toEqual({ status: "denied", charged: 0, held: 0, available: 0, sessionUsed: 0, decision: "denied", denyReason: "insufficient_credits" });
   });
 
   it("answers failed with the reason for an event of an account that does not exist", async () => {

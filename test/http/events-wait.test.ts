@@ -42,7 +42,7 @@ describe("POST /v1/events?wait", () => {
     const no = started("broke");
     const denied = await post(node.url, no, 5000);
     expect(denied.status).toBe(200);
-    expect(EventDecided.parse(denied.body).result).toMatchObject({ status: "denied", held: 0, available: 0, decision: "denied" });
+    expect(EventDecided.parse(denied.body).result).toMatchObject({ status: "denied", held: 0, available: 0, decision: "denied", denyReason: "insufficient_credits" });
   });
 
   it("answers a repeated eventId as a duplicate that carries the original decision", async () => {
@@ -50,7 +50,7 @@ describe("POST /v1/events?wait", () => {
     expect((await post(node.url, e, 5000)).status).toBe(200);
     const again = await post(node.url, e, 5000);
     expect(again.status).toBe(200);
-    expect(EventDecided.parse(again.body).result).toMatchObject({ status: "duplicate", charged: 0, held: 0, decision: "denied" });
+    expect(EventDecided.parse(again.body).result).toMatchObject({ status: "duplicate", charged: 0, held: 0, decision: "denied", denyReason: "insufficient_credits" });
   });
 
   it("answers an event that fails after queueing with its error: 404 unknown_account, 409 conflict", async () => {

@@ -36,10 +36,10 @@ describe("ledger rules", () => {
     const id = await account("free", 20);
     const started = stageEvent({ accountId: id, type: "stage.started", action: "animation", model: "veo-3.1", seconds: 2, stepId: "a1" });
     const denied = await ledger.applyEvent(started);
-    expect(denied.result).toEqual({ status: "denied", charged: 0, held: 0, available: 20, sessionUsed: 0, decision: "denied" });
-    expect(denied.denied).toMatchObject({ required: 40, available: 20, stepId: "a1" });
+    expect(denied.result).toEqual({ status: "denied", charged: 0, held: 0, available: 20, sessionUsed: 0, decision: "denied", denyReason: "insufficient_credits" });
+    expect(denied.denied).toMatchObject({ required: 40, available: 20, stepId: "a1", reason: "insufficient_credits" });
     const again = await ledger.applyEvent(started);
-    expect(again.result).toMatchObject({ status: "duplicate", charged: 0, held: 0, decision: "denied" });
+    expect(again.result).toMatchObject({ status: "duplicate", charged: 0, held: 0, decision: "denied", denyReason: "insufficient_credits" });
     const zero = await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.started", action: "web_research" }));
     expect(zero.result).toMatchObject({ status: "applied", held: 0, decision: "granted" });
     await ledger.addPack(id, { packId: "p1", credits: 100 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Balance, BalanceAlert } from "@creditmeter/shared";
+import type { Balance, BalanceAlert, SessionUpdate, StageDenied } from "@creditmeter/shared";
 import { createCreditMeter } from "@creditmeter/panel/sdk";
 import { waitFor } from "../support/redis-server.js";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "./harness.js";
@@ -81,6 +81,25 @@ describe("low-balance alerts across two nodes", () => {
       expect(alerts).toHaveLength(4);
     } finally {
       again.close();
+    }
+  });
+
+  it("tells a watching panel why a start was denied: stage:denied carries its reason", async () => {
+    const poor = "acct-denied";
+    await nodeA.ledger.putAccount(poor, { plan: "free" }); // no cycle: nothing available
+    const meter = createCreditMeter({ url: nodeB.url, token: () => d.token(poor) });
+    const denials: StageDenied[] = [];
+    const updates: SessionUpdate[] = [];
+    meter.onDenied((x) => denials.push(x));
+    try {
+      meter.watchSession("s-denied", (u) => updates.push(u));
+      await waitFor(() => updates.length > 0, 5000, "the watch acknowledged");
+      const start = completed(poor, "s-denied", "voiceover", { type: "stage.started", seconds: 10 });
+      await d.enqueue([start]);
+      await waitFor(() => denials.length > 0, 5000, "stage:denied on the panel");
+      expect(denials[0]).toMatchObject({ accountId: poor, sessionId: "s-denied", stepId: start.stepId, available: 0, reason: "insufficient_credits" });
+    } finally {
+      meter.close();
     }
   });
 });

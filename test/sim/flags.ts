@@ -26,5 +26,5 @@ export const FLAGS: Flags = {
   positiveAdjustmentAmounts: true,
   eventConflict: true,
   expiryEntries: true,
-  denyReason: false,
+  denyReason: true,
 };

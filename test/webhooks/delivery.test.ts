@@ -56,7 +56,7 @@ describe("webhook deliveries", () => {
     const payload = WebhookPayload.parse(JSON.parse(got.body));
     expect(got.headers["creditmeter-delivery"]).toBe(payload.id);
     expect(payload.type).toBe("stage.denied");
-    expect(payload.data).toMatchObject({ accountId: acct, sessionId: "video-1", stepId: event.stepId, action: "script", required: 1, available: 0 });
+    expect(payload.data).toMatchObject({ accountId: acct, sessionId: "video-1", stepId: event.stepId, action: "script", required: 1, available: 0, reason: "insufficient_credits" });
     await waitFor(async () => (await deliveries(node.url, ops, hook.id))[0]?.deliveredAt != null, 5000, "the delivery recorded");
     const [record] = await deliveries(node.url, ops, hook.id);
     expect(record).toMatchObject({ id: payload.id, type: "stage.denied", attempts: 1, lastStatus: 200, nextAttemptAt: null });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import {
   AlertLevel,
   CreditmeterError,
+  DenyReason,
   PLANS,
   chargeBasis,
   quoteCharge,
@@ -86,10 +87,11 @@ const BatchEvent = z.union([
     charged: n,
     held: n,
     decision: z.enum(["granted", "denied"]).optional(),
+    dr: DenyReason.optional(),
     av: n,
     su: n,
     alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
-    denied: z.object({ required: n, available: n }).optional(),
+    denied: z.object({ required: n, available: n, reason: DenyReason }).optional(),
     charge: z.literal(true).optional(),
     progress: z.boolean().optional(),
     repush: z.boolean().optional(),
@@ -160,6 +162,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       available: r.av,
       sessionUsed: r.su,
       ...(r.decision && event.type === "stage.started" ? { decision: r.decision } : {}),
+      ...(r.dr && event.type === "stage.started" ? { denyReason: r.dr } : {}),
     };
     const base = { accountId: event.accountId, sessionId: event.sessionId, stepId: event.stepId, action: event.action, at };
     return {
@@ -170,7 +173,7 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       balance: last ? toBalance(event.accountId, acc.account) : null,
       sessions: last ? (pushes[r.a] ?? []) : [],
       alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,
-      denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available } : null,
+      denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available, reason: r.denied.reason } : null,
       progress: r.progress && event.progress !== undefined ? { ...base, stage, progress: event.progress } : null,
       charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charged, at } : null,
       plan: acc.account.plan,

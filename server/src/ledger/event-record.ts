@@ -2,11 +2,11 @@
 // GET /v1/accounts/:accountId/events/:eventId. Other fields may be added to the record (a
 // fingerprint, a deny reason): they are read when known and ignored otherwise.
 import { z } from "zod";
-import { EventResult } from "@creditmeter/shared";
+import { DenyReason, EventResult } from "@creditmeter/shared";
 
 const n = z.number().int().nonnegative();
 
-/** The record as lib/apply.lua writes it: s status, c charged, h held, d decision, av/su after. */
+/** The record as lib/apply.lua writes it: s status, c charged, h held, d decision, dr denyReason, av/su after. */
 const EventRecord = z
   .object({
     s: z.enum(["applied", "denied", "ignored"]),
@@ -15,7 +15,7 @@ const EventRecord = z
     d: z.enum(["granted", "denied"]).optional(),
     av: n.optional(),
     su: n.optional(),
-    dr: z.enum(["insufficient_credits", "session_budget"]).optional(),
+    dr: DenyReason.optional(),
   })
   .loose();
 

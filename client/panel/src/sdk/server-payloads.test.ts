@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ActionId, AlertLevel, Balance, IsoTime, SessionSnapshot, StageProgress } from "@creditmeter/shared";
+import { ActionId, AlertLevel, Balance, DenyReason, IsoTime, SessionSnapshot, StageProgress } from "@creditmeter/shared";
 import { AlertPayload, BalancePayload, DeniedPayload, ProgressPayload, SessionUpdatePayload, WatchAckPayload } from "./server-payloads.js";
 import type { Guard } from "./guards.js";
 
@@ -15,7 +15,7 @@ const contract = {
   balance: Balance,
   alert: z.object({ accountId: z.string(), level: AlertLevel, threshold: Credits, available: Credits, at: z.string() }),
   progress: StageProgress,
-  denied: z.object({ accountId: z.string(), sessionId: z.string(), stepId: z.string(), action: ActionId, required: Credits, available: Credits, at: IsoTime }),
+  denied: z.object({ accountId: z.string(), sessionId: z.string(), stepId: z.string(), action: ActionId, required: Credits, available: Credits, reason: DenyReason, at: IsoTime }),
   watchAck: z.union([z.object({ ok: z.literal(true), session: SessionSnapshot }), z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) })]),
 };
 const at = "2026-01-01T00:00:00.000Z";
@@ -36,7 +36,7 @@ const cases: { name: string; guard: Guard<unknown>; schema: z.ZodType; valid: Re
   },
   { name: "balance:alert", guard: AlertPayload, schema: contract.alert, valid: { accountId: "a1", level: "critical", threshold: 5, available: 4, at } },
   { name: "stage:progress", guard: ProgressPayload, schema: contract.progress, valid: { accountId: "a1", sessionId: "s1", stepId: "st1", action: "animation", stage: "animation", progress: 0.5, at } },
-  { name: "stage:denied", guard: DeniedPayload, schema: contract.denied, valid: { accountId: "a1", sessionId: "s1", stepId: "st1", action: "animation", required: 90, available: 3, at } },
+  { name: "stage:denied", guard: DeniedPayload, schema: contract.denied, valid: { accountId: "a1", sessionId: "s1", stepId: "st1", action: "animation", required: 90, available: 3, reason: "insufficient_credits", at } },
   { name: "session:watch ack", guard: WatchAckPayload, schema: contract.watchAck, valid: { ok: true, session: snap } },
 ];
 
@@ -46,7 +46,7 @@ function* mutations(value: Record<string, unknown>, path = ""): Generator<[strin
     const where = `${path}${key}`;
     const bad: unknown[] = [undefined, null, [], typeof field === "number" ? "7" : 7];
     if (typeof field === "number") bad.push(-1, 1.5, Number.NaN);
-    if (typeof field === "string" && ["level", "stage"].includes(key)) bad.push("nope");
+    if (typeof field === "string" && ["level", "stage", "reason"].includes(key)) bad.push("nope");
     if (field === null) bad.splice(1, 1);
     for (const b of bad) yield [`${where}=${String(b)}`, { ...value, [key]: b }];
     if (field && typeof field === "object" && !Array.isArray(field)) {

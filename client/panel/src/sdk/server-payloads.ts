@@ -1,4 +1,4 @@
-import type { AlertLevel, Balance, BalanceAlert, OkAck, SessionSnapshot, SessionUpdate, StageDenied, StageProgress, WatchAck } from "@creditmeter/shared";
+import type { AlertLevel, Balance, BalanceAlert, DenyReason, OkAck, SessionSnapshot, SessionUpdate, StageDenied, StageProgress, WatchAck } from "@creditmeter/shared";
 import { STAGES } from "./stages.js";
 import { anyOf, arrayOf, bool, credits, literal, nullable, num, object, oneOf, str, type Guard } from "./guards.js";
 
@@ -8,6 +8,7 @@ import { anyOf, arrayOf, bool, credits, literal, nullable, num, object, oneOf, s
 
 const ALERT_LEVELS = ["low", "critical", "exhausted"] as const satisfies readonly AlertLevel[];
 const level = oneOf(ALERT_LEVELS);
+const DENY_REASONS = ["insufficient_credits", "session_budget"] as const satisfies readonly DenyReason[];
 const stage = oneOf(STAGES);
 // Actions are shown, never switched on: any non-empty name passes, so a new action needs no SDK release.
 const action = str as Guard<StageProgress["action"]>;
@@ -55,6 +56,7 @@ export const DeniedPayload = object({
   action,
   required: credits,
   available: credits,
+  reason: oneOf(DENY_REASONS),
   at: str,
 }) as Guard<StageDenied>;
 

@@ -18,7 +18,7 @@
         ("" for flat actions), its rate on the free, plus and pro plans
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
-    events = [ { a = index in accounts, status, charged, held, decision?, av, su, alert?, denied?,
+    events = [ { a = index in accounts, status, charged, held, decision?, dr? (denyReason), av, su, alert?, denied?,
     charge?, progress?, repush? } (lib/apply) or { error = "unknown_account" } or
     { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
   av and su are the account's available credits and the session's used credits right after

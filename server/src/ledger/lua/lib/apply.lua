@@ -9,7 +9,7 @@
   version) }. A charge's audit entry carries units, rate, model and pbv, so that it can be
   recomputed from the entry alone (CONTRACT §4 v1.1): units × rate = amount (flat: rate = amount).
 
-  Returns the event's part of the reply: { status, charged, held, decision?, alert?, denied?,
+  Returns the event's part of the reply: { status, charged, held, decision?, dr? (denyReason), alert?, denied?,
   charge? (true when charged), progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
@@ -21,14 +21,19 @@ local function new_records() return { by_key = {}, order = {} } end
 
 -- The idempotency record of an event: how it was answered, so a repeat answers the same, and the
 -- event's fingerprint (ev.fp, a JSON array built by the caller), so a reused eventId with another
--- body is told from a repeat (CONTRACT §2 v1.1).
-local function remember(records, ev, status, decision, charged, held)
+-- body is told from a repeat (CONTRACT §2 v1.1). A denial keeps its reason (dr), so a duplicate
+-- answers the same denyReason.
+local function remember(records, ev, status, decision, charged, held, dr)
   -- The JSON written by hand: every value is one of this script's own words, a whole number or
   -- the caller's JSON text, and a record is written for every event (cjson.encode costs about
   -- three times as much).
-  records.by_key[ev.evt_key] = decision
-    and string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","f":%s}', status, charged, held, decision, ev.fp)
-    or string.format('{"s":"%s","c":%d,"h":%d,"f":%s}', status, charged, held, ev.fp)
+  if dr then
+    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","dr":"%s","f":%s}', status, charged, held, decision, dr, ev.fp)
+  elseif decision then
+    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","f":%s}', status, charged, held, decision, ev.fp)
+  else
+    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"f":%s}', status, charged, held, ev.fp)
+  end
   records.order[#records.order + 1] = ev
 end
 
@@ -65,7 +70,7 @@ local function apply_event(ctx, a, ev, records)
     local p = cjson.decode(previous)
     local field, was = fp_conflict(p, ev)
     if field then return { error = "conflict", field = field, was = was } end
-    return { status = "duplicate", charged = 0, held = 0, decision = p.d, repush = true }
+    return { status = "duplicate", charged = 0, held = 0, decision = p.d, dr = p.dr, repush = true }
   end
 
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
@@ -88,8 +93,9 @@ local function apply_event(ctx, a, ev, records)
       step_set(ctx, ev.step_key, "denied", ev.idem_ms)
       reply.status = "denied"
       reply.decision = "denied"
-      reply.denied = { required = quote, available = avail }
-      remember(records, ev, "denied", "denied", 0, 0)
+      reply.dr = "insufficient_credits"
+      reply.denied = { required = quote, available = avail, reason = reply.dr }
+      remember(records, ev, "denied", "denied", 0, 0, reply.dr)
     else
       a.held = a.held + quote
       a.changed = true
