@@ -1,6 +1,7 @@
 // Runs every test (vitest) and ends with the plain line CI reads: "N passed, M failed".
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { buildStale } from "./build-if-stale.mjs";
 
 const chromium = process.env.CREDITMETER_CHROMIUM ?? "/usr/bin/chromium";
 if (!existsSync(chromium)) {
@@ -12,6 +13,9 @@ if (!existsSync(chromium)) {
   }
   console.log(`NOTE: ${chromium} not found: browser tests will be skipped (apt-get install -y chromium; see README).`);
 }
+// Tests load what the server serves from dist/ (the panel's script bundle at /sdk/, the pages):
+// build what is missing or stale first, as `npm start` does, so no test depends on another's build.
+buildStale(process.cwd(), (line) => console.log(line));
 mkdirSync("test-results", { recursive: true });
 const report = "test-results/vitest.json";
 const run = spawnSync(
