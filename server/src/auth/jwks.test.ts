@@ -35,7 +35,7 @@ function rs256(key: CryptoKey, kid: string): Promise<string> {
 
 describe("createAuthVerifier with a JWKS", () => {
   it("accepts RS256 tokens signed by a key of the set", async () => {
-    await expect(verifier.verify(await rs256(trustedKey, "k1"))).resolves.toEqual({ accountId: "acme", role: "ops" });
+    await expect(verifier.verify(await rs256(trustedKey, "k1"))).resolves.toEqual({ accountId: "acme", role: "ops", expiresAt: expect.any(Number) });
   });
 
   it("rejects RS256 tokens signed by a key outside the set", async () => {
@@ -46,6 +46,6 @@ describe("createAuthVerifier with a JWKS", () => {
 
   it("still accepts HS256 tokens signed with the secret", async () => {
     const token = await mintToken(SECRET, { sub: "acme", role: "worker", ttlSeconds: 60 });
-    await expect(verifier.verify(token)).resolves.toEqual({ accountId: "acme", role: "worker" });
+    await expect(verifier.verify(token)).resolves.toEqual({ accountId: "acme", role: "worker", expiresAt: expect.any(Number) });
   });
 });
