@@ -82,6 +82,21 @@ describe("fingerprint fields (ledger)", () => {
     expect(page.entries.filter((e) => e.kind === "charge" && (e.eventId === anim.eventId || e.eventId === img.eventId)).map((e) => e.amount)).toEqual([6, 20]);
   });
 
+  it("takes scenes absent and scenes 1 (the default) as the same event, records written before included", async () => {
+    const img = stageEvent({ accountId: "f", type: "stage.completed", action: "image" });
+    const out = await ctx.ledger.applyEvents([img, { ...img, scenes: 1 }, { ...img, scenes: 2 }]);
+    expect(out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status))).toEqual([
+      "applied",
+      "duplicate",
+      "conflict: scenes",
+    ]);
+    // A record written before the normalisation, holding scenes 1, against an event without it.
+    const old = stageEvent({ accountId: "f", type: "stage.completed", action: "image" });
+    const fp = ["stage.completed", old.sessionId, old.stepId, "image", null, 1, null];
+    await ctx.redis.set(`${ctx.namespace}:{f}:evt:${old.eventId}`, JSON.stringify({ s: "applied", c: 3, h: 0, f: fp }));
+    expect((await ctx.ledger.applyEvent(old)).result?.status).toBe("duplicate");
+  });
+
   it("treats a record written before fingerprints (no fingerprint) as a duplicate", async () => {
     const e = stageEvent({ accountId: "f", type: "stage.completed", action: "script" });
     await ctx.redis.set(`${ctx.namespace}:{f}:evt:${e.eventId}`, '{"s":"applied","c":1,"h":0}');

@@ -24,13 +24,39 @@ const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "s
 /** The fields of an event's fingerprint (CONTRACT §2 v1.1), in the order a conflict is looked for. */
 export const FINGERPRINT_FIELDS = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
 
+type FingerprintField = (typeof FINGERPRINT_FIELDS)[number];
+const SCENES = FINGERPRINT_FIELDS.indexOf("scenes");
+
+/**
+ * The fingerprint's values of an event (or of anything shaped like one, e.g. a queued job's data),
+ * null where absent. `scenes: 1` is the default of a per-scene action (CONTRACT §2), so it is kept
+ * as null: sending it or leaving it out is the same event. Records written before this carry 1;
+ * lib/apply.lua (and sameFingerprint) read a stored 1 as null too.
+ */
+export function fingerprintValues(event: unknown): unknown[] {
+  const get = (f: string): unknown => (typeof event === "object" && event !== null ? Reflect.get(event, f) : undefined);
+  return FINGERPRINT_FIELDS.map((f, i) => {
+    const v = get(f) ?? null;
+    return i === SCENES && v === 1 ? null : v;
+  });
+}
+
 /**
  * What the idempotency record keeps of an event so that a reused eventId with another body is told
- * from a redelivery: a JSON array of the FINGERPRINT_FIELDS (null where absent). The script stores
- * it in the record as written here and compares it as text, decoding it only on a mismatch.
+ * from a redelivery: a JSON array of the FINGERPRINT_FIELDS (fingerprintValues). The script stores
+ * this text in the record as is; on a repeat it decodes both arrays and compares them field by field.
  */
 export function fingerprint(event: StageEvent): string {
-  return JSON.stringify(FINGERPRINT_FIELDS.map((f) => event[f] ?? null));
+  return JSON.stringify(fingerprintValues(event));
+}
+
+/** The first field where two fingerprints (fingerprintValues, or a record's stored array) differ, with its value in `was`; null when they are the same. */
+export function fingerprintDifference(was: readonly unknown[], now: readonly unknown[]): { field: FingerprintField; was: unknown } | null {
+  for (const [i, field] of FINGERPRINT_FIELDS.entries()) {
+    const norm = (v: unknown) => (i === SCENES && v === 1 ? null : (v ?? null));
+    if (norm(was[i]) !== norm(now[i])) return { field, was: was[i] ?? null };
+  }
+  return null;
 }
 
 /** The keys and arguments of one event in apply-events-6n (see its header), or why it cannot be applied. */
@@ -103,12 +129,15 @@ export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), event
 export type BatchReply = z.infer<typeof BatchReply>;
 export type BatchAccount = z.infer<typeof BatchAccount>;
 
-/** The refusal of a reused eventId whose event differs from the one applied (CONTRACT §2 v1.1). */
-function conflictError(event: StageEvent, field: (typeof FINGERPRINT_FIELDS)[number], was: unknown): CreditmeterError {
+/**
+ * The refusal of a reused eventId whose event differs from the one applied (CONTRACT §2 v1.1), or
+ * (`how` = "queued") from the one the queue already holds under that id.
+ */
+export function conflictError(event: StageEvent, field: FingerprintField, was: unknown, how: "applied" | "queued" = "applied"): CreditmeterError {
   const now = event[field] ?? null;
   return new CreditmeterError(
     "conflict",
-    `conflict: ${field}: eventId "${event.eventId}" was already applied with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
+    `conflict: ${field}: eventId "${event.eventId}" was already ${how} with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
     field,
   );
 }

@@ -45,3 +45,16 @@ export function resultFromRecord(raw: string | null): EventResult | null {
   };
   return EventResult.loose().parse(result);
 }
+
+const RecordFingerprint = z.object({ f: z.array(z.unknown()) }).loose();
+
+/** The fingerprint a record keeps (a JSON array, event-batch.ts fingerprint), or null when it has none or is unreadable. */
+export function fingerprintFromRecord(raw: string | null): unknown[] | null {
+  if (raw === null) return null;
+  try {
+    const parsed = RecordFingerprint.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data.f : null;
+  } catch {
+    return null;
+  }
+}

@@ -27,8 +27,9 @@ export interface EventRecord {
 
 const FINGERPRINT = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
 
+/** `scenes: 1` is the per-scene default: the same event as no scenes (event-batch.ts fingerprintValues). */
 export function fingerprint(e: StageEvent): Record<string, unknown> {
-  return Object.fromEntries(FINGERPRINT.map((f) => [f, e[f]]));
+  return Object.fromEntries(FINGERPRINT.map((f) => [f, f === "scenes" && e[f] === 1 ? undefined : e[f]]));
 }
 
 /** The first fingerprint field that differs, or null. */

@@ -40,13 +40,21 @@ end
 -- The fingerprint's fields, in the caller's order (event-batch.ts FINGERPRINT_FIELDS).
 local FP_FIELDS = { "type", "sessionId", "stepId", "action", "model", "scenes", "seconds" }
 
+-- `scenes: 1` is a per-scene action's default: the caller writes it as null, and records written
+-- before that may hold 1, so a stored 1 reads as null (event-batch.ts fingerprintValues).
+local FP_SCENES = 6
+local function fp_value(i, v)
+  if i == FP_SCENES and v == 1 then return cjson.null end
+  return v
+end
+
 -- nil when the record's fingerprint is the event's (or the record predates fingerprints: those
 -- answer as repeats, as they did); else the first differing field and its value in the record.
 local function fp_conflict(p, ev)
   if p.f == nil then return nil end
   local now = cjson.decode(ev.fp)
   for i, name in ipairs(FP_FIELDS) do
-    if p.f[i] ~= now[i] then return name, p.f[i] end
+    if fp_value(i, p.f[i]) ~= fp_value(i, now[i]) then return name, p.f[i] end
   end
   return nil
 end
