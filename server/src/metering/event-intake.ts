@@ -1,14 +1,19 @@
-import type { Job, JobsOptions, Queue } from "bullmq";
+import type { JobsOptions, Queue } from "bullmq";
 import { CreditmeterError, EventResult, type ErrorCode, type EventStatus, type StageEvent } from "@creditmeter/shared";
-import { resultFromRecord } from "../ledger/event-record.js";
+import { conflictError, fingerprintDifference, fingerprintValues } from "../ledger/event-batch.js";
+import { fingerprintFromRecord, resultFromRecord } from "../ledger/event-record.js";
 import type { DecisionWaiters, Watch } from "./decision-waiters.js";
 import { withRequestId } from "./job-request-id.js";
+import { accountOf, otherAccountConflict, priorOf, type Prior } from "./prior-delivery.js";
 
 /** What POST /v1/events?wait learnt within the wait. */
 export type Submitted =
   | { state: "applied"; result: EventResult }
   | { state: "failed"; error: CreditmeterError }
   | { state: "queued" };
+
+/** What became of one event of a batch. */
+export type BatchOutcome = "queued" | "repeat" | CreditmeterError;
 
 /** The events routes' view of the queue and the ledger's idempotency records. */
 export interface EventIntake {
@@ -17,8 +22,12 @@ export interface EventIntake {
    * `requestId` (the HTTP request's) rides in the job's options for the consumer's log lines.
    */
   submit(event: StageEvent, waitMs: number, requestId?: string): Promise<Submitted>;
-  /** Queues validated events in one addBulk, each job carrying `requestId`. */
-  enqueueMany(events: StageEvent[], requestId?: string): Promise<void>;
+  /**
+   * Queues validated events in one addBulk, each job carrying `requestId`, and answers, for each,
+   * "queued", "repeat" (the same event earlier in the batch: queued once) or why it was not
+   * (another event holds its id).
+   */
+  enqueueMany(events: StageEvent[], requestId?: string): Promise<BatchOutcome[]>;
   /** Where an event of an account stands: queued, applied (with its result), failed or unknown. */
   status(accountId: string, eventId: string): Promise<EventStatus>;
 }
@@ -42,9 +51,11 @@ export function errorOfReason(reason: string): CreditmeterError {
   return new CreditmeterError(code ?? "internal", code ? reason : `internal: the event failed: ${reason}`);
 }
 
-function accountOf(job: Job): unknown {
-  const data: unknown = job.data;
-  return typeof data === "object" && data !== null ? Reflect.get(data, "accountId") : undefined;
+/** A reused eventId refused before adding: the ledger already applied another event under it. */
+function recordConflict(event: StageEvent, raw: string | null): CreditmeterError | null {
+  const was = fingerprintFromRecord(raw);
+  const diff = was && fingerprintDifference(was, fingerprintValues(event));
+  return diff ? conflictError(event, diff.field, diff.was) : null;
 }
 
 /** Builds the intake on a BullMQ queue (the one workers use) and the ledger's records. */
@@ -56,16 +67,17 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
     const base = { eventId, accountId, result: null, failedReason: null };
     // Job ids are queue-wide: another account's job of that id is none of this account's business.
     const own = job && accountOf(job) === accountId ? job : undefined;
+    // The record outranks the job: an applied event stays applied, even when a later delivery
+    // under its id failed (a reused eventId refused with `conflict`) — a worker told "failed" would
+    // send it again and be charged twice.
+    const result = resultFromRecord(record);
+    if (result) return { ...base, state: "applied", result };
     const state = own ? await own.getState() : "unknown";
-    // A failed job outranks the record: it is the later delivery (a completed job is removed),
-    // for instance a reused eventId refused with `conflict`.
     if (own && state === "failed") {
       // The job read may predate its failure (state is read after it): read it again for the reason.
       const reason = own.failedReason || (await queue.getJob(eventId))?.failedReason;
       return { ...base, state: "failed", failedReason: reason || "failed" };
     }
-    const result = resultFromRecord(record);
-    if (result) return { ...base, state: "applied", result };
     if (own && state === "completed") {
       const parsed = EventResult.loose().safeParse(own.returnvalue);
       if (parsed.success) return { ...base, state: "applied", result: parsed.data };
@@ -74,7 +86,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
     return { ...base, state: "unknown" };
   }
 
-  async function decide(event: StageEvent, watch: Watch): Promise<Submitted> {
+  async function decide(watch: Watch): Promise<Submitted> {
     for (;;) {
       const heard = await watch.next();
       if (heard.kind === "completed") {
@@ -84,37 +96,74 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
       }
       if (heard.kind === "failed") return { state: "failed", error: errorOfReason(heard.reason) };
       if (heard.kind === "timeout") return { state: "queued" };
-      // The job id existed: one look (not a poll) tells a failed job, which will not run again,
-      // from one still queued, whose completion is still to come.
-      const job = await queue.getJob(event.eventId);
-      if (job && accountOf(job) !== event.accountId) {
-        const msg = "conflict: eventId: already used by an event of another account (job ids are queue-wide)";
-        return { state: "failed", error: new CreditmeterError("conflict", msg, "eventId") };
-      }
-      if (job && (await job.getState()) === "failed") return { state: "failed", error: errorOfReason(job.failedReason || "failed") };
+      // `duplicated`: the job id existed. submit() looked at that job after adding (priorOf): it
+      // holds this very event, still to be decided, so its completion or failure is this event's.
     }
+  }
+
+  /** What submit() answers, before waiting, from what held the eventId once it was added. */
+  function settled(prior: Prior): Submitted | null {
+    if (prior.kind === "conflict") return { state: "failed", error: prior.error };
+    if (prior.kind === "failed") return { state: "failed", error: errorOfReason(prior.reason) };
+    if (prior.kind === "completed") {
+      const parsed = EventResult.loose().safeParse(prior.returnvalue);
+      if (parsed.success) return { state: "applied", result: parsed.data };
+    }
+    return null;
   }
 
   return {
     async submit(event, waitMs, requestId) {
+      // An eventId the ledger already applied with another body: refused, nothing queued.
+      const refused = recordConflict(event, await deps.readRecord(event.accountId, event.eventId));
+      if (refused) throw refused;
       const opts = withRequestId({ ...deps.jobOptions, jobId: event.eventId }, requestId);
       const add = () => queue.add(event.type, event, opts);
       if (waitMs <= 0) {
         await add();
+        const answer = settled(await priorOf(deps, event));
+        if (answer?.state === "failed") throw answer.error;
         return { state: "queued" };
       }
       // Listen before adding: a fast consumer may finish the job before add() even returns.
       const watch = waiters.watch(event.eventId, waitMs);
       try {
         await add();
-        return await decide(event, watch);
+        // Before waiting: a job of another event under this id must not answer for this one.
+        return settled(await priorOf(deps, event)) ?? (await decide(watch));
       } finally {
         watch.cancel();
       }
     },
     async enqueueMany(events, requestId) {
-      if (events.length === 0) return;
-      await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: withRequestId({ ...deps.jobOptions, jobId: e.eventId }, requestId) })));
+      // A repeat of an eventId within the batch: the same event is queued once, another is a conflict.
+      const first = new Map<string, StageEvent>();
+      const outcomes: BatchOutcome[] = events.map((e) => {
+        const seen = first.get(e.eventId);
+        if (!seen) {
+          first.set(e.eventId, e);
+          return "queued";
+        }
+        if (seen.accountId !== e.accountId) return otherAccountConflict();
+        const diff = fingerprintDifference(fingerprintValues(seen), fingerprintValues(e));
+        return diff ? conflictError(e, diff.field, diff.was, "queued") : "repeat";
+      });
+      const queued = [...first.values()];
+      if (queued.length === 0) return outcomes;
+      await queue.addBulk(queued.map((e) => ({ name: e.type, data: e, opts: withRequestId({ ...deps.jobOptions, jobId: e.eventId }, requestId) })));
+      // What BullMQ left in place of each: another event's job (not queued), or a failed one.
+      const refusals = new Map<string, CreditmeterError>();
+      await Promise.all(
+        queued.map(async (e) => {
+          const answer = settled(await priorOf(deps, e));
+          if (answer?.state === "failed") refusals.set(e.eventId, answer.error);
+        }),
+      );
+      return outcomes.map((o, i) => {
+        const event = events[i];
+        if (o instanceof CreditmeterError || !event) return o;
+        return refusals.get(event.eventId) ?? o;
+      });
     },
     status,
   };

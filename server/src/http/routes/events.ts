@@ -57,20 +57,30 @@ export function eventsRouter(deps: HttpDeps): Router {
   if (!intake) return router;
   router.post("/events/batch", ...mayPost, jsonBody(config.maxBatchBodyBytes), async function acceptBatch(req, res) {
     const { events } = parseBody(EventBatchBody, req.body);
-    const valid: StageEvent[] = [];
+    const valid: { event: StageEvent; index: number }[] = [];
     const answer: EventBatchAnswer = { accepted: [], rejected: [] };
     events.forEach((raw, index) => {
       try {
         const event = parseStageEvent(raw, checks());
         assertInScope(principalOf(req), event);
-        valid.push(event);
-        answer.accepted.push(event.eventId);
+        valid.push({ event, index });
       } catch (err) {
         if (!(err instanceof CreditmeterError)) throw err;
         answer.rejected.push({ index, error: errorBody(err).error });
       }
     });
-    await intake.enqueueMany(valid, requestIdOf(req));
+    // Each queued eventId is listed once: a repeat of the same event in the batch is not queued
+    // again; a reused eventId with another body (or one whose job failed) is rejected.
+    const outcomes = await intake.enqueueMany(
+      valid.map((v) => v.event),
+      requestIdOf(req),
+    );
+    valid.forEach(({ event, index }, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof CreditmeterError) answer.rejected.push({ index, error: errorBody(outcome).error });
+      else if (outcome === "queued") answer.accepted.push(event.eventId);
+    });
+    answer.rejected.sort((a, b) => a.index - b.index);
     res.status(202).json(answer);
   });
 
