@@ -19,7 +19,10 @@ const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const unknown = only?.filter((name) => !(name in SCENARIOS)) ?? [];
 if (unknown.length) {
   process.stderr.write(`unknown scenario(s): ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}\n`);

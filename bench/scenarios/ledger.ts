@@ -13,21 +13,53 @@ import { evalshaMicros } from "../support/command-stats.js";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
   const id = `${tag}-${i}`;
-  return { v: 1, eventId: id, type: "stage.completed", accountId, sessionId: `sess-${i % 10}`, stepId: id, action: "script", occurredAt: new Date().toISOString() };
+  return {
+    v: 1,
+    eventId: id,
+    type: "stage.completed",
+    accountId,
+    sessionId: `sess-${i % 10}`,
+    stepId: id,
+    action: "script",
+    occurredAt: new Date().toISOString(),
+  };
 }
 
 /** redis-benchmark's requests per second for one command line (its CSV output). */
 function redisBenchmark(port: number, n: number, clients: number, pipeline: number, command: string[]): number {
-  const csv = execFileSync("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-n", String(n), "-c", String(clients), "-P", String(pipeline), "-r", "100000000", "--csv", ...command], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const csv = execFileSync(
+    "redis-benchmark",
+    [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-n",
+      String(n),
+      "-c",
+      String(clients),
+      "-P",
+      String(pipeline),
+      "-r",
+      "100000000",
+      "--csv",
+      ...command,
+    ],
+    {
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   const last = csv.trim().split("\n").pop() ?? "";
   return Number(last.split(",")[1]?.replaceAll('"', ""));
 }
 
 /** Redis's own time per event (INFO commandstats: EVALSHA µs, the Lua and the calls inside) for batches of `size`. */
-async function redisMicrosPerEvent(dep: Awaited<ReturnType<typeof deploy>>, events: StageEvent[], size: number): Promise<number> {
+async function redisMicrosPerEvent(
+  dep: Awaited<ReturnType<typeof deploy>>,
+  events: StageEvent[],
+  size: number,
+): Promise<number> {
   await dep.client.configResetStat();
   for (let i = 0; i < events.length; i += size) await dep.ledger.applyEvents(events.slice(i, i + size));
   return (await evalshaMicros(dep.client)) / events.length;
@@ -49,14 +81,22 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const window = 64;
     t = performance.now();
     for (let i = 0; i < n; i += window) {
-      await Promise.all(Array.from({ length: Math.min(window, n - i) }, (_, j) => dep.ledger.applyEvent(charge(pick(i + j), i + j, "pipe"))));
+      await Promise.all(
+        Array.from({ length: Math.min(window, n - i) }, (_, j) =>
+          dep.ledger.applyEvent(charge(pick(i + j), i + j, "pipe")),
+        ),
+      );
     }
     const pipelined = n / ((performance.now() - t) / 1000);
 
     const batch = 20;
     t = performance.now();
     for (let i = 0; i < n; i += batch) {
-      await dep.ledger.applyEvents(Array.from({ length: Math.min(batch, n - i) }, (_, j) => charge(pick(Math.floor((i + j) / batch)), i + j, "batch")));
+      await dep.ledger.applyEvents(
+        Array.from({ length: Math.min(batch, n - i) }, (_, j) =>
+          charge(pick(Math.floor((i + j) / batch)), i + j, "batch"),
+        ),
+      );
     }
     const batched = n / ((performance.now() - t) / 1000);
 
@@ -64,7 +104,8 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     // together, as the queue delivers them), cut into batches as the consumer cuts what is in flight.
     const sizes = [1, 4, 16, 64];
     const perEvent: Record<string, number> = {};
-    for (const size of sizes) perEvent[size] = await redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size);
+    for (const size of sizes)
+      perEvent[size] = await redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size);
     // The same mix through a script that only writes what the ledger writes (no rules): the floor.
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
@@ -73,24 +114,68 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     // its keys and arguments built by the ledger's own eventCall (so they never drift from the script).
     const sha = await dep.client.scriptLoad(assembleLua("apply-events-6n"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
-    const rand = { ...charge(pick(1), 0, "rb"), eventId: "rb-__rand_int__", stepId: "rb-__rand_int__", sessionId: "sess-1" };
-    const call = eventCall(rand, { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 }, k);
+    const rand = {
+      ...charge(pick(1), 0, "rb"),
+      eventId: "rb-__rand_int__",
+      stepId: "rb-__rand_int__",
+      sessionId: "sess-1",
+    };
+    const call = eventCall(
+      rand,
+      { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 },
+      k,
+    );
     if (call instanceof Error) throw call;
-    const cmd = ["EVALSHA", sha, String(call.keys.length), ...call.keys, String(400 * 86_400_000), DEFAULT_PRICE_BOOK.version, ...call.args.map(String)];
+    const cmd = [
+      "EVALSHA",
+      sha,
+      String(call.keys.length),
+      ...call.keys,
+      String(400 * 86_400_000),
+      DEFAULT_PRICE_BOOK.version,
+      ...call.args.map(String),
+    ];
     const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
     const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
     const rb50 = redisBenchmark(dep.redis.port, n, 50, 1, cmd);
     const rows = [
-      ["RedisLedger.applyEvent, one at a time", fmt(sequential, 0), "redis-benchmark -c 1 -P 1", fmt(rb1, 0), fmt(sequential / rb1)],
-      [`RedisLedger.applyEvent, ${window} in flight (auto-pipelined)`, fmt(pipelined, 0), `redis-benchmark -c 1 -P ${window}`, fmt(rbPipe, 0), fmt(pipelined / rbPipe)],
+      [
+        "RedisLedger.applyEvent, one at a time",
+        fmt(sequential, 0),
+        "redis-benchmark -c 1 -P 1",
+        fmt(rb1, 0),
+        fmt(sequential / rb1),
+      ],
+      [
+        `RedisLedger.applyEvent, ${window} in flight (auto-pipelined)`,
+        fmt(pipelined, 0),
+        `redis-benchmark -c 1 -P ${window}`,
+        fmt(rbPipe, 0),
+        fmt(pipelined / rbPipe),
+      ],
       ["", "", "redis-benchmark -c 50 -P 1", fmt(rb50, 0), ""],
       [`RedisLedger.applyEvents, batches of ${batch} (one account each)`, fmt(batched, 0), "", "", ""],
     ];
-    const mixRows = [...sizes.map((s) => [String(s), fmt(perEvent[s], 1)]), [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, fmt(writesFloor, 1)]];
-    const md = table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) + `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
+    const mixRows = [
+      ...sizes.map((s) => [String(s), fmt(perEvent[s], 1)]),
+      [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, fmt(writesFloor, 1)],
+    ];
+    const md =
+      table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) +
+      `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
       table(["events per script call", "Redis µs per event (INFO commandstats)"], mixRows) +
       `\n\n${n} events of the throughput scenario's mix per row; a no-op BullMQ job costs Redis about 40 µs on the project's machine (scenario 1 measures it).`;
-    const data = { n, sequential, pipelined, window, batched, batch, redisMicrosPerEvent: perEvent, writesFloor: { batch: floorBatch, redisMicrosPerEvent: writesFloor }, redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 } };
+    const data = {
+      n,
+      sequential,
+      pipelined,
+      window,
+      batched,
+      batch,
+      redisMicrosPerEvent: perEvent,
+      writesFloor: { batch: floorBatch, redisMicrosPerEvent: writesFloor },
+      redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 },
+    };
     report("ledger", "5. Ledger alone vs redis-benchmark", md, data, opts.quick);
     return data;
   } finally {

@@ -61,7 +61,14 @@ async function streamEntries(client: RedisClientType, namespace: string, account
 /** The workload's events with production-like ids: eventIds and sessionIds are UUIDs (36 chars). */
 function realisticEvents(accounts: string[], n: number): StageEvent[] {
   const steps = STEPS_PER_SESSION;
-  const { events } = buildWorkload({ accounts, sessionsPerAccount: SESSIONS_PER_ACCOUNT, stepsPerSession: steps, plan: "pro", seed: 4242, tag: "mem" });
+  const { events } = buildWorkload({
+    accounts,
+    sessionsPerAccount: SESSIONS_PER_ACCOUNT,
+    stepsPerSession: steps,
+    plan: "pro",
+    seed: 4242,
+    tag: "mem",
+  });
   const sessions = new Map<string, string>();
   return events.slice(0, n).map((e) => {
     const k = `${e.accountId}/${e.sessionId}`;
@@ -74,13 +81,22 @@ function realisticEvents(accounts: string[], n: number): StageEvent[] {
 /** Bytes one open hold adds to the account's holds hash: `count` steps started and left open. */
 async function holdBytes(dep: Deployment, namespace: string, accountId: string, count: number): Promise<number> {
   const key = `${namespace}:{${accountId}}:holds`;
-  const size = async (): Promise<number> => Number((await dep.client.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"])) ?? 0);
+  const size = async (): Promise<number> =>
+    Number((await dep.client.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"])) ?? 0);
   const before = await size();
   const sessionId = randomUUID();
   const at = new Date().toISOString();
   for (let i = 0; i < count; i += BATCH) {
     const batch: StageEvent[] = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => ({
-      v: 1, eventId: randomUUID(), type: "stage.started", accountId, sessionId, stepId: `step-${i + j}`, action: "image", scenes: 3, occurredAt: at,
+      v: 1,
+      eventId: randomUUID(),
+      type: "stage.started",
+      accountId,
+      sessionId,
+      stepId: `step-${i + j}`,
+      action: "image",
+      scenes: 3,
+      occurredAt: at,
     }));
     await dep.ledger.applyEvents(batch);
   }
@@ -122,19 +138,61 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
     const total = m1 - m0;
     // Each kind: how many per event, bytes each, bytes per event, and how long it is kept (days; 0: not per day).
     const kinds = [
-      { name: "idempotency record `evt:<eventId>`", count: d("evt").keys, bytes: d("evt").bytes, days: IDEMPOTENCY_DAYS, kept: `${IDEMPOTENCY_DAYS} d (idempotency retention)` },
-      { name: "step state `st:<session>/<step>`", count: d("st").keys, bytes: d("st").bytes, days: IDEMPOTENCY_DAYS, kept: `${IDEMPOTENCY_DAYS} d after the step's last event` },
-      { name: "session hash `sess:<session>`", count: d("sess").keys, bytes: d("sess").bytes, days: LEDGER_DAYS, kept: `${LEDGER_DAYS} d after the session's last event` },
-      { name: "audit entry (`log` stream)", count: entries, bytes: d("log").bytes, days: LEDGER_DAYS, kept: `${LEDGER_DAYS} d (MINID trim)` },
+      {
+        name: "idempotency record `evt:<eventId>`",
+        count: d("evt").keys,
+        bytes: d("evt").bytes,
+        days: IDEMPOTENCY_DAYS,
+        kept: `${IDEMPOTENCY_DAYS} d (idempotency retention)`,
+      },
+      {
+        name: "step state `st:<session>/<step>`",
+        count: d("st").keys,
+        bytes: d("st").bytes,
+        days: IDEMPOTENCY_DAYS,
+        kept: `${IDEMPOTENCY_DAYS} d after the step's last event`,
+      },
+      {
+        name: "session hash `sess:<session>`",
+        count: d("sess").keys,
+        bytes: d("sess").bytes,
+        days: LEDGER_DAYS,
+        kept: `${LEDGER_DAYS} d after the session's last event`,
+      },
+      {
+        name: "audit entry (`log` stream)",
+        count: entries,
+        bytes: d("log").bytes,
+        days: LEDGER_DAYS,
+        kept: `${LEDGER_DAYS} d (MINID trim)`,
+      },
     ];
     const attributed = kinds.reduce((s, k) => s + k.bytes, 0);
     // The rest of used_memory's growth: the keyspace's and the expires table's entries and buckets
     // (MEMORY USAGE counts a key's own entry, not its expires entry) and allocator rounding.
     const rest = total - attributed - d("holds").bytes - d("acct").bytes;
-    const rows = kinds.map((k) => [k.name, fmt(k.count / n, 3), fmt(k.bytes / Math.max(1, k.count), 0), fmt(k.bytes / n, 1), k.kept]);
-    rows.push(["keyspace + expires tables, allocator (used_memory − the above)", "", "", fmt(rest / n, 1), "with the keys above (97 % of them 30-day ones)"]);
+    const rows = kinds.map((k) => [
+      k.name,
+      fmt(k.count / n, 3),
+      fmt(k.bytes / Math.max(1, k.count), 0),
+      fmt(k.bytes / n, 1),
+      k.kept,
+    ]);
+    rows.push([
+      "keyspace + expires tables, allocator (used_memory − the above)",
+      "",
+      "",
+      fmt(rest / n, 1),
+      "with the keys above (97 % of them 30-day ones)",
+    ]);
     rows.push(["**used_memory growth (INFO memory)**", "", "", `**${fmt(total / n, 1)}**`, ""]);
-    rows.push(["open hold (field of `holds`)", "1 per open step", fmt(hold, 0), "—", "until the step ends (at most the hold TTL, 1 h)"]);
+    rows.push([
+      "open hold (field of `holds`)",
+      "1 per open step",
+      fmt(hold, 0),
+      "—",
+      "until the step ends (at most the hold TTL, 1 h)",
+    ]);
 
     // Steady state: rate × seconds kept × bytes per event, for each kind; the rest follows the keys
     // it indexes, mostly the 30-day ones (counted there: an upper bound on its 30-day share).
@@ -150,10 +208,15 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
       steady += (rest / n) * rate * 86_400 * IDEMPOTENCY_DAYS;
       return { day, steady };
     };
-    const steadyOf = (rate: number, days: number, bytesPerEvent: number): number => bytesPerEvent * rate * 86_400 * days;
+    const steadyOf = (rate: number, days: number, bytesPerEvent: number): number =>
+      bytesPerEvent * rate * 86_400 * days;
     const dayRows = RATES.map((rate) => {
       const p = perDay(rate);
-      const short = steadyOf(rate, IDEMPOTENCY_DAYS, (kinds[0]?.bytes ?? 0) / n + (kinds[1]?.bytes ?? 0) / n + rest / n);
+      const short = steadyOf(
+        rate,
+        IDEMPOTENCY_DAYS,
+        (kinds[0]?.bytes ?? 0) / n + (kinds[1]?.bytes ?? 0) / n + rest / n,
+      );
       const long = steadyOf(rate, LEDGER_DAYS, (kinds[2]?.bytes ?? 0) / n + (kinds[3]?.bytes ?? 0) / n);
       const holdsMax = (rate / (n / steps)) * 3600 * hold;
       return [String(rate), mb(p.day), mb(short), mb(long), mb(p.steady), mb(holdsMax)];
@@ -161,9 +224,27 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
     const md =
       table(["record", "per event", "bytes each", "bytes per event", "kept"], rows) +
       `\n\n${n} events (${steps} steps, ${sessions} sessions of ${STEPS_PER_SESSION} steps, ${accounts.length} accounts; eventIds and sessionIds UUIDs), batches of ${BATCH}, through RedisLedger; MEMORY USAGE … SAMPLES 0 of every key before and after.\n\n` +
-      table(["events/s", "added per day", `steady state, ${IDEMPOTENCY_DAYS}-day records (evt, st, tables)`, `steady state, ${LEDGER_DAYS}-day records (sess, log)`, "steady state, total", "open holds, at most (every hold lasting its 1 h TTL)"], dayRows);
+      table(
+        [
+          "events/s",
+          "added per day",
+          `steady state, ${IDEMPOTENCY_DAYS}-day records (evt, st, tables)`,
+          `steady state, ${LEDGER_DAYS}-day records (sess, log)`,
+          "steady state, total",
+          "open holds, at most (every hold lasting its 1 h TTL)",
+        ],
+        dayRows,
+      );
     const data = {
-      n, steps, sessions, accounts: accounts.length, batch: BATCH, usedMemoryDelta: total, streamEntries: entries, holdBytes: hold, restBytes: rest,
+      n,
+      steps,
+      sessions,
+      accounts: accounts.length,
+      batch: BATCH,
+      usedMemoryDelta: total,
+      streamEntries: entries,
+      holdBytes: hold,
+      restBytes: rest,
       kinds: kinds.map((k) => ({ ...k, bytesPerRecord: k.bytes / Math.max(1, k.count), bytesPerEvent: k.bytes / n })),
       perDay: Object.fromEntries(RATES.map((r) => [r, perDay(r)])),
     };
