@@ -1,7 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ActionId, AlertLevel, Balance, DenyReason, IsoTime, SessionSnapshot, StageProgress } from "@creditmeter/shared";
-import { AlertPayload, BalancePayload, DeniedPayload, ProgressPayload, SessionUpdatePayload, WatchAckPayload } from "./server-payloads.js";
+import {
+  ActionId,
+  AlertLevel,
+  Balance,
+  DenyReason,
+  IsoTime,
+  SessionSnapshot,
+  StageProgress,
+} from "@creditmeter/shared";
+import {
+  AlertPayload,
+  BalancePayload,
+  DeniedPayload,
+  ProgressPayload,
+  SessionUpdatePayload,
+  WatchAckPayload,
+} from "./server-payloads.js";
 import type { Guard } from "./guards.js";
 
 // The SDK's hand-written guards against the contract's zod schemas: never stricter (no valid frame
@@ -11,32 +26,90 @@ import type { Guard } from "./guards.js";
 
 const Credits = z.number().int().nonnegative();
 const contract = {
-  session: SessionSnapshot.extend({ last: z.object({ eventId: z.string(), action: ActionId, amount: Credits, at: z.string() }).nullable() }),
+  session: SessionSnapshot.extend({
+    last: z.object({ eventId: z.string(), action: ActionId, amount: Credits, at: z.string() }).nullable(),
+  }),
   balance: Balance,
   alert: z.object({ accountId: z.string(), level: AlertLevel, threshold: Credits, available: Credits, at: z.string() }),
   progress: StageProgress,
-  denied: z.object({ accountId: z.string(), sessionId: z.string(), stepId: z.string(), action: ActionId, required: Credits, available: Credits, reason: DenyReason, at: IsoTime }),
-  watchAck: z.union([z.object({ ok: z.literal(true), session: SessionSnapshot }), z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) })]),
+  denied: z.object({
+    accountId: z.string(),
+    sessionId: z.string(),
+    stepId: z.string(),
+    action: ActionId,
+    required: Credits,
+    available: Credits,
+    reason: DenyReason,
+    at: IsoTime,
+  }),
+  watchAck: z.union([
+    z.object({ ok: z.literal(true), session: SessionSnapshot }),
+    z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  ]),
 };
 const at = "2026-01-01T00:00:00.000Z";
 const byStage = { research: 10, storyboard: 0, keyframes: 4, animation: 0, voiceover: 0 };
 const snap = { accountId: "a1", sessionId: "s1", used: 14, reserved: 2, byStage, seq: 3 };
 const cases: { name: string; guard: Guard<unknown>; schema: z.ZodType; valid: Record<string, unknown> }[] = [
-  { name: "session:update", guard: SessionUpdatePayload, schema: contract.session, valid: { ...snap, last: { eventId: "e-1", action: "image", amount: 4, at } } },
+  {
+    name: "session:update",
+    guard: SessionUpdatePayload,
+    schema: contract.session,
+    valid: { ...snap, last: { eventId: "e-1", action: "image", amount: 4, at } },
+  },
   {
     name: "balance:update",
     guard: BalancePayload,
     schema: contract.balance,
     valid: {
-      accountId: "a1", plan: "free", available: 80, used: 20, held: 0, overdraft: 0, usagePercent: 20, seq: 9,
+      accountId: "a1",
+      plan: "free",
+      available: 80,
+      used: 20,
+      held: 0,
+      overdraft: 0,
+      usagePercent: 20,
+      seq: 9,
       cycle: { cycleId: "c1", start: at, end: at },
       buckets: [{ id: "c1", kind: "subscription", granted: 100, remaining: 80, expiresAt: at }],
       alert: { level: "low", threshold: 20, dismissed: false },
     },
   },
-  { name: "balance:alert", guard: AlertPayload, schema: contract.alert, valid: { accountId: "a1", level: "critical", threshold: 5, available: 4, at } },
-  { name: "stage:progress", guard: ProgressPayload, schema: contract.progress, valid: { accountId: "a1", sessionId: "s1", stepId: "st1", action: "animation", stage: "animation", progress: 0.5, at } },
-  { name: "stage:denied", guard: DeniedPayload, schema: contract.denied, valid: { accountId: "a1", sessionId: "s1", stepId: "st1", action: "animation", required: 90, available: 3, reason: "insufficient_credits", at } },
+  {
+    name: "balance:alert",
+    guard: AlertPayload,
+    schema: contract.alert,
+    valid: { accountId: "a1", level: "critical", threshold: 5, available: 4, at },
+  },
+  {
+    name: "stage:progress",
+    guard: ProgressPayload,
+    schema: contract.progress,
+    valid: {
+      accountId: "a1",
+      sessionId: "s1",
+      stepId: "st1",
+      action: "animation",
+      stage: "animation",
+      progress: 0.5,
+      at,
+    },
+  },
+  {
+    name: "stage:denied",
+    guard: DeniedPayload,
+    schema: contract.denied,
+    valid: {
+      accountId: "a1",
+      sessionId: "s1",
+      stepId: "st1",
+      action: "animation",
+      required: 90,
+      available: 3,
+      reason: "insufficient_credits",
+      at,
+    },
+  },
   { name: "session:watch ack", guard: WatchAckPayload, schema: contract.watchAck, valid: { ok: true, session: snap } },
 ];
 
@@ -50,7 +123,8 @@ function* mutations(value: Record<string, unknown>, path = ""): Generator<[strin
     if (field === null) bad.splice(1, 1);
     for (const b of bad) yield [`${where}=${String(b)}`, { ...value, [key]: b }];
     if (field && typeof field === "object" && !Array.isArray(field)) {
-      for (const [inner, mutated] of mutations(field as Record<string, unknown>, `${where}.`)) yield [inner, { ...value, [key]: mutated }];
+      for (const [inner, mutated] of mutations(field as Record<string, unknown>, `${where}.`))
+        yield [inner, { ...value, [key]: mutated }];
     }
   }
 }

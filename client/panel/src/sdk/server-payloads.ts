@@ -1,4 +1,15 @@
-import type { AlertLevel, Balance, BalanceAlert, DenyReason, OkAck, SessionSnapshot, SessionUpdate, StageDenied, StageProgress, WatchAck } from "@creditmeter/shared";
+import type {
+  AlertLevel,
+  Balance,
+  BalanceAlert,
+  DenyReason,
+  OkAck,
+  SessionSnapshot,
+  SessionUpdate,
+  StageDenied,
+  StageProgress,
+  WatchAck,
+} from "@creditmeter/shared";
 import { STAGES } from "./stages.js";
 import { anyOf, arrayOf, bool, credits, literal, nullable, num, object, oneOf, str, type Guard } from "./guards.js";
 
@@ -13,7 +24,13 @@ const stage = oneOf(STAGES);
 // Actions are shown, never switched on: any non-empty name passes, so a new action needs no SDK release.
 const action = str as Guard<StageProgress["action"]>;
 
-const byStage = object({ research: credits, storyboard: credits, keyframes: credits, animation: credits, voiceover: credits });
+const byStage = object({
+  research: credits,
+  storyboard: credits,
+  keyframes: credits,
+  animation: credits,
+  voiceover: credits,
+});
 const sessionFields = { accountId: str, sessionId: str, used: credits, reserved: credits, byStage, seq: credits };
 const snapshot = object(sessionFields) as Guard<SessionSnapshot>;
 const ackError = object({ code: str, message: str });
@@ -37,7 +54,13 @@ export const BalancePayload = object({
   seq: credits,
 }) as Guard<Balance>;
 
-export const AlertPayload = object({ accountId: str, level, threshold: credits, available: credits, at: str }) as Guard<BalanceAlert>;
+export const AlertPayload = object({
+  accountId: str,
+  level,
+  threshold: credits,
+  available: credits,
+  at: str,
+}) as Guard<BalanceAlert>;
 
 export const ProgressPayload = object({
   accountId: str,
@@ -60,6 +83,12 @@ export const DeniedPayload = object({
   at: str,
 }) as Guard<StageDenied>;
 
-export const WatchAckPayload = anyOf(object({ ok: literal(true), session: snapshot }), object({ ok: literal(false), error: ackError })) as Guard<WatchAck>;
+export const WatchAckPayload = anyOf(
+  object({ ok: literal(true), session: snapshot }),
+  object({ ok: literal(false), error: ackError }),
+) as Guard<WatchAck>;
 
-export const OkAckPayload = anyOf(object({ ok: literal(true) }), object({ ok: literal(false), error: ackError })) as Guard<OkAck>;
+export const OkAckPayload = anyOf(
+  object({ ok: literal(true) }),
+  object({ ok: literal(false), error: ackError }),
+) as Guard<OkAck>;
