@@ -1,10 +1,9 @@
 // Behind a load balancer every client arrives from the balancer's address: CREDITMETER_TRUST_PROXY
 // (CONTRACT §8 v1.1) decides which X-Forwarded-For hop the per-IP limits see, on REST and on
 // the Socket.IO handshake alike; without it a forged header buys nothing.
-import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config/config.js";
-import { deployment, startNode, type Deployment } from "../realtime/harness.js";
+import { deployment, handshakeResult, startNode, type Deployment } from "../realtime/harness.js";
 
 const LIMITS = { CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "2", CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: "2" };
 
@@ -13,17 +12,7 @@ function pricing(base: string, forwardedFor: string): Promise<number> {
 }
 
 function handshake(base: string, forwardedFor: string, token: string): Promise<string> {
-  const socket = io(base, { transports: ["websocket"], auth: { token }, extraHeaders: { "x-forwarded-for": forwardedFor }, reconnection: false, forceNew: true });
-  return new Promise((resolve) => {
-    socket.on("connect", () => {
-      socket.disconnect();
-      resolve("connected");
-    });
-    socket.on("connect_error", (err) => {
-      socket.disconnect();
-      resolve(err.message);
-    });
-  });
+  return handshakeResult(base, { token }, { "x-forwarded-for": forwardedFor });
 }
 
 describe("CREDITMETER_TRUST_PROXY", () => {

@@ -106,8 +106,8 @@ export function recorder(url: string, auth: Record<string, string>): Recorder {
 }
 
 /** The connect_error message a handshake ends with, or "connected". */
-export function handshakeResult(url: string, auth: Record<string, unknown>): Promise<string> {
-  const socket = io(url, { transports: ["websocket"], auth, reconnection: false, forceNew: true });
+export function handshakeResult(url: string, auth: Record<string, unknown>, extraHeaders: Record<string, string> = {}): Promise<string> {
+  const socket = io(url, { transports: ["websocket"], auth, extraHeaders, reconnection: false, forceNew: true });
   return new Promise((resolve) => {
     socket.on("connect", () => {
       socket.disconnect();
