@@ -1,0 +1,127 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { freePort } from "./redis-server.js";
+
+/**
+ * A private PostgreSQL cluster for tests: initdb into a temp dir, pg_ctl on a free loopback port,
+ * removed at the end. Tests never touch the machine's own PostgreSQL (5432) or any data they did
+ * not create. initdb refuses to run as root (CI runs as root), so as root the binaries run as the
+ * `postgres` system user (Debian's package creates it) via runuser, on a dir chowned to it.
+ */
+export interface TestPostgres {
+  /** postgres://… of the cluster's `postgres` database. */
+  url: string;
+  port: number;
+  /** A fresh, empty database of this cluster (its URL): one per test keeps tests apart. */
+  createDatabase(): Promise<string>;
+  /** pg_ctl stop (`fast` by default; `immediate` is a crash) / start again on the same port. */
+  stopServer(mode?: "fast" | "immediate"): void;
+  startServer(): void;
+  /** Stops the cluster and removes its directory. */
+  destroy(): void;
+}
+
+/** Where initdb/pg_ctl are: CREDITMETER_PG_BIN, the PATH, or Debian's /usr/lib/postgresql/<v>/bin. */
+export function postgresBinDir(): string | null {
+  const fromEnv = process.env.CREDITMETER_PG_BIN;
+  if (fromEnv) return existsSync(join(fromEnv, "initdb")) ? fromEnv : null;
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
+  }
+  const debian = "/usr/lib/postgresql";
+  if (!existsSync(debian)) return null;
+  const versions = readdirSync(debian)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const dir = join(debian, v, "bin");
+    if (existsSync(join(dir, "initdb"))) return dir;
+  }
+  return null;
+}
+
+/** The uid/gid to run PostgreSQL as when we are root (it refuses root), or null when not root. */
+function runAs(): { user: string; uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const user = process.env.CREDITMETER_PG_USER ?? "postgres";
+  const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
+  const gid = Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+  return { user, uid, gid };
+}
+
+function run(bin: string, args: string[], as: ReturnType<typeof runAs>): void {
+  const [cmd, argv] = as ? ["runuser", ["-u", as.user, "--", bin, ...args]] : [bin, args];
+  const res = spawnSync(cmd, argv, { encoding: "utf8", timeout: 120_000 });
+  if (res.status !== 0) throw new Error(`${bin} ${args.join(" ")} failed (${res.status}): ${res.stderr || res.stdout}`);
+}
+
+/** Starts a private cluster (fsync off: tests crash processes, not the machine). */
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error("initdb not found (apt-get install -y postgresql, or set CREDITMETER_PG_BIN)");
+  const as = runAs();
+  const dir = mkdtempSync(join(tmpdir(), "creditmeter-pg-"));
+  if (as) chownSync(dir, as.uid, as.gid);
+  const data = join(dir, "data");
+  const port = await freePort();
+  run(join(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], as);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const pgCtl = (args: string[]): void => run(join(bin, "pg_ctl"), ["-D", data, "-w", "-t", "90", ...args], as);
+  const startServer = (): void => pgCtl(["-o", options, "-l", join(dir, "log"), "start"]);
+  startServer();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    port,
+    async createDatabase() {
+      const name = `t_${randomUUID().replaceAll("-", "")}`;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    stopServer(mode = "fast") {
+      pgCtl(["-m", mode, "stop"]);
+    },
+    startServer,
+    destroy() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        pgCtl(["-m", "immediate", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/**
+ * One cluster shared by the tests of a file (started in beforeAll, removed in afterAll); each
+ * test takes its own database with `createDatabase()`. Without initdb outside CI the caller
+ * should skip (see `postgresAvailable`).
+ */
+export function usePostgres(): () => TestPostgres {
+  let server: TestPostgres | null = null;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 180_000);
+  afterAll(() => server?.destroy());
+  return () => {
+    if (!server) throw new Error("the PostgreSQL fixture is not started (call usePostgres() at the top of the file)");
+    return server;
+  };
+}
+
+/** True when a cluster can be started here; in CI it must be (.ci/run installs PostgreSQL). */
+export const postgresAvailable = postgresBinDir() !== null || process.env.CI === "true";
