@@ -26,6 +26,7 @@ import { pingWithin } from "./ping-within.js";
 import { createEventIntake, type EventIntake } from "../metering/event-intake.js";
 import { DecisionWaiters } from "../metering/decision-waiters.js";
 import { createWebhooks } from "../webhooks/index.js";
+import { startHistory } from "../history/index.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -91,16 +92,34 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await redis.connect();
   const publisher = new FanOut();
   const metrics = new Metrics();
+  // History in PostgreSQL only where configured: without it nothing below changes (CONTRACT §11).
+  const history = config.databaseUrl ? startHistory(config.databaseUrl, logger) : null;
   const ledger = RedisLedger.fromConfig(redis, config, {
     onMaintenance: (outcome) => publisher.publish(outcome),
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
   });
-  const queue = new Queue(config.queueName, { connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")), prefix: config.queuePrefix });
+  const queue = new Queue(config.queueName, {
+    connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")),
+    prefix: config.queuePrefix,
+  });
   queue.on("error", (err) => logger.debug({ err: err.message }, "queue error"));
-  const parts: Parts = { redis, queue, consumer: null, sweeper: startSweeper(ledger, publisher, config.sweepIntervalMs, (err) => logger.warn({ err }, "sweep failed"), (accountId, err) => {
-    metrics.sweepAccountFailures.inc();
-    logger.error({ err, accountId }, "sweeping an account failed; it is retried in a minute, the pass goes on");
-  }), http: null, closers: [] };
+  const parts: Parts = {
+    redis,
+    queue,
+    consumer: null,
+    sweeper: startSweeper(
+      ledger,
+      publisher,
+      config.sweepIntervalMs,
+      (err) => logger.warn({ err }, "sweep failed"),
+      (accountId, err) => {
+        metrics.sweepAccountFailures.inc();
+        logger.error({ err, accountId }, "sweeping an account failed; it is retried in a minute, the pass goes on");
+      },
+    ),
+    http: null,
+    closers: [],
+  };
   // Before the consumer starts, so that no charge escapes the /ops aggregates.
   const opsStream = createOpsStream({ redis, config, queue, metrics, logger });
   publisher.add(opsStream.recorder);
@@ -113,8 +132,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let closing = ""; // the step of close() under way
   let jobsInFlight = 0;
   const ready = async (): Promise<boolean> =>
-    !draining && redisReady(redis) && (await pingWithin(redis, 1000)) && !draining && (parts.consumer ? parts.consumer.isRunning() : true);
-  const apiKeys = new ApiKeyStore({ redis, namespace: config.keyPrefix, onError: (err) => logger.warn({ err }, "API key lastUsedAt update failed") });
+    !draining &&
+    redisReady(redis) &&
+    (await pingWithin(redis, 1000)) &&
+    !draining &&
+    (parts.consumer ? parts.consumer.isRunning() : true);
+  const apiKeys = new ApiKeyStore({
+    redis,
+    namespace: config.keyPrefix,
+    onError: (err) => logger.warn({ err }, "API key lastUsedAt update failed"),
+  });
   const verifier = withApiKeys(createAuthVerifier(config), apiKeys);
   const metricsSource: MetricsSource = {
     contentType: metrics.registry.contentType,
@@ -135,7 +162,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // Development only; closed with the server so no demo driver outlives it.
     const demo = config.production
       ? undefined
-      : createDemoLauncher({ config, onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed") });
+      : createDemoLauncher({
+          config,
+          onError: (err, accountId) => logger.warn({ err: err.message, accountId }, "demo session failed"),
+        });
     if (demo) parts.closers.push(() => demo.close());
     const app = createHttpApp({
       config,
@@ -143,7 +173,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       publisher,
       verifier,
       enqueueEvent: async (event, requestId) => {
-        await queue.add(event.type, event, withRequestId({ ...ingestJobOptions(config), jobId: event.eventId }, requestId));
+        await queue.add(
+          event.type,
+          event,
+          withRequestId({ ...ingestJobOptions(config), jobId: event.eventId }, requestId),
+        );
       },
       events: events.intake,
       apiKeys,
@@ -161,7 +195,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   // Realtime before the consumer, so that every outcome from the first job on reaches the
   // panels. A process without HTTP (CREDITMETER_HTTP=false) still emits through the Redis adapter.
-  const realtime = await createRealtime({ httpServer: http ?? undefined, config, verifier, ledger, redis, logger, metrics });
+  const realtime = await createRealtime({
+    httpServer: http ?? undefined,
+    config,
+    verifier,
+    ledger,
+    redis,
+    logger,
+    metrics,
+  });
   publisher.add(realtime.publisher);
   opsStream.attach(realtime.ops);
   parts.closers.push(() => realtime.close());
@@ -202,6 +244,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
       }
+      closing = "the history database pool";
+      await history?.close();
       closing = "the queue and the Redis connection";
       await queue.close();
       await redis.close();
@@ -209,7 +253,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     unfinished() {
       const left: string[] = [];
-      if (jobsInFlight > 0) left.push(`${jobsInFlight} job(s) in flight, not acknowledged: Redis hands them to another consumer once their lock expires`);
+      if (jobsInFlight > 0)
+        left.push(
+          `${jobsInFlight} job(s) in flight, not acknowledged: Redis hands them to another consumer once their lock expires`,
+        );
       if (closing) left.push(`closing ${closing}`);
       return left;
     },

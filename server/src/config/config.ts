@@ -10,7 +10,12 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const ClusterNodes = z
   .string()
   .trim()
-  .transform((list) => list.split(",").map((item) => item.trim()).filter((item) => item.length > 0))
+  .transform((list) =>
+    list
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
   .pipe(
     z
       .array(
@@ -37,7 +42,10 @@ const TrustProxy = z
     if (value === "" || value === "false") return false;
     if (value === "true") return true;
     if (/^\d+$/.test(value)) return Number(value);
-    const list = value.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+    const list = value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
     try {
       proxyaddr.compile(list);
     } catch (err) {
@@ -62,10 +70,22 @@ const Env = z.object({
   CREDITMETER_JWT_AUDIENCE: z.string().min(1).optional(),
   CREDITMETER_QUEUE: z.string().min(1).max(100).default("credit-events"),
   CREDITMETER_QUEUE_PREFIX: z.string().min(1).max(100).default("{creditmeter}"),
-  CREDITMETER_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/).default("creditmeter"),
+  CREDITMETER_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/)
+    .default("creditmeter"),
   CREDITMETER_HOLD_TTL: int(1).default(3600),
   CREDITMETER_IDEMPOTENCY_RETENTION: int(60).default(30 * 24 * 3600),
   CREDITMETER_LEDGER_RETENTION_DAYS: int(1).default(400),
+  // Empty counts as unset: history in PostgreSQL is off and Redis keeps the whole retention.
+  CREDITMETER_DATABASE_URL: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z
+      .url()
+      .refine((u) => /^postgres(ql)?:\/\//.test(u), "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  CREDITMETER_HOT_RETENTION_DAYS: int(0).default(7),
   CREDITMETER_METRICS_PUBLIC: bool.default(false),
   CREDITMETER_PRICE_BOOK: z.string().optional(),
   // 200: jobs waiting for their batch's round trip need company to keep Redis busy (docs/performance.md).
@@ -127,6 +147,10 @@ export interface Config {
   holdTtlSeconds: number;
   idempotencyRetentionSeconds: number;
   ledgerRetentionDays: number;
+  /** PostgreSQL for the ledger's history (docs/history.md); undefined keeps everything in Redis. */
+  databaseUrl: string | undefined;
+  /** Days of audit entries Redis keeps once archived (0: only what is not yet archived). */
+  hotRetentionDays: number;
   metricsPublic: boolean;
   priceBook: PriceBook;
   concurrency: number;
@@ -222,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdTtlSeconds: e.CREDITMETER_HOLD_TTL,
     idempotencyRetentionSeconds: e.CREDITMETER_IDEMPOTENCY_RETENTION,
     ledgerRetentionDays: e.CREDITMETER_LEDGER_RETENTION_DAYS,
+    databaseUrl: e.CREDITMETER_DATABASE_URL,
+    hotRetentionDays: e.CREDITMETER_HOT_RETENTION_DAYS,
     metricsPublic: e.CREDITMETER_METRICS_PUBLIC,
     priceBook: loadPriceBook(e.CREDITMETER_PRICE_BOOK),
     concurrency: e.CREDITMETER_CONCURRENCY,
