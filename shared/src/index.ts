@@ -10,3 +10,4 @@ export * from "./auth.js";
 export * from "./events-api.js";
 export * from "./webhooks.js";
 export * from "./api-keys.js";
+export * from "./quote.js";

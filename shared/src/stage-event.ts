@@ -41,27 +41,63 @@ function invalid(field: string, message: string): CreditmeterError {
   return new CreditmeterError("invalid_event", `invalid_event: ${field}: ${message}`, field);
 }
 
-/** Rules that depend on the action's kind and the event type (fields that do not apply). */
-function checkApplicability(e: StageEvent, book: PriceBook): CreditmeterError | undefined {
-  const entry = book.actions[e.action];
-  const quantityType = e.type === "stage.started" || e.type === "stage.completed";
-  if (e.progress !== undefined && e.type !== "stage.progress") return invalid("progress", "applies to stage.progress only");
-  if (e.progress === undefined && e.type === "stage.progress") return invalid("progress", "required on stage.progress");
-  if (e.reason !== undefined && e.type !== "stage.failed") return invalid("reason", "applies to stage.failed only");
-  if (e.model !== undefined && !entry.models) return invalid("model", `does not apply to action ${e.action}`);
-  if (e.scenes !== undefined && entry.unit !== "scene") return invalid("scenes", `does not apply to action ${e.action}`);
-  if (e.seconds !== undefined && entry.unit !== "second") return invalid("seconds", `does not apply to action ${e.action}`);
-  if (entry.models && quantityType) {
-    if (e.model === undefined) return invalid("model", `required on ${e.type} of ${e.action}`);
-    if (!Object.hasOwn(entry.models, e.model)) return invalid("model", `unknown model "${e.model}"`);
+/** What a quantity field is wrong about; `field` is the event's (or quote item's) own field name. */
+export interface QuantityProblem {
+  field: "model" | "scenes" | "seconds";
+  message: string;
+}
+
+/** Where quantities are checked: a stage event of that type, or a quote item (priced like a `stage.completed`). */
+export type QuantityUse = StageEventType | "quote";
+
+/**
+ * The rules on `model`, `scenes` and `seconds` that depend on the action (fields that do not apply,
+ * fields a priced use needs). Shared by stage events and quote items (CONTRACT §10), so that a
+ * quote refuses exactly what the ledger would.
+ */
+export function quantityProblem(
+  book: PriceBook,
+  q: {
+    action: StageEvent["action"];
+    model?: string | undefined;
+    scenes?: number | undefined;
+    seconds?: number | undefined;
+  },
+  use: QuantityUse,
+): QuantityProblem | undefined {
+  const entry = book.actions[q.action];
+  const priced = use === "stage.started" || use === "stage.completed" || use === "quote";
+  if (q.model !== undefined && !entry.models)
+    return { field: "model", message: `does not apply to action ${q.action}` };
+  if (q.scenes !== undefined && entry.unit !== "scene")
+    return { field: "scenes", message: `does not apply to action ${q.action}` };
+  if (q.seconds !== undefined && entry.unit !== "second")
+    return { field: "seconds", message: `does not apply to action ${q.action}` };
+  if (entry.models && priced) {
+    if (q.model === undefined)
+      return { field: "model", message: `required on ${use === "quote" ? "a quote item" : use} of ${q.action}` };
+    if (!Object.hasOwn(entry.models, q.model)) return { field: "model", message: `unknown model "${q.model}"` };
   }
-  if (entry.unit === "second" && e.seconds === undefined) {
-    if (e.type === "stage.completed") return invalid("seconds", "required on stage.completed (the actual seconds)");
-    if (e.type === "stage.started" && !entry.minimumReservation) {
-      return invalid("seconds", `required on stage.started of ${e.action} (the estimate)`);
+  if (entry.unit === "second" && q.seconds === undefined) {
+    if (use === "quote")
+      return { field: "seconds", message: `required on a quote item of ${q.action} (the seconds to price)` };
+    if (use === "stage.completed")
+      return { field: "seconds", message: "required on stage.completed (the actual seconds)" };
+    if (use === "stage.started" && !entry.minimumReservation) {
+      return { field: "seconds", message: `required on stage.started of ${q.action} (the estimate)` };
     }
   }
   return undefined;
+}
+
+/** Rules that depend on the action's kind and the event type (fields that do not apply). */
+function checkApplicability(e: StageEvent, book: PriceBook): CreditmeterError | undefined {
+  if (e.progress !== undefined && e.type !== "stage.progress")
+    return invalid("progress", "applies to stage.progress only");
+  if (e.progress === undefined && e.type === "stage.progress") return invalid("progress", "required on stage.progress");
+  if (e.reason !== undefined && e.type !== "stage.failed") return invalid("reason", "applies to stage.failed only");
+  const problem = quantityProblem(book, e, e.type);
+  return problem ? invalid(problem.field, problem.message) : undefined;
 }
 
 /**

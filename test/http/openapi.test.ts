@@ -53,7 +53,8 @@ function expressRoutes(app: Express): string[] {
     for (const layer of stack) {
       const mount = typeof layer.rawPath === "string" && layer.rawPath !== "/" ? layer.rawPath : "";
       if (layer.route && typeof layer.route.path === "string") {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== "_all") out.push(`${method} ${openApiPath(prefix + layer.route.path)}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== "_all") out.push(`${method} ${openApiPath(prefix + layer.route.path)}`);
       } else if (layer.handle?.stack) walk(layer.handle.stack, prefix + mount);
     }
   };
@@ -104,11 +105,21 @@ describe("real answers match the document", () => {
     const worker = await d.token("farm", "worker");
 
     /** Calls the server and checks the answer against the document's schema for its status. */
-    async function check(method: string, docPath: string, path: string, token: string | undefined, body?: unknown): Promise<unknown> {
+    async function check(
+      method: string,
+      docPath: string,
+      path: string,
+      token: string | undefined,
+      body?: unknown,
+    ): Promise<unknown> {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(`${node.url}${path}`, { method: method.toUpperCase(), headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${node.url}${path}`, {
+        method: method.toUpperCase(),
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       const op = OPERATIONS.find((o) => o.method === method && o.path === docPath);
       expect(op, `${method} ${docPath} is documented`).toBeDefined();
@@ -116,19 +127,34 @@ describe("real answers match the document", () => {
       expect(answer, `${method} ${docPath} documents status ${res.status}: ${text.slice(0, 300)}`).toBeDefined();
       seen.add(`${method} ${docPath}`);
       if (!answer?.schema) return text;
-      const pointer = ["paths", docPath, method, "responses", String(res.status), "content", "application/json", "schema"]
+      const pointer = [
+        "paths",
+        docPath,
+        method,
+        "responses",
+        String(res.status),
+        "content",
+        "application/json",
+        "schema",
+      ]
         .map((s) => encodeURIComponent(s.replace(/~/g, "~0").replace(/\//g, "~1")))
         .join("/");
       const validate = ajv.getSchema(`openapi.json#/${pointer}`);
       const json: unknown = JSON.parse(text);
       expect(validate, pointer).toBeDefined();
       const ok = validate?.(json);
-      expect(ok, `${method} ${path} ${res.status}: ${JSON.stringify(validate?.errors)} in ${text.slice(0, 500)}`).toBe(true);
+      expect(ok, `${method} ${path} ${res.status}: ${JSON.stringify(validate?.errors)} in ${text.slice(0, 500)}`).toBe(
+        true,
+      );
       return json;
     }
 
     const acct = `a-${randomUUID().slice(0, 8)}`;
-    const ev = (fields: Partial<StageEvent> = {}): StageEvent => ({ ...completed(acct, "s1", "script"), type: "stage.started", ...fields });
+    const ev = (fields: Partial<StageEvent> = {}): StageEvent => ({
+      ...completed(acct, "s1", "script"),
+      type: "stage.started",
+      ...fields,
+    });
     await check("get", "/healthz", "/healthz", undefined);
     await check("get", "/readyz", "/readyz", undefined);
     await check("get", "/metrics", "/metrics", ops);
@@ -136,33 +162,61 @@ describe("real answers match the document", () => {
     await check("get", "/v1/pricing", "/v1/pricing", undefined);
     await check("put", "/v1/accounts/{accountId}", `/v1/accounts/${acct}`, ops, { plan: "free" });
     await check("post", "/v1/accounts/{accountId}/cycles", `/v1/accounts/${acct}/cycles`, ops, cycleOf("c1", 50));
-    await check("post", "/v1/accounts/{accountId}/packs", `/v1/accounts/${acct}/packs`, ops, { packId: "p1", credits: 10 });
-    await check("post", "/v1/accounts/{accountId}/adjustments", `/v1/accounts/${acct}/adjustments`, ops, { adjustmentId: "adj1", credits: -1, reason: "test" });
-    await check("post", "/v1/accounts/{accountId}/packs", `/v1/accounts/${acct}/packs`, ops, { packId: "p1", credits: 11 });
+    await check("post", "/v1/accounts/{accountId}/packs", `/v1/accounts/${acct}/packs`, ops, {
+      packId: "p1",
+      credits: 10,
+    });
+    await check("post", "/v1/accounts/{accountId}/adjustments", `/v1/accounts/${acct}/adjustments`, ops, {
+      adjustmentId: "adj1",
+      credits: -1,
+      reason: "test",
+    });
+    await check("post", "/v1/accounts/{accountId}/packs", `/v1/accounts/${acct}/packs`, ops, {
+      packId: "p1",
+      credits: 11,
+    });
     const first = ev();
     await check("post", "/v1/events", "/v1/events", worker, first);
     await check("post", "/v1/events", "/v1/events?wait=5000", worker, ev());
     await check("post", "/v1/events", "/v1/events", worker, { ...ev(), colour: "red" });
     await check("post", "/v1/events", "/v1/events?wait=5000", worker, ev({ accountId: "ghost-account" }));
     await check("post", "/v1/events/batch", "/v1/events/batch", worker, { events: [ev(), { nope: 1 }] });
-    await waitFor(async () => {
-      const s = (await check("get", "/v1/accounts/{accountId}/events/{eventId}", `/v1/accounts/${acct}/events/${first.eventId}`, ops)) as { state: string };
-      return s.state === "applied";
-    }, 10_000, "applied");
+    await waitFor(
+      async () => {
+        const s = (await check(
+          "get",
+          "/v1/accounts/{accountId}/events/{eventId}",
+          `/v1/accounts/${acct}/events/${first.eventId}`,
+          ops,
+        )) as { state: string };
+        return s.state === "applied";
+      },
+      10_000,
+      "applied",
+    );
     await check("get", "/v1/accounts/{accountId}/balance", `/v1/accounts/${acct}/balance`, ops);
     await check("get", "/v1/accounts/{accountId}/balance", `/v1/accounts/nobody/balance`, ops);
     await check("get", "/v1/accounts/{accountId}/balance", `/v1/accounts/${acct}/balance`, undefined);
     await check("get", "/v1/accounts/{accountId}/sessions/{sessionId}", `/v1/accounts/${acct}/sessions/s1`, ops);
+    await check("post", "/v1/quote", "/v1/quote", worker, { accountId: acct, items: [{ action: "image", scenes: 2 }] });
+    await check("post", "/v1/quote", "/v1/quote", worker, { items: [{ action: "script", seconds: 2 }] });
     await check("get", "/v1/accounts/{accountId}/usage", `/v1/accounts/${acct}/usage?groupBy=stage`, ops);
     await check("get", "/v1/accounts/{accountId}/ledger", `/v1/accounts/${acct}/ledger?limit=5`, ops);
 
-    const key = ApiKeyCreated.parse(await check("post", "/v1/api-keys", "/v1/api-keys", ops, { name: "k", role: "worker", accountId: acct }));
+    const key = ApiKeyCreated.parse(
+      await check("post", "/v1/api-keys", "/v1/api-keys", ops, { name: "k", role: "worker", accountId: acct }),
+    );
     await check("post", "/v1/events", "/v1/events", key.key, ev());
     await check("get", "/v1/api-keys", "/v1/api-keys", ops);
     await check("delete", "/v1/api-keys/{id}", `/v1/api-keys/${key.id}`, ops);
     await check("delete", "/v1/api-keys/{id}", `/v1/api-keys/${key.id}`, ops);
 
-    const hook = CreatedWebhook.parse(await check("post", "/v1/webhooks", "/v1/webhooks", ops, { url: "http://127.0.0.1:9/hook", events: ["stage.denied"] }));
+    const hook = CreatedWebhook.parse(
+      await check("post", "/v1/webhooks", "/v1/webhooks", ops, {
+        url: "http://127.0.0.1:9/hook",
+        events: ["stage.denied"],
+      }),
+    );
     await check("get", "/v1/webhooks", "/v1/webhooks", ops);
     await check("get", "/v1/webhooks/{id}/deliveries", `/v1/webhooks/${hook.id}/deliveries`, ops);
     await check("post", "/v1/webhooks/{id}/rotate-secret", `/v1/webhooks/${hook.id}/rotate-secret`, ops, {});

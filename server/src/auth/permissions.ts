@@ -37,3 +37,16 @@ export function canPostEvents(principal: Principal): boolean {
 export function canReadEventStatus(principal: Principal, accountId: string): boolean {
   return inScope(principal, accountId) && (canPostEvents(principal) || canReadAccount(principal, accountId));
 }
+
+/** A quote may be asked by any role; one that names an account, only by its own user, ops or a worker (CONTRACT §10). */
+export function canQuoteFor(principal: Principal, accountId: string): boolean {
+  return inScope(principal, accountId) && (principal.role !== "user" || principal.accountId === accountId);
+}
+
+/** A session's plan is set by the workers that run it, ops, or the account's own user (CONTRACT §10). */
+export function canPlanSession(principal: Principal, accountId: string): boolean {
+  return (
+    inScope(principal, accountId) &&
+    (canPostEvents(principal) || (principal.role === "user" && principal.accountId === accountId))
+  );
+}

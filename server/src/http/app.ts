@@ -13,6 +13,7 @@ import { eventStatusRouter } from "./routes/event-status.js";
 import { webhooksRouter } from "./routes/webhooks.js";
 import { apiKeysRouter } from "./routes/api-keys.js";
 import { openApiRouter } from "./routes/openapi.js";
+import { quoteRouter } from "./routes/quote.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -39,7 +40,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     }),
   );
   app.use(metricsRouter(deps));
-  app.use("/v1", pricingRouter(deps), openApiRouter("1.1.0"), eventsRouter(deps));
+  app.use("/v1", pricingRouter(deps), openApiRouter("1.1.0"), eventsRouter(deps), quoteRouter(deps));
   if (deps.apiKeys) app.use("/v1", apiKeysRouter(deps, deps.apiKeys));
   app.use("/v1/accounts", function noStore(_req, res, next) {
     // Balances change every second and are private: no proxy or browser may keep a copy.
