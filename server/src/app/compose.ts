@@ -93,10 +93,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const publisher = new FanOut();
   const metrics = new Metrics();
   // History in PostgreSQL only where configured: without it nothing below changes (CONTRACT §11).
-  const history = config.databaseUrl ? startHistory(config.databaseUrl, logger) : null;
+  const history = config.databaseUrl
+    ? startHistory({ databaseUrl: config.databaseUrl, redis, namespace: config.keyPrefix, logger })
+    : null;
   const ledger = RedisLedger.fromConfig(redis, config, {
     onMaintenance: (outcome) => publisher.publish(outcome),
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
+    onAudit: history ? (accountIds) => history.noteAudit(accountIds) : undefined,
   });
   const queue = new Queue(config.queueName, {
     connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")),

@@ -1,34 +1,60 @@
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import type { AppRedis } from "../redis/redis-client.js";
 import { createHistoryPool } from "./database.js";
 import { migrate } from "./migrations.js";
+import { startArchiver, type Archiver } from "./archiver.js";
+import { notePending } from "./pending.js";
 
 /** The history room of a running server (CONTRACT §11, docs/history.md). */
 export interface History {
   pool: Pool;
   /** Resolves once the schema is migrated (retried until it is, or until close). */
   migrated: Promise<void>;
+  /** The ledger's onAudit hook: notes accounts with new entries for the archiver. */
+  noteAudit(accountIds: string[]): void;
   close(): Promise<void>;
+}
+
+export interface HistoryOptions {
+  databaseUrl: string;
+  redis: AppRedis;
+  namespace: string;
+  logger: Logger;
+  /** Archiver pass interval (tests shorten it). */
+  archiveIntervalMs?: number;
 }
 
 const MIGRATE_RETRY_MS = 5000;
 
 /**
- * Opens the pool and migrates the schema. A PostgreSQL that is down at start does not stop the
- * server: entries stay in Redis and the migration is retried every few seconds.
+ * Opens the pool, migrates the schema, then archives. A PostgreSQL that is down at start does not
+ * stop the server: entries stay in Redis and the migration is retried every few seconds.
  */
-export function startHistory(databaseUrl: string, logger: Logger): History {
-  const pool = createHistoryPool(databaseUrl, (err) =>
+export function startHistory(o: HistoryOptions): History {
+  const { logger } = o;
+  const pool = createHistoryPool(o.databaseUrl, (err) =>
     logger.warn({ err: err.message }, "history database connection error"),
   );
   let closed = false;
   let wake: (() => void) | null = null;
+  let archiver: Archiver | null = null;
+  let lastError = 0;
+  const onError = (err: unknown): void => {
+    // PostgreSQL down means an error per pass: log at most one every 5 s.
+    if (Date.now() - lastError < 5000) return;
+    lastError = Date.now();
+    logger.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      "archiving failed; entries stay in Redis and are retried",
+    );
+  };
   const migrated = (async () => {
     for (;;) {
       try {
         const applied = await migrate(pool);
         if (applied.length > 0) logger.info({ applied }, "history schema migrated");
-        return;
+        break;
       } catch (err) {
         if (closed) throw err;
         logger.warn({ err: (err as Error).message }, "history schema migration failed; retrying");
@@ -39,15 +65,26 @@ export function startHistory(databaseUrl: string, logger: Logger): History {
         if (closed) throw err;
       }
     }
+    archiver = startArchiver({
+      pool,
+      redis: o.redis,
+      namespace: o.namespace,
+      intervalMs: o.archiveIntervalMs,
+      onError,
+    });
   })();
   migrated.catch(() => undefined);
   return {
     pool,
     migrated,
+    noteAudit(accountIds) {
+      notePending(o.redis, o.namespace, accountIds).catch(onError);
+    },
     async close() {
       closed = true;
       wake?.();
       await migrated.catch(() => undefined);
+      await archiver?.stop();
       await pool.end();
     },
   };

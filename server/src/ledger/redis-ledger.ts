@@ -43,6 +43,11 @@ export interface LedgerOptions {
   /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
   onError?: (err: unknown) => void;
   /**
+   * Called after a script that may have written audit entries for these accounts (the history
+   * archiver's hint, docs/history.md); not called for a read that changed nothing.
+   */
+  onAudit?: (accountIds: string[]) => void;
+  /**
    * Tests only (the simulator, test/sim): the scripts take "now" (ms) from this instead of Redis's
    * clock, so holds expire and cycles end without sleeping. No configuration sets it, and the
    * scripts read it only from an argument this class builds from numbers (lua/lib/context.lua).
@@ -72,8 +77,11 @@ export class RedisLedger implements LedgerApi {
   /** The ledger a server with this configuration uses (one mapping from Config, for every caller). */
   static fromConfig(
     redis: AppRedis,
-    config: Pick<Config, "keyPrefix" | "priceBook" | "holdTtlSeconds" | "idempotencyRetentionSeconds" | "ledgerRetentionDays">,
-    hooks: Pick<LedgerOptions, "onMaintenance" | "onError"> = {},
+    config: Pick<
+      Config,
+      "keyPrefix" | "priceBook" | "holdTtlSeconds" | "idempotencyRetentionSeconds" | "ledgerRetentionDays"
+    >,
+    hooks: Pick<LedgerOptions, "onMaintenance" | "onError" | "onAudit"> = {},
   ): RedisLedger {
     return new RedisLedger({
       redis,
@@ -98,9 +106,19 @@ export class RedisLedger implements LedgerApi {
     return clock ? `${retention}@${Math.trunc(clock())}` : retention;
   }
 
-  private async call(name: ScriptName, k: AccountKeys, extraKeys: string[], args: (string | number)[]): Promise<ScriptReply> {
-    const raw = await this.scripts.run(name, [k.account, k.holds, k.log, ...extraKeys], [k.prefix, this.retentionMs, ...args]);
+  private async call(
+    name: ScriptName,
+    k: AccountKeys,
+    extraKeys: string[],
+    args: (string | number)[],
+  ): Promise<ScriptReply> {
+    const raw = await this.scripts.run(
+      name,
+      [k.account, k.holds, k.log, ...extraKeys],
+      [k.prefix, this.retentionMs, ...args],
+    );
     const reply = ScriptReply.parse(JSON.parse(raw));
+    if (reply.changed !== false) this.opts.onAudit?.([k.accountId]);
     // Scripts report the deadline only when it moved: most events leave the index alone.
     if (reply.deadline) this.offerDeadline(k, reply.deadline);
     return reply;
@@ -124,7 +142,11 @@ export class RedisLedger implements LedgerApi {
       );
     }
     if (reply.error === "conflict") {
-      throw new CreditmeterError("conflict", `conflict: ${conflictWhat ?? "id"} was already used with a different body`, conflictWhat);
+      throw new CreditmeterError(
+        "conflict",
+        `conflict: ${conflictWhat ?? "id"} was already used with a different body`,
+        conflictWhat,
+      );
     }
   }
 
@@ -150,13 +172,21 @@ export class RedisLedger implements LedgerApi {
    */
   async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | Error)[]> {
     const out: (LedgerOutcome | Error)[] = new Array<LedgerOutcome | Error>(events.length);
-    const groups = new Map<number, { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }>();
+    const groups = new Map<
+      number,
+      { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }
+    >();
     const cluster = isCluster(this.opts.redis);
     events.forEach((event, i) => {
       const sent = eventCall(event, this.opts, this.keys(event.accountId));
       if (sent instanceof CreditmeterError) return (out[i] = sent);
       const slot = cluster ? calculateSlot(sent.keys[0] ?? "") : 0;
-      const group = groups.get(slot) ?? { at: [], batch: [], keys: [], args: [this.retentionMs, this.opts.priceBook.version] };
+      const group = groups.get(slot) ?? {
+        at: [],
+        batch: [],
+        keys: [],
+        args: [this.retentionMs, this.opts.priceBook.version],
+      };
       group.at.push(i);
       group.batch.push({ event, stage: sent.stage });
       group.keys.push(...sent.keys);
@@ -174,6 +204,7 @@ export class RedisLedger implements LedgerApi {
         }
         const reply = BatchReply.parse(JSON.parse(raw));
         const ids = accountIdsOf(g.batch, reply);
+        this.opts.onAudit?.([...new Set(g.batch.map((b) => b.event.accountId))]);
         reply.accounts.forEach((acc, i) => {
           if (acc.deadline) this.offerDeadline(this.keys(ids[i] ?? ""), acc.deadline);
         });
@@ -208,16 +239,12 @@ export class RedisLedger implements LedgerApi {
     // Only a process of an older release still writing entries without `cum` (a rolling
     // upgrade) can make the script ask again after a sum; a few rounds cover it.
     for (let round = 0; round < LEGACY_SUM_ROUNDS; round += 1) {
-      const reply = await this.call("start-cycle-5", k, [k.grant("cycle", body.cycleId), k.grants], [
-        body.cycleId,
-        body.credits,
-        startMs,
-        endMs,
-        text,
-        legacy.after,
-        legacy.sum,
-        actor,
-      ]);
+      const reply = await this.call(
+        "start-cycle-5",
+        k,
+        [k.grant("cycle", body.cycleId), k.grants],
+        [body.cycleId, body.credits, startMs, endMs, text, legacy.after, legacy.sum, actor],
+      );
       if (reply.needs_legacy_sum) {
         legacy = await sumLegacyCharges(this.opts.redis, k.log, startMs, legacy);
         continue;
@@ -270,7 +297,10 @@ export class RedisLedger implements LedgerApi {
   /** A session's totals; zeros for a session with no events, `unknown_account` for no account. */
   async session(accountId: string, sessionId: string): Promise<SessionSnapshot> {
     const k = this.keys(accountId);
-    const [exists, raw] = await Promise.all([this.opts.redis.exists(k.account), this.opts.redis.hGetAll(k.session(sessionId))]);
+    const [exists, raw] = await Promise.all([
+      this.opts.redis.exists(k.account),
+      this.opts.redis.hGetAll(k.session(sessionId)),
+    ]);
     this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
     const { last: _last, ...snapshot } = toSession(accountId, sessionId, raw);
     return snapshot;
@@ -295,7 +325,11 @@ export class RedisLedger implements LedgerApi {
 
   /** Moves the deadlines index entry unless it changed since `seen` was read (see deadline-cas-1.lua). */
   async moveDeadline(accountId: string, seen: number, next: string): Promise<boolean> {
-    const reply = await this.scripts.run("deadline-cas-1", [deadlinesKey(this.opts.namespace)], [accountId, seen, next]);
+    const reply = await this.scripts.run(
+      "deadline-cas-1",
+      [deadlinesKey(this.opts.namespace)],
+      [accountId, seen, next],
+    );
     return reply === "1";
   }
 

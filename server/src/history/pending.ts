@@ -1,0 +1,53 @@
+import { isCluster, type AppRedis } from "../redis/redis-client.js";
+
+/**
+ * The accounts whose audit trail may have entries not yet archived: a sorted set scored by when
+ * an account was first noted (oldest first), written by the ledger after its scripts (a hint,
+ * like the deadlines index) and emptied by the archiver. Not written by the Lua scripts: on a
+ * Redis Cluster this key lives in another slot than the account's, and a script touches one slot.
+ */
+export function pendingKey(namespace: string): string {
+  return `${namespace}:history:pending`;
+}
+
+/** Notes accounts as having new entries; an account already noted keeps its older score. */
+export async function notePending(
+  redis: AppRedis,
+  namespace: string,
+  accountIds: string[],
+  now = Date.now(),
+): Promise<void> {
+  if (accountIds.length === 0) return;
+  await redis.zAdd(
+    pendingKey(namespace),
+    accountIds.map((value) => ({ score: now, value })),
+    { condition: "NX" },
+  );
+}
+
+/** The accounts noted longest ago, oldest first. */
+export async function pendingAccounts(redis: AppRedis, namespace: string, limit: number): Promise<string[]> {
+  return redis.zRange(pendingKey(namespace), 0, limit - 1);
+}
+
+/** Drops an account from the set (the caller re-checks its trail afterwards, see archiver.ts). */
+export async function clearPending(redis: AppRedis, namespace: string, accountId: string): Promise<void> {
+  await redis.zRem(pendingKey(namespace), accountId);
+}
+
+/**
+ * Every account that has an audit trail, found by SCAN (on each master of a cluster): the
+ * backstop for a hint lost when a process died between its script and the hint. The account id
+ * is what lies between the `{…}` hash tag of `<namespace>:{<accountId>}:log`.
+ */
+export async function* accountsWithTrail(redis: AppRedis, namespace: string): AsyncGenerator<string[]> {
+  const match = `${namespace.replace(/[*?[\]\\]/g, "\\$&")}:{*}:log`;
+  const prefix = `${namespace}:{`;
+  const idOf = (key: string): string => key.slice(prefix.length, key.length - "}:log".length);
+  const nodes = isCluster(redis) ? await Promise.all(redis.masters.map((m) => redis.nodeClient(m))) : [redis];
+  for (const node of nodes) {
+    for await (const keys of node.scanIterator({ MATCH: match, TYPE: "stream", COUNT: 1000 })) {
+      if (keys.length > 0) yield keys.map(idOf);
+    }
+  }
+}

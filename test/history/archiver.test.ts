@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../support/redis-server.js";
+import { testLedger } from "../support/ledger.js";
+import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { startArchiver } from "../../server/src/history/archiver.js";
+import { pendingKey } from "../../server/src/history/pending.js";
+import { archivedIds, archivedLedger, caughtUp, historyDatabase, trailIds } from "./harness.js";
+
+describe.skipIf(!postgresAvailable)("the archiver", () => {
+  const postgres = usePostgres();
+
+  it("copies a new entry to PostgreSQL within 5 s at its default pace, with every field", async () => {
+    const { pool } = await historyDatabase(postgres());
+    const { ledger, redis, namespace } = await archivedLedger();
+    const archiver = startArchiver({ pool, redis, namespace, onError: () => undefined });
+    try {
+      await ledger.putAccount("fast", { plan: "pro" });
+      await ledger.adjust("fast", { adjustmentId: "adj-1", credits: -5, reason: "refund" }, "ops-key-1");
+      const written = Date.now();
+      const log = ledger.keys("fast").log;
+      await waitFor(() => caughtUp(pool, redis, log, "fast"), 5000, "the entry archived");
+      expect(Date.now() - written).toBeLessThan(5000);
+      const [entry] = await redis.xRange(log, "-", "+");
+      const { rows } = await pool.query<{ fields: Record<string, string> }>(
+        "SELECT fields FROM ledger_entries WHERE account_id = 'fast'",
+      );
+      expect(rows.map((r) => r.fields)).toEqual([entry?.message]);
+    } finally {
+      await archiver.stop();
+      await pool.end();
+      await redis.close();
+    }
+  });
+
+  it("finds a trail whose hint was lost (a process died between its script and the hint) by its scan", async () => {
+    const { pool } = await historyDatabase(postgres());
+    // A ledger without the hint: as if every write's process had died right after its script.
+    const { ledger, redis, namespace } = await testLedger();
+    await ledger.putAccount("lost", { plan: "pro" });
+    await ledger.adjust("lost", { adjustmentId: "adj-1", credits: 7, reason: "goodwill" });
+    expect(await redis.zCard(pendingKey(namespace))).toBe(0);
+    const archiver = startArchiver({ pool, redis, namespace, intervalMs: 50, onError: () => undefined });
+    try {
+      const log = ledger.keys("lost").log;
+      await waitFor(() => caughtUp(pool, redis, log, "lost"), 10_000, "the scan's find archived");
+      expect(await archivedIds(pool, "lost")).toEqual(await trailIds(redis, log));
+      // Caught up: a second scan notes nothing.
+      expect(await archiver.scan()).toBe(0);
+    } finally {
+      await archiver.stop();
+      await pool.end();
+      await redis.close();
+    }
+  });
+});
