@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Queue, QueueEvents, type Worker } from "bullmq";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
 import { createRedis } from "./redis-factory.js";
+import { connectRedisAtStart } from "./redis-startup.js";
 import { redisReady, type AppRedis } from "../redis/redis-client.js";
 import type { Logger } from "pino";
 import type { EventResult } from "@creditmeter/shared";
@@ -89,7 +90,7 @@ async function startEventIntake(
 /** Builds and starts every room the configuration asks for: ledger, consumer, sweeper, HTTP. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const redis = connectRedis(config, logger);
-  await redis.connect();
+  await connectRedisAtStart(redis, config);
   const publisher = new FanOut();
   const metrics = new Metrics();
   // History in PostgreSQL only where configured: without it nothing below changes (CONTRACT §11).

@@ -93,6 +93,7 @@ const Env = z.object({
   CREDITMETER_FAILED_JOBS_KEPT: int(0).default(10_000),
   CREDITMETER_JOB_LOCK_MS: int(500).default(30_000),
   CREDITMETER_STOP_TIMEOUT_MS: int(100).default(30_000),
+  CREDITMETER_REDIS_CONNECT_TIMEOUT_MS: int(100).default(30_000),
   CREDITMETER_EVENT_ATTEMPTS: int(1).max(100).default(8),
   CREDITMETER_EVENT_BACKOFF_MS: int(1).default(1000),
   CREDITMETER_LEDGER_RETRY_MS: int(0).default(30_000),
@@ -159,6 +160,8 @@ export interface Config {
   jobLockMs: number;
   /** How long a stop (SIGTERM) may drain before the process exits non-zero anyway (CONTRACT §8 v1.1). */
   stopTimeoutMs: number;
+  /** In production, how long the start may wait for Redis to answer before exiting non-zero (CONTRACT §8 v1.1). */
+  redisConnectTimeoutMs: number;
   /** Attempts of an event queued over HTTP, and the first backoff (doubling) between them; only transient errors are retried. */
   eventAttempts: number;
   eventBackoffMs: number;
@@ -254,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     failedJobsKept: e.CREDITMETER_FAILED_JOBS_KEPT,
     jobLockMs: e.CREDITMETER_JOB_LOCK_MS,
     stopTimeoutMs: e.CREDITMETER_STOP_TIMEOUT_MS,
+    redisConnectTimeoutMs: e.CREDITMETER_REDIS_CONNECT_TIMEOUT_MS,
     eventAttempts: e.CREDITMETER_EVENT_ATTEMPTS,
     eventBackoffMs: e.CREDITMETER_EVENT_BACKOFF_MS,
     ledgerRetryMs: e.CREDITMETER_LEDGER_RETRY_MS,
