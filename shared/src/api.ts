@@ -21,7 +21,12 @@ export type PackBody = z.infer<typeof PackBody>;
 /** POST /v1/accounts/:accountId/adjustments: signed, never zero. */
 export const AdjustmentBody = z.strictObject({
   adjustmentId: GrantId,
-  credits: z.number().int().min(-1e12).max(1e12).refine((n) => n !== 0, "must not be zero"),
+  credits: z
+    .number()
+    .int()
+    .min(-1e12)
+    .max(1e12)
+    .refine((n) => n !== 0, "must not be zero"),
   reason: z.string().min(1).max(500),
 });
 export type AdjustmentBody = z.infer<typeof AdjustmentBody>;
@@ -64,6 +69,18 @@ export const ByStage = z.object({
 });
 export type ByStage = z.infer<typeof ByStage>;
 
+/**
+ * (v1.1) A session's budget (CONTRACT §10): `remaining = max(0, credits − used − reserved)`;
+ * `reachedAt` is when `remaining` first reached 0 since this budget was set (the moment the
+ * `session.budget_reached` webhook fires), null before.
+ */
+export const SessionBudget = z.object({ credits: Credits, remaining: Credits, reachedAt: IsoTime.nullable() });
+export type SessionBudget = z.infer<typeof SessionBudget>;
+
+/** (v1.1) PUT /v1/accounts/:accountId/sessions/:sessionId/budget: whole credits, or null to remove it. */
+export const BudgetBody = z.strictObject({ credits: Credits.max(1e12).nullable() });
+export type BudgetBody = z.infer<typeof BudgetBody>;
+
 /** GET /v1/accounts/:accountId/sessions/:sessionId */
 export const SessionSnapshot = z.object({
   accountId: AccountId,
@@ -72,6 +89,8 @@ export const SessionSnapshot = z.object({
   reserved: Credits,
   byStage: ByStage,
   seq: Credits,
+  // (v1.1) null when the session has no budget.
+  budget: SessionBudget.nullable(),
 });
 export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
 
@@ -95,7 +114,10 @@ export type Usage = z.infer<typeof Usage>;
 export const LEDGER_KINDS = ["grant", "hold", "release", "charge", "expiry", "forfeit", "adjustment"] as const;
 export const LedgerQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().regex(/^\d{1,16}-\d{1,10}$/, "must be a cursor from a previous page").optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}-\d{1,10}$/, "must be a cursor from a previous page")
+    .optional(),
 });
 export type LedgerQuery = z.infer<typeof LedgerQuery>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AccountId, ActionId, IsoTime, SessionId, Stage, StepId } from "./ids.js";
-import type { Balance, DenyReason, SessionSnapshot } from "./api.js";
+import { BudgetBody, type Balance, type DenyReason, type SessionSnapshot } from "./api.js";
 import { AlertLevel } from "./thresholds.js";
 
 /** `session:watch` payload (CONTRACT §6); `accountId` is honoured for ops tokens only. */
@@ -8,6 +8,13 @@ export const WatchRequest = z.strictObject({ sessionId: SessionId, accountId: Ac
 export type WatchRequest = z.infer<typeof WatchRequest>;
 export const UnwatchRequest = z.strictObject({ sessionId: SessionId, accountId: AccountId.optional() });
 export type UnwatchRequest = z.infer<typeof UnwatchRequest>;
+/** (v1.1) `session:budget` payload (CONTRACT §6, §10): `credits` null removes it; `accountId` for ops tokens only. */
+export const BudgetRequest = z.strictObject({
+  sessionId: SessionId,
+  credits: BudgetBody.shape.credits,
+  accountId: AccountId.optional(),
+});
+export type BudgetRequest = z.infer<typeof BudgetRequest>;
 export const DismissRequest = z.strictObject({ level: AlertLevel });
 export type DismissRequest = z.infer<typeof DismissRequest>;
 
@@ -74,6 +81,8 @@ export interface ClientToServerEvents {
   "session:watch": (request: WatchRequest, ack: (answer: WatchAck) => void) => void;
   "session:unwatch": (request: UnwatchRequest, ack?: (answer: OkAck) => void) => void;
   "alert:dismiss": (request: DismissRequest, ack: (answer: OkAck) => void) => void;
+  /** (v1.1) Sets or removes the session's budget; the ack carries the session snapshot after it. */
+  "session:budget": (request: BudgetRequest, ack: (answer: WatchAck) => void) => void;
 }
 
 /** One applied charge as `ops:charges` carries it, in batches. */

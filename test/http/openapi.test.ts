@@ -200,6 +200,11 @@ describe("real answers match the document", () => {
     await check("get", "/v1/accounts/{accountId}/sessions/{sessionId}", `/v1/accounts/${acct}/sessions/s1`, ops);
     await check("post", "/v1/quote", "/v1/quote", worker, { accountId: acct, items: [{ action: "image", scenes: 2 }] });
     await check("post", "/v1/quote", "/v1/quote", worker, { items: [{ action: "script", seconds: 2 }] });
+    const budgetPath = "/v1/accounts/{accountId}/sessions/{sessionId}/budget";
+    await check("put", budgetPath, `/v1/accounts/${acct}/sessions/s1/budget`, ops, { credits: 100 });
+    await check("put", budgetPath, `/v1/accounts/${acct}/sessions/s1/budget`, ops, { credits: -1 });
+    await check("put", budgetPath, `/v1/accounts/nobody/sessions/s1/budget`, ops, { credits: null });
+    await check("put", budgetPath, `/v1/accounts/${acct}/sessions/s1/budget`, worker, { credits: null });
     await check("get", "/v1/accounts/{accountId}/usage", `/v1/accounts/${acct}/usage?groupBy=stage`, ops);
     await check("get", "/v1/accounts/{accountId}/ledger", `/v1/accounts/${acct}/ledger?limit=5`, ops);
 

@@ -8,9 +8,9 @@ import { waitFor } from "../support/redis-server.js";
 import { deployment, type Deployment } from "../realtime/harness.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 
-// Session budgets (CONTRACT §10) are another issue's: their rules set `budgetReached` on the
-// outcome when a session's remaining first reaches 0. This shows that such an outcome becomes a
-// `session.budget_reached` delivery carrying the session snapshot, once per budget set.
+// The ledger sets `budgetReached` on the outcome when a session's remaining first reaches 0
+// (end to end: test/integration/session-budget-webhook.test.ts). This shows that such an outcome
+// becomes a `session.budget_reached` delivery carrying the session snapshot, once per change.
 describe("session.budget_reached", () => {
   let d: Deployment;
   let webhooks: Webhooks;
@@ -37,6 +37,7 @@ describe("session.budget_reached", () => {
       reserved: 10,
       byStage: { research: 0, storyboard: 0, keyframes: 0, animation: 40, voiceover: 0 },
       seq: 7,
+      budget: { credits: 50, remaining: 0, reachedAt: "2026-12-04T10:00:00.000Z" },
     };
     const outcome: LedgerOutcome = {
       accountId: "wh-budget",
@@ -51,14 +52,14 @@ describe("session.budget_reached", () => {
       charge: null,
       plan: "free",
       occurredAtMs: null,
-      budgetReached: { ...snapshot, budget: { credits: 50, remaining: 0 } } as SessionSnapshot,
+      budgetReached: snapshot,
     };
     webhooks.outbox.publish(outcome);
     webhooks.outbox.publish(outcome); // the same change (same session seq) published twice
     await webhooks.outbox.flush();
     await waitFor(() => receiver.received.length >= 1, 10_000, "the delivery");
     const payload = WebhookPayload.parse(JSON.parse(receiver.received[0]?.body ?? ""));
-    expect(payload).toMatchObject({ type: "session.budget_reached", data: { ...snapshot, budget: { credits: 50, remaining: 0 } } });
+    expect(payload).toMatchObject({ type: "session.budget_reached", data: snapshot });
     // A later, different budget event proves the worker had time to send a repeat if one existed.
     webhooks.outbox.publish({ ...outcome, budgetReached: { ...snapshot, seq: 8 } });
     await waitFor(() => receiver.received.length >= 2, 10_000, "the next budget event");

@@ -207,6 +207,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     redis,
     logger,
     metrics,
+    changes: publisher,
   });
   publisher.add(realtime.publisher);
   opsStream.attach(realtime.ops);

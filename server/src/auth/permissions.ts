@@ -50,3 +50,11 @@ export function canPlanSession(principal: Principal, accountId: string): boolean
     (canPostEvents(principal) || (principal.role === "user" && principal.accountId === accountId))
   );
 }
+
+/**
+ * A session's budget (CONTRACT §10) is the person's to set: the account's own user, or ops (a
+ * scoped key: its own account). Workers never: a worker must not lift the limit it runs under.
+ */
+export function canSetBudget(principal: Principal, accountId: string): boolean {
+  return canReadAccount(principal, accountId);
+}

@@ -32,6 +32,7 @@ export function guardLedger(calls: string[]): LedgerApi {
     addPack: refuse("addPack"),
     adjust: refuse("adjust"),
     dismissAlert: refuse("dismissAlert"),
+    setBudget: refuse("setBudget"),
     balance: refuse("balance"),
     session: refuse("session"),
     usage: refuse("usage"),

@@ -31,6 +31,15 @@ export interface LedgerApi {
   adjust(accountId: string, body: AdjustmentBody, actor?: string): Promise<LedgerOutcome & { balance: Balance }>;
   /** Hides the current alert of that level until the next crossing. */
   dismissAlert(accountId: string, level: AlertLevel): Promise<LedgerOutcome & { balance: Balance }>;
+  /**
+   * Sets (credits) or removes (null) a session's budget (CONTRACT §10); the outcome carries the
+   * session after it, and `budgetReached` when the budget set is already used up.
+   */
+  setBudget(
+    accountId: string,
+    sessionId: string,
+    credits: number | null,
+  ): Promise<LedgerOutcome & { session: SessionSnapshot }>;
   balance(accountId: string): Promise<Balance>;
   session(accountId: string, sessionId: string): Promise<SessionSnapshot>;
   usage(accountId: string, query: UsageQuery): Promise<Usage>;

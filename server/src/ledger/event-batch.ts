@@ -11,6 +11,7 @@ import {
   quoteHold,
   type EventResult,
   type PriceBook,
+  type SessionSnapshot,
   type SessionUpdate,
   type Stage,
   type StageEvent,
@@ -19,7 +20,12 @@ import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { RawAccount, RawSession, list, n, toBalance, toSession } from "./reply.js";
 
-const TYPE_VERB = { "stage.started": "started", "stage.progress": "progress", "stage.completed": "completed", "stage.failed": "failed" } as const;
+const TYPE_VERB = {
+  "stage.started": "started",
+  "stage.progress": "progress",
+  "stage.completed": "completed",
+  "stage.failed": "failed",
+} as const;
 
 /** The fields of an event's fingerprint (CONTRACT §2 v1.1), in the order a conflict is looked for. */
 export const FINGERPRINT_FIELDS = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
@@ -51,7 +57,10 @@ export function fingerprint(event: StageEvent): string {
 }
 
 /** The first field where two fingerprints (fingerprintValues, or a record's stored array) differ, with its value in `was`; null when they are the same. */
-export function fingerprintDifference(was: readonly unknown[], now: readonly unknown[]): { field: FingerprintField; was: unknown } | null {
+export function fingerprintDifference(
+  was: readonly unknown[],
+  now: readonly unknown[],
+): { field: FingerprintField; was: unknown } | null {
   for (const [i, field] of FINGERPRINT_FIELDS.entries()) {
     const norm = (v: unknown) => (i === SCENES && v === 1 ? null : (v ?? null));
     if (norm(was[i]) !== norm(now[i])) return { field, was: was[i] ?? null };
@@ -80,7 +89,8 @@ export function eventCall(
     amounts.push(q.credits);
     // What a charge's audit entry carries; a started has no seconds to bill yet (units unused).
     const basis = chargeBasis(opts.priceBook, event, plan);
-    if (!basis.ok) return new CreditmeterError("invalid_event", `invalid_event: ${basis.field}: ${basis.message}`, basis.field);
+    if (!basis.ok)
+      return new CreditmeterError("invalid_event", `invalid_event: ${basis.field}: ${basis.message}`, basis.field);
     rates.push(basis.rate);
     units = basis.units;
   }
@@ -88,10 +98,33 @@ export function eventCall(
   const ttlMs = (entry.holdTtlSeconds ?? opts.holdTtlSeconds) * 1000;
   // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
   // minutes ahead of this clock: the event must be remembered at least that long.
-  const idempotencyMs = opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
+  const idempotencyMs =
+    opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
   return {
-    keys: [k.account, k.holds, k.log, k.session(event.sessionId), k.step(event.sessionId, event.stepId), k.event(event.eventId)],
-    args: [k.prefix, idempotencyMs, event.eventId, TYPE_VERB[event.type], event.sessionId, event.stepId, event.action, entry.stage, event.model ?? "", ...amounts, ttlMs, fingerprint(event), units ?? "", ...rates],
+    keys: [
+      k.account,
+      k.holds,
+      k.log,
+      k.session(event.sessionId),
+      k.step(event.sessionId, event.stepId),
+      k.event(event.eventId),
+    ],
+    args: [
+      k.prefix,
+      idempotencyMs,
+      event.eventId,
+      TYPE_VERB[event.type],
+      event.sessionId,
+      event.stepId,
+      event.action,
+      entry.stage,
+      event.model ?? "",
+      ...amounts,
+      ttlMs,
+      fingerprint(event),
+      units ?? "",
+      ...rates,
+    ],
     stage: entry.stage,
   };
 }
@@ -121,6 +154,8 @@ const BatchEvent = z.union([
     charge: z.literal(true).optional(),
     progress: z.boolean().optional(),
     repush: z.boolean().optional(),
+    /** This event used the session's budget up (CONTRACT §10): once per budget set. */
+    br: z.literal(true).optional(),
   }),
 ]);
 
@@ -133,7 +168,12 @@ export type BatchAccount = z.infer<typeof BatchAccount>;
  * The refusal of a reused eventId whose event differs from the one applied (CONTRACT §2 v1.1), or
  * (`how` = "queued") from the one the queue already holds under that id.
  */
-export function conflictError(event: StageEvent, field: FingerprintField, was: unknown, how: "applied" | "queued" = "applied"): CreditmeterError {
+export function conflictError(
+  event: StageEvent,
+  field: FingerprintField,
+  was: unknown,
+  how: "applied" | "queued" = "applied",
+): CreditmeterError {
   const now = event[field] ?? null;
   return new CreditmeterError(
     "conflict",
@@ -163,8 +203,13 @@ export function accountIdsOf(batch: BatchedEvent[], reply: BatchReply): string[]
  * sessions the batch touched ride on the account's last event in the batch, so a batch pushes
  * each of them once, at its final state — and again if any of its events was a repeat.
  */
-export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: string[]): (LedgerOutcome | "unknown_account" | CreditmeterError)[] {
-  if (reply.events.length !== batch.length) throw new Error(`ledger batch: ${reply.events.length} answers for ${batch.length} events`);
+export function batchOutcomes(
+  batch: BatchedEvent[],
+  reply: BatchReply,
+  ids: string[],
+): (LedgerOutcome | "unknown_account" | CreditmeterError)[] {
+  if (reply.events.length !== batch.length)
+    throw new Error(`ledger batch: ${reply.events.length} answers for ${batch.length} events`);
   const at = new Date(reply.now).toISOString();
   const lastOf = new Map<number, number>();
   const repeated = new Set<number>();
@@ -174,7 +219,9 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
     if (r.repush) repeated.add(r.a);
   });
   // What each account's last event pushes: every session the reply carries (touched or re-pushed).
-  const pushes = reply.accounts.map((acc, i) => Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw)));
+  const pushes = reply.accounts.map((acc, i) =>
+    Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw)),
+  );
 
   return reply.events.map((r, i) => {
     const item = batch[i];
@@ -193,7 +240,13 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       ...(r.decision && event.type === "stage.started" ? { decision: r.decision } : {}),
       ...(r.dr && event.type === "stage.started" ? { denyReason: r.dr } : {}),
     };
-    const base = { accountId: event.accountId, sessionId: event.sessionId, stepId: event.stepId, action: event.action, at };
+    const base = {
+      accountId: event.accountId,
+      sessionId: event.sessionId,
+      stepId: event.stepId,
+      action: event.action,
+      at,
+    };
     return {
       accountId: event.accountId,
       result,
@@ -201,13 +254,40 @@ export function batchOutcomes(batch: BatchedEvent[], reply: BatchReply, ids: str
       repush: last && repeated.has(r.a),
       balance: last ? toBalance(event.accountId, acc.account) : null,
       sessions: last ? (pushes[r.a] ?? []) : [],
-      alert: r.alert ? { accountId: event.accountId, level: r.alert.level, threshold: r.alert.threshold, available: r.alert.available, at } : null,
-      denied: r.denied ? { ...base, required: r.denied.required, available: r.denied.available, reason: r.denied.reason } : null,
+      alert: r.alert
+        ? {
+            accountId: event.accountId,
+            level: r.alert.level,
+            threshold: r.alert.threshold,
+            available: r.alert.available,
+            at,
+          }
+        : null,
+      denied: r.denied
+        ? { ...base, required: r.denied.required, available: r.denied.available, reason: r.denied.reason }
+        : null,
       progress: r.progress && event.progress !== undefined ? { ...base, stage, progress: event.progress } : null,
-      charge: r.charge ? { accountId: event.accountId, sessionId: event.sessionId, action: event.action, stage, model: event.model ?? null, amount: r.charged, at } : null,
+      charge: r.charge
+        ? {
+            accountId: event.accountId,
+            sessionId: event.sessionId,
+            action: event.action,
+            stage,
+            model: event.model ?? null,
+            amount: r.charged,
+            at,
+          }
+        : null,
       plan: acc.account.plan,
       occurredAtMs: Date.parse(event.occurredAt),
       eventId: event.eventId,
+      budgetReached: r.br ? budgetReachedSnapshot(event, acc) : null,
     };
   });
+}
+
+/** The session whose budget an event used up, as the batch left it (its reachedAt set). */
+function budgetReachedSnapshot(event: StageEvent, acc: BatchAccount): SessionSnapshot {
+  const { last: _last, ...snapshot } = toSession(event.accountId, event.sessionId, acc.sessions[event.sessionId] ?? {});
+  return snapshot;
 }

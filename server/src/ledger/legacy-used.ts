@@ -14,7 +14,12 @@ const PAGE = 1000;
  * script engine, in pages, so a long pre-v1.1 history never blocks Redis; start-cycle-5 asks for
  * it (`needs_legacy_sum`) and takes the rest from the running totals.
  */
-export async function sumLegacyCharges(redis: AppRedis, log: string, startMs: number, from: LegacySum): Promise<LegacySum> {
+export async function sumLegacyCharges(
+  redis: AppRedis,
+  log: string,
+  startMs: number,
+  from: LegacySum,
+): Promise<LegacySum> {
   let { after, sum } = from;
   let cursor = after ? `(${after}` : String(Math.max(0, startMs));
   for (;;) {

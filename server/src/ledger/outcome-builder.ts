@@ -14,7 +14,9 @@ export function buildOutcome(accountId: string, reply: ScriptReply): LedgerOutco
     repush: false,
     balance: reply.account ? toBalance(accountId, reply.account) : null,
     sessions: Object.entries(reply.sessions ?? {}).map(([sid, raw]) => toSession(accountId, sid, raw)),
-    alert: reply.alert ? { accountId, level: reply.alert.level, threshold: reply.alert.threshold, available: reply.alert.available, at } : null,
+    alert: reply.alert
+      ? { accountId, level: reply.alert.level, threshold: reply.alert.threshold, available: reply.alert.available, at }
+      : null,
     denied: null,
     progress: null,
     charge: null,

@@ -55,7 +55,9 @@ export async function readUsage(redis: AppRedis, log: string, query: UsageQuery)
     to: new Date(to).toISOString(),
     groupBy: query.groupBy,
     total,
-    groups: [...groups].map(([key, g]) => ({ key, ...g })).sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key)),
+    groups: [...groups]
+      .map(([key, g]) => ({ key, ...g }))
+      .sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key)),
   };
 }
 

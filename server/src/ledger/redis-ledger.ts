@@ -280,6 +280,28 @@ export class RedisLedger implements LedgerApi {
     return this.withBalance(accountId, reply);
   }
 
+  /**
+   * Sets (credits) or removes (null) a session's budget in one script (set-budget-4.lua): the
+   * session's seq grows and its snapshot is in `sessions` to push, unless the budget was already
+   * that (a repeat changes nothing). `budgetReached` when the new budget is already used up.
+   */
+  async setBudget(
+    accountId: string,
+    sessionId: string,
+    credits: number | null,
+  ): Promise<LedgerOutcome & { session: SessionSnapshot }> {
+    const k = this.keys(accountId);
+    const reply = await this.call(
+      "set-budget-4",
+      k,
+      [k.session(sessionId)],
+      [sessionId, credits === null ? "" : String(credits)],
+    );
+    this.fail(reply, accountId);
+    const { last: _last, ...session } = toSession(accountId, sessionId, reply.session ?? {});
+    return { ...buildOutcome(accountId, reply), session, budgetReached: reply.budget_reached ? session : null };
+  }
+
   /** Applies what time made due (cycle end, hold expiry) and returns the account's state. */
   async touch(accountId: string): Promise<WithBalance> {
     const reply = await this.call("touch-3", this.keys(accountId), [], []);

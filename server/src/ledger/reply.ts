@@ -6,6 +6,7 @@ import {
   usagePercent,
   type Balance,
   type Bucket,
+  type SessionBudget,
   type SessionSnapshot,
   type SessionUpdate,
 } from "@creditmeter/shared";
@@ -14,7 +15,13 @@ import {
 export const n = z.coerce.number();
 /** A list from Lua: cjson encodes an empty table as {}, so a list may arrive as an object. */
 export const list = <T extends z.ZodType>(item: T) =>
-  z.union([z.array(item), z.object({}).strict().transform(() => [])]) as unknown as z.ZodType<z.infer<T>[]>;
+  z.union([
+    z.array(item),
+    z
+      .object({})
+      .strict()
+      .transform(() => []),
+  ]) as unknown as z.ZodType<z.infer<T>[]>;
 
 const RawPack = z.object({ id: z.string(), kind: z.enum(["pack", "adjustment"]), granted: n, rem: n });
 
@@ -52,6 +59,10 @@ export const ScriptReply = z.object({
   account: RawAccount.optional(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession).optional(),
+  /** The session a script was about (set-budget-4), as it stands after it. */
+  session: RawSession.optional(),
+  /** set-budget-4: the budget set is already used up, so it was reached by this call. */
+  budget_reached: z.boolean().optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
   repeat: z.boolean().optional(),
   /** start-cycle-5: audit entries without a running total must be summed first (legacy-used.ts). */
@@ -71,7 +82,13 @@ export function toBalance(accountId: string, a: RawAccount): Balance {
   const available = availableOf(a);
   const buckets: Bucket[] = [];
   if (a.sub_id) {
-    buckets.push({ id: a.sub_id, kind: "subscription", granted: a.sub_granted, remaining: a.sub_rem, expiresAt: iso(a.sub_end) });
+    buckets.push({
+      id: a.sub_id,
+      kind: "subscription",
+      granted: a.sub_granted,
+      remaining: a.sub_rem,
+      expiresAt: iso(a.sub_end),
+    });
   }
   for (const p of a.packs) {
     if (p.rem > 0) buckets.push({ id: p.id, kind: p.kind, granted: p.granted, remaining: p.rem, expiresAt: null });
@@ -86,27 +103,40 @@ export function toBalance(accountId: string, a: RawAccount): Balance {
     usagePercent: usagePercent(a.used, a.held, available),
     cycle: a.sub_id ? { cycleId: a.sub_id, start: iso(a.sub_start), end: iso(a.sub_end) } : null,
     buckets,
-    alert: a.alert
-      ? { level: a.alert.level, threshold: a.alert.credits, dismissed: a.alert_dismissed !== "" }
-      : null,
+    alert: a.alert ? { level: a.alert.level, threshold: a.alert.credits, dismissed: a.alert_dismissed !== "" } : null,
     seq: a.seq,
   };
 }
 
 const LastJson = z.object({ eventId: z.string(), action: ActionId, amount: n, at: n });
 
+/** The session's budget (CONTRACT §10) from its hash fields (lua/lib/session.lua); null when it has none. */
+export function budgetOf(raw: Record<string, string>, used: number, reserved: number): SessionBudget | null {
+  if (raw.budget === undefined || raw.budget === "") return null;
+  const credits = Number(raw.budget);
+  const reached = raw.budget_reached ?? "";
+  return {
+    credits,
+    remaining: Math.max(0, credits - used - reserved),
+    reachedAt: reached === "" ? null : iso(Number(reached)),
+  };
+}
+
 /** A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. */
 export function toSession(accountId: string, sessionId: string, raw: Record<string, string>): SessionUpdate {
   const num = (f: string): number => Number(raw[f] ?? 0);
   const byStage = Object.fromEntries(STAGES.map((s) => [s, num(s)])) as SessionSnapshot["byStage"];
   const last = raw.last ? LastJson.parse(JSON.parse(raw.last)) : null;
+  const used = num("used");
+  const reserved = num("reserved");
   return {
     accountId,
     sessionId,
-    used: num("used"),
-    reserved: num("reserved"),
+    used,
+    reserved,
     byStage,
     seq: num("seq"),
+    budget: budgetOf(raw, used, reserved),
     last: last ? { eventId: last.eventId, action: last.action, amount: last.amount, at: iso(last.at) } : null,
   };
 }

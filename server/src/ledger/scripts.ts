@@ -23,6 +23,7 @@ export const SCRIPT_NAMES = [
   "adjust-5",
   "put-account-3",
   "dismiss-alert-3",
+  "set-budget-4",
   "touch-3",
   "deadline-cas-1",
 ] as const;

@@ -17,7 +17,12 @@ function isUnknownAccount(err: unknown): boolean {
 }
 
 /** Applies one account's due work, pushes it, and moves its index entry to its next deadline. */
-async function sweepAccount(ledger: RedisLedger, publisher: Publisher, accountId: string, score: number): Promise<void> {
+async function sweepAccount(
+  ledger: RedisLedger,
+  publisher: Publisher,
+  accountId: string,
+  score: number,
+): Promise<void> {
   try {
     const outcome = await ledger.touch(accountId);
     if (outcome.changed) publisher.publish(outcome);
@@ -37,7 +42,12 @@ async function sweepAccount(ledger: RedisLedger, publisher: Publisher, accountId
  * index (so it cannot hold the head of every pass) and the next account is swept. Its due work
  * still happens lazily at its next operation or balance read.
  */
-export async function sweepOnce(ledger: RedisLedger, publisher: Publisher, now = Date.now(), onAccountError?: SweepAccountError): Promise<number> {
+export async function sweepOnce(
+  ledger: RedisLedger,
+  publisher: Publisher,
+  now = Date.now(),
+  onAccountError?: SweepAccountError,
+): Promise<number> {
   const due = await ledger.dueAccounts(now, BATCH);
   for (const { accountId, score } of due) {
     try {

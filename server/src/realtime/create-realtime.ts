@@ -28,7 +28,9 @@ export interface Realtime {
  */
 export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
   const { config, logger, metrics } = deps;
-  const redisAdapter = await connectRedisAdapter(deps.redis, config.keyPrefix, (err) => logger.warn({ err: err.message }, "realtime redis error"));
+  const redisAdapter = await connectRedisAdapter(deps.redis, config.keyPrefix, (err) =>
+    logger.warn({ err: err.message }, "realtime redis error"),
+  );
   const io: PanelServer = new Server(deps.httpServer, {
     // Both of socket.io-client's transports (CONTRACT §6 v1.1): default clients start with
     // long-polling and upgrade; panels behind proxies that block websockets stay on polling.
@@ -38,7 +40,13 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     serveClient: false,
   });
   const publisher = createSocketPublisher(io, { windowMs: config.pushCoalesceMs, burst: config.pushBurst }, metrics);
-  const limitConnections = connectionRateLimit(deps.redis, config.keyPrefix, config.connectionsPerIpPerMinute, logger, config.trustProxy);
+  const limitConnections = connectionRateLimit(
+    deps.redis,
+    config.keyPrefix,
+    config.connectionsPerIpPerMinute,
+    logger,
+    config.trustProxy,
+  );
   const ops: OpsNamespace = io.of("/ops");
 
   const track = (namespace: string, socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {
@@ -52,7 +60,11 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
   const guard = (socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {
     limitEvents(socket, {
       ...config.socketEvents,
-      onFlood: (flooder, refused) => logger.warn({ accountId: flooder.data.principal?.accountId, refused }, "socket disconnected for flooding events"),
+      onFlood: (flooder, refused) =>
+        logger.warn(
+          { accountId: flooder.data.principal?.accountId, refused },
+          "socket disconnected for flooding events",
+        ),
     });
     expireWithToken(socket);
     // The key store caches a key for 1 s; checking as often keeps a revocation under 2 s end to end.
@@ -61,7 +73,13 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
   io.on("connection", (socket) => {
     track("/", socket);
     guard(socket);
-    registerPanelHandlers(socket, { ledger: deps.ledger, maxWatchedSessions: config.maxWatchedSessions, publisher, barrier: redisAdapter.barrier });
+    registerPanelHandlers(socket, {
+      ledger: deps.ledger,
+      maxWatchedSessions: config.maxWatchedSessions,
+      publisher,
+      changes: deps.changes ?? publisher,
+      barrier: redisAdapter.barrier,
+    });
     const { accountId } = socket.data;
     if (accountId === null) return;
     void (async () => {

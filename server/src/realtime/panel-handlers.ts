@@ -1,5 +1,14 @@
-import { CreditmeterError, DismissRequest, UnwatchRequest, WatchRequest, fromZodError, type OkAck, type WatchAck } from "@creditmeter/shared";
-import { canReadAccount } from "../auth/permissions.js";
+import {
+  BudgetRequest,
+  CreditmeterError,
+  DismissRequest,
+  UnwatchRequest,
+  WatchRequest,
+  fromZodError,
+  type OkAck,
+  type WatchAck,
+} from "@creditmeter/shared";
+import { canReadAccount, canSetBudget } from "../auth/permissions.js";
 import type { Publisher } from "../ledger/api.js";
 import { ackError, safeAck } from "./ack.js";
 import { sessionRoom } from "./rooms.js";
@@ -9,6 +18,8 @@ export interface PanelContext {
   ledger: RealtimeDeps["ledger"];
   maxWatchedSessions: number;
   publisher: Publisher;
+  /** Where a change made here goes so that webhooks and /ops hear of it too (the server's FanOut). */
+  changes: Publisher;
   /** Resolves once room subscriptions are live across nodes (see RedisAdapterHandle.barrier). */
   barrier(): Promise<void>;
 }
@@ -22,19 +33,43 @@ function targetAccount(socket: PanelSocket, requested: string | undefined): stri
   const { principal, accountId } = socket.data;
   if (principal.role === "user") return principal.accountId;
   const chosen = requested ?? accountId;
-  if (chosen === null) throw new CreditmeterError("invalid_input", "invalid_input: accountId: required for ops tokens", "accountId");
+  if (chosen === null)
+    throw new CreditmeterError("invalid_input", "invalid_input: accountId: required for ops tokens", "accountId");
   // The handshake checked only the account named then; a key scoped to one account must not watch another's sessions.
-  if (!canReadAccount(principal, chosen)) throw new CreditmeterError("forbidden", "forbidden: accountId: outside this key's account scope", "accountId");
+  if (!canReadAccount(principal, chosen))
+    throw new CreditmeterError("forbidden", "forbidden: accountId: outside this key's account scope", "accountId");
   return chosen;
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } }, raw: unknown): T {
+/**
+ * The account whose session budget a request sets (CONTRACT §6, §10): a user only its own — unlike
+ * a watch, naming another account is refused, since this is a write — ops as for a watch.
+ */
+function budgetAccount(socket: PanelSocket, requested: string | undefined): string {
+  const { principal } = socket.data;
+  const accountId = targetAccount(socket, requested);
+  if (principal.role === "user" && requested !== undefined && requested !== accountId) {
+    throw new CreditmeterError(
+      "forbidden",
+      `forbidden: accountId: a user sets budgets of its own account only`,
+      "accountId",
+    );
+  }
+  if (!canSetBudget(principal, accountId))
+    throw new CreditmeterError("forbidden", `forbidden: role ${principal.role} may not set budgets`);
+  return accountId;
+}
+
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } },
+  raw: unknown,
+): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
   return parsed.data;
 }
 
-/** Wires `session:watch`, `session:unwatch` and `alert:dismiss` on one panel socket. */
+/** Wires `session:watch`, `session:unwatch`, `session:budget` and `alert:dismiss` on one panel socket. */
 export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): void {
   socket.on("session:watch", async (raw: unknown, rawAck: unknown) => {
     const ack = safeAck<WatchAck>(rawAck);
@@ -45,7 +80,10 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
       const room = sessionRoom(accountId, request.sessionId);
       const { watched } = socket.data;
       if (!watched.has(room) && watched.size >= ctx.maxWatchedSessions) {
-        throw new CreditmeterError("rate_limited", `rate_limited: at most ${ctx.maxWatchedSessions} sessions watched per connection`);
+        throw new CreditmeterError(
+          "rate_limited",
+          `rate_limited: at most ${ctx.maxWatchedSessions} sessions watched per connection`,
+        );
       }
       if (!watched.has(room)) joined = room;
       watched.add(room);
@@ -74,6 +112,27 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
     }
   });
 
+  socket.on("session:budget", async (raw: unknown, rawAck: unknown) => {
+    const ack = safeAck<WatchAck>(rawAck);
+    try {
+      const request = parse(BudgetRequest, raw);
+      const outcome = await ctx.ledger.setBudget(
+        budgetAccount(socket, request.accountId),
+        request.sessionId,
+        request.credits,
+      );
+      // Committed: a failed push must not turn the answer into an error (the panel would retry).
+      try {
+        ctx.changes.publish(outcome);
+      } catch {
+        // The watchers converge on their next update or reconnect snapshot.
+      }
+      ack({ ok: true, session: outcome.session });
+    } catch (err) {
+      ack({ ok: false, error: ackError(err) });
+    }
+  });
+
   socket.on("alert:dismiss", async (raw: unknown, rawAck: unknown) => {
     const ack = safeAck<OkAck>(rawAck);
     try {
@@ -81,7 +140,15 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
       const accountId = targetAccount(socket, undefined);
       const outcome = await ctx.ledger.dismissAlert(accountId, request.level);
       // Every panel of the account (on any node) hides the banner, including after a no-op dismiss.
-      ctx.publisher.publish({ ...outcome, repush: true, sessions: [], alert: null, denied: null, progress: null, charge: null });
+      ctx.publisher.publish({
+        ...outcome,
+        repush: true,
+        sessions: [],
+        alert: null,
+        denied: null,
+        progress: null,
+        charge: null,
+      });
       ack({ ok: true });
     } catch (err) {
       ack({ ok: false, error: ackError(err) });

@@ -35,7 +35,12 @@ export interface RealtimeDeps {
   httpServer?: import("node:http").Server | undefined;
   config: Config;
   verifier: AuthVerifier;
-  ledger: Pick<LedgerApi, "balance" | "session" | "dismissAlert">;
+  ledger: Pick<LedgerApi, "balance" | "session" | "dismissAlert" | "setBudget">;
+  /**
+   * Where a ledger change made over a socket (`session:budget`) is published: the server's FanOut,
+   * so that it also reaches webhooks and /ops. Without it, this realtime's own socket publisher.
+   */
+  changes?: import("../ledger/api.js").Publisher;
   /** Duplicated twice for the adapter's pub/sub connections; also holds the per-IP connection budget. */
   redis: AppRedis;
   logger: RealtimeLogger;

@@ -23,6 +23,7 @@ const session = (seq: number, used = seq): SessionSnapshot => ({
   reserved: 0,
   byStage: { research: used, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 },
   seq,
+  budget: null,
 });
 const balance = (seq: number): Balance => ({
   accountId: "a1",
@@ -51,7 +52,15 @@ interface Scripted {
 async function scriptedServer(): Promise<Scripted> {
   const http = createServer();
   const io = new Server(http, { transports: ["websocket"] });
-  const state: Scripted = { url: "", sockets: [], watches: [], snapshotSeq: { value: 5 }, handshakes: [], refuse: { value: null }, close: async () => undefined };
+  const state: Scripted = {
+    url: "",
+    sockets: [],
+    watches: [],
+    snapshotSeq: { value: 5 },
+    handshakes: [],
+    refuse: { value: null },
+    close: async () => undefined,
+  };
   io.use((socket, next) => {
     state.handshakes.push(String((socket.handshake.auth as { token?: unknown }).token));
     next(state.refuse.value ? new Error(state.refuse.value) : undefined);
@@ -103,7 +112,12 @@ describe("createCreditMeter", () => {
   it("asks for a fresh token, re-watches and takes a fresh snapshot after a reconnect", async () => {
     server = await scriptedServer();
     let n = 0;
-    meter = createCreditMeter({ url: server.url, token: async () => `token-${++n}`, reconnectionDelayMs: 20, reconnectionDelayMaxMs: 50 });
+    meter = createCreditMeter({
+      url: server.url,
+      token: async () => `token-${++n}`,
+      reconnectionDelayMs: 20,
+      reconnectionDelayMaxMs: 50,
+    });
     const seqs: number[] = [];
     meter.watchSession("s1", (u) => seqs.push(u.seq));
     await until(() => seqs.length === 1 && meter?.state === "connected", "first snapshot");

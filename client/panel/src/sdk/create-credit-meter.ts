@@ -1,9 +1,26 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
-import type { AlertLevel, Balance, BalanceAlert, ClientToServerEvents, ServerToClientEvents, SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
+import type {
+  AlertLevel,
+  Balance,
+  BalanceAlert,
+  ClientToServerEvents,
+  ServerToClientEvents,
+  SessionUpdate,
+  StageDenied,
+  StageProgress,
+} from "@creditmeter/shared";
 import { jitteredDelay } from "./backoff.js";
 import { Listeners } from "./listeners.js";
 import { SeqGate } from "./seq-gate.js";
-import { AlertPayload, BalancePayload, DeniedPayload, OkAckPayload, ProgressPayload, SessionUpdatePayload, WatchAckPayload } from "./server-payloads.js";
+import {
+  AlertPayload,
+  BalancePayload,
+  DeniedPayload,
+  OkAckPayload,
+  ProgressPayload,
+  SessionUpdatePayload,
+  WatchAckPayload,
+} from "./server-payloads.js";
 import type { ConnectionState, CreditMeter, CreditMeterOptions, Unsubscribe } from "./types.js";
 
 type PanelSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -92,10 +109,13 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
   const retryLater = (): void => {
     if (closed || retryTimer !== null) return;
     setState("reconnecting");
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
-      if (!closed) socket.connect();
-    }, jitteredDelay(retryAttempt++, tuning));
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = null;
+        if (!closed) socket.connect();
+      },
+      jitteredDelay(retryAttempt++, tuning),
+    );
   };
 
   socket.on("connect", () => {
@@ -166,7 +186,11 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
         if (watched.listeners.size > 0 || sessions.get(sessionId) !== watched) return;
         sessions.delete(sessionId);
         gate.forget(sessionId);
-        if (socket.connected) socket.emit("session:unwatch", options.accountId ? { sessionId, accountId: options.accountId } : { sessionId });
+        if (socket.connected)
+          socket.emit(
+            "session:unwatch",
+            options.accountId ? { sessionId, accountId: options.accountId } : { sessionId },
+          );
       };
     },
     onBalance: (listener) => balances.add(listener),

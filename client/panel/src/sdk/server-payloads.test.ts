@@ -49,7 +49,15 @@ const contract = {
 };
 const at = "2026-01-01T00:00:00.000Z";
 const byStage = { research: 10, storyboard: 0, keyframes: 4, animation: 0, voiceover: 0 };
-const snap = { accountId: "a1", sessionId: "s1", used: 14, reserved: 2, byStage, seq: 3 };
+const snap = {
+  accountId: "a1",
+  sessionId: "s1",
+  used: 14,
+  reserved: 2,
+  byStage,
+  seq: 3,
+  budget: { credits: 20, remaining: 4, reachedAt: at },
+};
 const cases: { name: string; guard: Guard<unknown>; schema: z.ZodType; valid: Record<string, unknown> }[] = [
   {
     name: "session:update",

@@ -31,7 +31,17 @@ const byStage = object({
   animation: credits,
   voiceover: credits,
 });
-const sessionFields = { accountId: str, sessionId: str, used: credits, reserved: credits, byStage, seq: credits };
+// (v1.1) The session's budget (CONTRACT §10), null when it has none.
+const budget = nullable(object({ credits, remaining: credits, reachedAt: nullable(str) }));
+const sessionFields = {
+  accountId: str,
+  sessionId: str,
+  used: credits,
+  reserved: credits,
+  byStage,
+  seq: credits,
+  budget,
+};
 const snapshot = object(sessionFields) as Guard<SessionSnapshot>;
 const ackError = object({ code: str, message: str });
 

@@ -14,11 +14,11 @@ type OpsWrite<B> = (accountId: string, body: B, actor: string) => Promise<Ledger
  * The ledger write has committed by the time we publish: a failed push must not turn the
  * answer into an error (the client would retry a write that happened), so it is only logged.
  */
-function publishSafely(deps: HttpDeps, outcome: LedgerOutcome): void {
+export function publishSafely(deps: HttpDeps, outcome: LedgerOutcome): void {
   try {
     deps.publisher.publish(outcome);
   } catch (err) {
-    deps.logger?.error({ err, accountId: outcome.accountId }, "publishing an ops change failed");
+    deps.logger?.error({ err, accountId: outcome.accountId }, "publishing a ledger change failed");
   }
 }
 
@@ -47,9 +47,25 @@ export function accountsRouter(deps: HttpDeps): Router {
     jsonBody(deps.config.maxBodyBytes),
   ];
   const router = Router();
-  router.put("/:accountId", ...guard, opsWrite(deps, PutAccountBody, (id, body) => ledger.putAccount(id, body)));
-  router.post("/:accountId/cycles", ...guard, opsWrite(deps, CycleBody, (id, body, actor) => ledger.startCycle(id, body, actor)));
-  router.post("/:accountId/packs", ...guard, opsWrite(deps, PackBody, (id, body, actor) => ledger.addPack(id, body, actor)));
-  router.post("/:accountId/adjustments", ...guard, opsWrite(deps, AdjustmentBody, (id, body, actor) => ledger.adjust(id, body, actor)));
+  router.put(
+    "/:accountId",
+    ...guard,
+    opsWrite(deps, PutAccountBody, (id, body) => ledger.putAccount(id, body)),
+  );
+  router.post(
+    "/:accountId/cycles",
+    ...guard,
+    opsWrite(deps, CycleBody, (id, body, actor) => ledger.startCycle(id, body, actor)),
+  );
+  router.post(
+    "/:accountId/packs",
+    ...guard,
+    opsWrite(deps, PackBody, (id, body, actor) => ledger.addPack(id, body, actor)),
+  );
+  router.post(
+    "/:accountId/adjustments",
+    ...guard,
+    opsWrite(deps, AdjustmentBody, (id, body, actor) => ledger.adjust(id, body, actor)),
+  );
   return router;
 }

@@ -10,7 +10,7 @@
   recomputed from the entry alone (CONTRACT §4 v1.1): units × rate = amount (flat: rate = amount).
 
   Returns the event's part of the reply: { status, charged, held, decision?, dr? (denyReason), alert?, denied?,
-  charge? (true when charged), progress?, repush? }. status: "applied" | "denied" | "duplicate" | "ignored".
+  charge? (true when charged), progress?, repush?, br? (true when this event used the session's budget up) }. status: "applied" | "denied" | "duplicate" | "ignored".
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
 ]]
@@ -97,11 +97,16 @@ local function apply_event(ctx, a, ev, records)
     reply.progress = true
   elseif kind == "started" then
     local avail = available(a)
-    if quote > avail then
+    -- The session budget (CONTRACT §10) is checked here, in the same script as the hold, so that
+    -- concurrent steps of one session can never together hold past it. A zero-credit hold always
+    -- passes; when the credits fall short too, that is the reason given.
+    local budget = quote > 0 and session_budget(ctx, sid)
+    local over_budget = budget and session_spent(ctx, sid) + quote > budget
+    if quote > avail or over_budget then
       step_set(ctx, ev.step_key, "denied", ev.idem_ms)
       reply.status = "denied"
       reply.decision = "denied"
-      reply.dr = "insufficient_credits"
+      reply.dr = quote > avail and "insufficient_credits" or "session_budget"
       reply.denied = { required = quote, available = avail, reason = reply.dr }
       remember(records, ev, "denied", "denied", 0, 0, reply.dr)
     else
@@ -117,6 +122,7 @@ local function apply_event(ctx, a, ev, records)
       if quote > 0 then audit(ctx, a, "hold", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "step", ev.step }) end
       reply.held = quote
       reply.decision = "granted"
+      reply.br = budget_reach(ctx, sid) or nil
       remember(records, ev, "applied", "granted", 0, quote)
     end
   else
@@ -139,6 +145,7 @@ local function apply_event(ctx, a, ev, records)
         "step", ev.step, "units", ev.units, "rate", ev.rate, "pbv", ev.pbv })
       reply.charged = quote
       reply.charge = true
+      reply.br = budget_reach(ctx, sid) or nil
       step_set(ctx, ev.step_key, "completed", ev.idem_ms)
     else
       step_set(ctx, ev.step_key, "failed", ev.idem_ms)

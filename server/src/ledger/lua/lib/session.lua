@@ -1,7 +1,9 @@
 --[[
   Per-session totals: a hash per (account, session) at ctx.prefix .. "sess:" .. sessionId, in the
   account's hash slot (the prefix carries the {account} tag). Fields: used, reserved, seq, one
-  field per stage, and last (JSON of the latest charge). A session is read once per script,
+  field per stage, last (JSON of the latest charge), and the session's budget (CONTRACT §10):
+  budget (credits, "" or absent for none) and budget_reached (ms when used + reserved first
+  reached the budget since it was set, "" before). A session is read once per script,
   changed in memory, and written once by session_flush (seq + 1 for each changed session); the
   changed ones are listed in ctx.touched so that the caller pushes their snapshots.
 ]]
@@ -74,4 +76,28 @@ local function session_snapshot(ctx, sid)
   local s = session_get(ctx, sid)
   session_encode(s)
   return s.fields
+end
+
+-- The session's budget in credits, or nil when it has none (CONTRACT §10).
+local function session_budget(ctx, sid)
+  local b = session_get(ctx, sid).fields.budget
+  if b == nil or b == "" then return nil end
+  return tonumber(b)
+end
+
+-- What the session has taken from its budget: used + reserved.
+local function session_spent(ctx, sid)
+  local f = session_get(ctx, sid).fields
+  return (tonumber(f.used) or 0) + (tonumber(f.reserved) or 0)
+end
+
+-- Marks the budget reached when its remaining is 0 for the first time since it was set; true
+-- only then (the `session.budget_reached` webhook fires once per budget set). Only a hold, a
+-- charge and setting a budget can bring remaining down, so those are the only callers.
+local function budget_reach(ctx, sid)
+  local b = session_budget(ctx, sid)
+  if b == nil or (session_get(ctx, sid).fields.budget_reached or "") ~= "" then return false end
+  if session_spent(ctx, sid) < b then return false end
+  session_set(ctx, sid, "budget_reached", fmt(ctx.now))
+  return true
 end
