@@ -53,7 +53,11 @@ function alertsOf(outcome: LedgerOutcome): OpsAlert[] {
       kind: "denied",
       accountId: denied.accountId,
       sessionId: denied.sessionId,
-      message: `${denied.action} denied: needs ${denied.required}, ${denied.available} available`,
+      // A budget denial is the person's own limit, not a shortage: ops should not read it as one.
+      message:
+        denied.reason === "session_budget"
+          ? `${denied.action} denied by the session's budget: needs ${denied.required}`
+          : `${denied.action} denied: needs ${denied.required}, ${denied.available} available`,
       at: denied.at,
     });
   }
@@ -90,18 +94,28 @@ export function createSpendRecorder(opts: SpendRecorderOptions): SpendRecorder {
       multi.expire(key, AGGREGATE_TTL_SECONDS);
     }
     if (d.active.size > 0) {
-      multi.zAdd(keys.active, [...d.active].map(([value, score]) => ({ value, score })), { comparison: "GT" });
+      multi.zAdd(
+        keys.active,
+        [...d.active].map(([value, score]) => ({ value, score })),
+        { comparison: "GT" },
+      );
       multi.expire(keys.active, AGGREGATE_TTL_SECONDS);
     }
     if (d.newest !== null) multi.zAdd(keys.newest, { value: "t", score: d.newest }, { comparison: "GT" });
     const feed = b.feed();
     if (feed.length > 0) {
-      multi.rPush(keys.charges, feed.map((c) => JSON.stringify(c)));
+      multi.rPush(
+        keys.charges,
+        feed.map((c) => JSON.stringify(c)),
+      );
       multi.lTrim(keys.charges, -FEED_LIST_MAX, -1);
       multi.pExpire(keys.charges, FEED_LIST_TTL_MS);
     }
     if (d.alerts.length > 0) {
-      multi.rPush(keys.alerts, d.alerts.map((a) => JSON.stringify(a)));
+      multi.rPush(
+        keys.alerts,
+        d.alerts.map((a) => JSON.stringify(a)),
+      );
       multi.lTrim(keys.alerts, -FEED_LIST_MAX, -1);
       multi.pExpire(keys.alerts, FEED_LIST_TTL_MS);
     }
@@ -128,7 +142,8 @@ export function createSpendRecorder(opts: SpendRecorderOptions): SpendRecorder {
   return {
     publish(outcome) {
       if (outcome.charge) batch.charge(outcome.charge);
-      if (outcome.progress) batch.touch(outcome.progress.accountId, outcome.progress.sessionId, Date.parse(outcome.progress.at));
+      if (outcome.progress)
+        batch.touch(outcome.progress.accountId, outcome.progress.sessionId, Date.parse(outcome.progress.at));
       if (outcome.occurredAtMs !== null && outcome.result?.status === "applied") batch.applied(outcome.occurredAtMs);
       for (const alert of alertsOf(outcome)) batch.alert(alert);
     },
