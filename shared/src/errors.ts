@@ -10,6 +10,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "rate_limited"
+  | "unavailable"
   | "internal";
 
 /** An expected failure: carried as a value, mapped to a status at the edge. */

@@ -94,14 +94,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const publisher = new FanOut();
   const metrics = new Metrics();
   // History in PostgreSQL only where configured: without it nothing below changes (CONTRACT §11).
+  let ledgerMade: (ledger: RedisLedger) => void = () => undefined;
   const history = config.databaseUrl
-    ? startHistory({ databaseUrl: config.databaseUrl, redis, namespace: config.keyPrefix, logger })
+    ? startHistory({
+        databaseUrl: config.databaseUrl,
+        redis,
+        namespace: config.keyPrefix,
+        logger,
+        hotRetentionDays: config.hotRetentionDays,
+        ledger: new Promise<RedisLedger>((resolve) => (ledgerMade = resolve)),
+      })
     : null;
   const ledger = RedisLedger.fromConfig(redis, config, {
     onMaintenance: (outcome) => publisher.publish(outcome),
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
     onAudit: history ? (accountIds) => history.noteAudit(accountIds) : undefined,
+    archive: history?.archive,
   });
+  ledgerMade(ledger);
   const queue = new Queue(config.queueName, {
     connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue connection error")),
     prefix: config.queuePrefix,

@@ -2,6 +2,7 @@ import type { Pool } from "pg";
 import type { AppRedis } from "../redis/redis-client.js";
 import { accountKeys } from "../ledger/keys.js";
 import { archiveAccount, readCursor } from "./archive-account.js";
+import { scheduleTrim, trimDue, type TrimOptions } from "./trim.js";
 import { accountsWithTrail, clearPending, notePending, pendingAccounts } from "./pending.js";
 
 export interface ArchiverOptions {
@@ -15,8 +16,10 @@ export interface ArchiverOptions {
   /** Entries per transaction. */
   batch?: number;
   onError(err: unknown): void;
-  /** Called after an account's copy caught up with its trail (the trimmer's cue). */
-  onCaughtUp?(accountId: string, cursor: string): void;
+  /** Trim trails once archived (absent: Redis keeps the whole retention). */
+  trim?: TrimOptions;
+  /** The clock of the hot window (tests move it). */
+  now?: () => number;
 }
 
 export interface Archiver {
@@ -43,7 +46,7 @@ async function drainAccount(o: ArchiverOptions, accountId: string): Promise<void
     await clearPending(o.redis, o.namespace, accountId);
     const after = await o.redis.xRange(log, r.cursor ? `(${r.cursor}` : "-", "+", { COUNT: 1 });
     if (after.length > 0) await notePending(o.redis, o.namespace, [accountId]);
-    else if (r.cursor) o.onCaughtUp?.(accountId, r.cursor);
+    else if (r.cursor && o.trim) await scheduleTrim(o.redis, o.namespace, accountId, o.trim.hotMs);
     return;
   }
 }
@@ -70,6 +73,7 @@ export function startArchiver(o: ArchiverOptions): Archiver {
         o.onError(err); // this account stays pending; the others go on
       }
     }
+    if (o.trim && !stopped) await trimDue(o.pool, o.redis, o.namespace, o.trim, (o.now ?? Date.now)(), o.onError);
   };
   const scan = async (): Promise<number> => {
     let noted = 0;

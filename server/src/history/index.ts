@@ -5,6 +5,9 @@ import { createHistoryPool } from "./database.js";
 import { migrate } from "./migrations.js";
 import { startArchiver, type Archiver } from "./archiver.js";
 import { notePending } from "./pending.js";
+import { archiveReads } from "./archive-reads.js";
+import type { ArchiveReads } from "../ledger/api.js";
+import type { RedisLedger } from "../ledger/redis-ledger.js";
 
 /** The history room of a running server (CONTRACT §11, docs/history.md). */
 export interface History {
@@ -13,6 +16,8 @@ export interface History {
   migrated: Promise<void>;
   /** The ledger's onAudit hook: notes accounts with new entries for the archiver. */
   noteAudit(accountIds: string[]): void;
+  /** The ledger's reads of the archive. */
+  archive: ArchiveReads;
   close(): Promise<void>;
 }
 
@@ -21,6 +26,10 @@ export interface HistoryOptions {
   redis: AppRedis;
   namespace: string;
   logger: Logger;
+  /** The ledger whose trails are trimmed once archived; given later (it is built with `archive`). */
+  ledger: Promise<Pick<RedisLedger, "trimLog">>;
+  /** CREDITMETER_HOT_RETENTION_DAYS. */
+  hotRetentionDays: number;
   /** Archiver pass interval (tests shorten it). */
   archiveIntervalMs?: number;
 }
@@ -65,18 +74,21 @@ export function startHistory(o: HistoryOptions): History {
         if (closed) throw err;
       }
     }
+    const trim = { ledger: await o.ledger, hotMs: o.hotRetentionDays * 86_400_000 };
     archiver = startArchiver({
       pool,
       redis: o.redis,
       namespace: o.namespace,
       intervalMs: o.archiveIntervalMs,
       onError,
+      trim,
     });
   })();
   migrated.catch(() => undefined);
   return {
     pool,
     migrated,
+    archive: archiveReads(pool),
     noteAudit(accountIds) {
       notePending(o.redis, o.namespace, accountIds).catch(onError);
     },

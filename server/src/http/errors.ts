@@ -13,6 +13,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   conflict: 409,
   rate_limited: 429,
   internal: 500,
+  // A read that needs the history archive while PostgreSQL cannot be reached (CONTRACT §11).
+  unavailable: 503,
 };
 
 /** A contract error whose status is not the code's usual one (413 for an oversized body). */

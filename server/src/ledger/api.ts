@@ -50,3 +50,12 @@ export interface LedgerApi {
 export interface Publisher {
   publish(outcome: LedgerOutcome): void;
 }
+
+/**
+ * What the ledger reads from the history archive (server/src/history) where Redis trimmed its
+ * trail. Failures reaching it are CreditmeterError `unavailable` (503).
+ */
+export interface ArchiveReads {
+  /** Σ of the archived charges of an account applied in [fromMs, belowMs). */
+  chargesBetween(accountId: string, fromMs: number, belowMs: number): Promise<number>;
+}

@@ -10,6 +10,8 @@ export interface AccountKeys {
   account: string;
   holds: string;
   log: string;
+  /** Ms below which the trail may have been trimmed, its entries being in the history archive (lua/trim-log-2.lua). */
+  trimmed: string;
   /** Pre-v1.1 grant idempotency (one hash per account, read only now: lua/lib/grants.lua). */
   grants: string;
   /** A grant's idempotency record (body and first answer), kept for the ledger retention. */
@@ -29,6 +31,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     account: `${prefix}acct`,
     holds: `${prefix}holds`,
     log: `${prefix}log`,
+    trimmed: `${prefix}trimmed`,
     grants: `${prefix}grants`,
     grant: (kind, id) => `${prefix}grant:${kind}:${id}`,
     step: (sessionId, stepId) => `${prefix}st:${sessionId}/${stepId}`,

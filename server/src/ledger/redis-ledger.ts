@@ -17,7 +17,7 @@ import {
   type Usage,
   type UsageQuery,
 } from "@creditmeter/shared";
-import type { LedgerApi } from "./api.js";
+import type { ArchiveReads, LedgerApi } from "./api.js";
 import type { Config } from "../config/config.js";
 import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
@@ -47,6 +47,8 @@ export interface LedgerOptions {
    * archiver's hint, docs/history.md); not called for a read that changed nothing.
    */
   onAudit?: (accountIds: string[]) => void;
+  /** The history archive, where Redis may have trimmed entries (docs/history.md). */
+  archive?: ArchiveReads;
   /**
    * Tests only (the simulator, test/sim): the scripts take "now" (ms) from this instead of Redis's
    * clock, so holds expire and cycles end without sleeping. No configuration sets it, and the
@@ -81,7 +83,7 @@ export class RedisLedger implements LedgerApi {
       Config,
       "keyPrefix" | "priceBook" | "holdTtlSeconds" | "idempotencyRetentionSeconds" | "ledgerRetentionDays"
     >,
-    hooks: Pick<LedgerOptions, "onMaintenance" | "onError" | "onAudit"> = {},
+    hooks: Pick<LedgerOptions, "onMaintenance" | "onError" | "onAudit" | "archive"> = {},
   ): RedisLedger {
     return new RedisLedger({
       redis,
@@ -236,6 +238,8 @@ export class RedisLedger implements LedgerApi {
     // The same instant written two ways ("…00Z", "…00.000+00:00") is the same body, not a 409.
     const text = canonical({ ...body, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() });
     let legacy: LegacySum = { after: "", sum: 0 };
+    // Below the trail's trim marker the charges since `start` come from the archive.
+    let archivedBelow = "";
     // Only a process of an older release still writing entries without `cum` (a rolling
     // upgrade) can make the script ask again after a sum; a few rounds cover it.
     for (let round = 0; round < LEGACY_SUM_ROUNDS; round += 1) {
@@ -243,10 +247,16 @@ export class RedisLedger implements LedgerApi {
         "start-cycle-5",
         k,
         [k.grant("cycle", body.cycleId), k.grants],
-        [body.cycleId, body.credits, startMs, endMs, text, legacy.after, legacy.sum, actor],
+        [body.cycleId, body.credits, startMs, endMs, text, legacy.after, legacy.sum, actor, archivedBelow],
       );
+      if (reply.needs_archive_sum && reply.trimmed !== undefined) {
+        // (Again) from scratch: a trim since the last round moved the marker.
+        archivedBelow = String(reply.trimmed);
+        legacy = { after: "", sum: await this.archive().chargesBetween(accountId, startMs, reply.trimmed) };
+        continue;
+      }
       if (reply.needs_legacy_sum) {
-        legacy = await sumLegacyCharges(this.opts.redis, k.log, startMs, legacy);
+        legacy = await sumLegacyCharges(this.opts.redis, k.log, Math.max(startMs, Number(archivedBelow || 0)), legacy);
         continue;
       }
       this.fail(reply, accountId, "cycleId");
@@ -338,6 +348,25 @@ export class RedisLedger implements LedgerApi {
   async ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
     await this.requireAccount(accountId);
     return readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
+  }
+
+  private archive(): ArchiveReads {
+    if (!this.opts.archive) {
+      throw new CreditmeterError(
+        "unavailable",
+        "unavailable: this trail was trimmed into the history archive, and no CREDITMETER_DATABASE_URL is set",
+      );
+    }
+    return this.opts.archive;
+  }
+
+  /**
+   * Removes the trail's entries below `boundMs` (they must be in the archive: history/trim.ts
+   * decides the bound) and records the marker in the same script. Returns how many went.
+   */
+  async trimLog(accountId: string, boundMs: number): Promise<number> {
+    const k = this.keys(accountId);
+    return Number(await this.scripts.run("trim-log-2", [k.log, k.trimmed], [boundMs]));
   }
 
   private async requireAccount(accountId: string): Promise<void> {

@@ -67,6 +67,9 @@ export const ScriptReply = z.object({
   repeat: z.boolean().optional(),
   /** start-cycle-5: audit entries without a running total must be summed first (legacy-used.ts). */
   needs_legacy_sum: z.boolean().optional(),
+  /** start-cycle-5: `start` lies below the trim marker `trimmed`; sum the archived charges first. */
+  needs_archive_sum: z.boolean().optional(),
+  trimmed: n.optional(),
 });
 export type ScriptReply = z.infer<typeof ScriptReply>;
 

@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   "set-budget-4",
   "touch-3",
   "deadline-cas-1",
+  "trim-log-2",
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

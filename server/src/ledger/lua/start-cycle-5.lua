@@ -11,11 +11,16 @@
   ARGV[8] "" or the id of the last pre-v1.1 audit entry (no `cum`) the caller summed from `start`
   ARGV[9] the charges of those entries (0 when ARGV[8] is "")
   ARGV[10] actor (as add-pack-5; "" when unknown)
+  ARGV[11] "" or the trim marker below which the caller summed the charges since `start` from the
+  history archive into ARGV[9] (docs/history.md)
   Returns JSON { account, alert?, ... } or { error = "unknown_account" | "conflict" }; a cycle
   that does not start after the current one is { error = "conflict", reason = "older_cycle", current }.
   { needs_legacy_sum = true } (nothing written): an entry without `cum` lies after `start` (or
   after ARGV[8]); the caller sums the charges of such entries outside the script (not blocking
   Redis) up to the first entry with `cum`, and calls again.
+  { needs_archive_sum = true, trimmed } (nothing written): `start` lies below the trail's trim
+  marker (the read-only `<prefix>trimmed`, lua/trim-log-2.lua) and ARGV[11] is not that marker:
+  the caller sums the archived charges in [start, trimmed) and calls again with ARGV[11] = trimmed.
 ]]
 --- @include "lib/context"
 --- @include "lib/grants"
@@ -34,11 +39,18 @@ if a.sub_id ~= "" and start_ms <= a.sub_start then
   return cjson.encode({ error = "conflict", reason = "older_cycle", current = a.sub_id })
 end
 
+-- Entries below the marker may be gone from Redis: their charges come from the archive (ARGV[9]).
+local trimmed = tonumber(redis.call("GET", ARGV[1] .. "trimmed") or "0")
+if start_ms < trimmed and start_ms <= ctx.now and tonumber(ARGV[11]) ~= trimmed then
+  return cjson.encode({ needs_archive_sum = true, trimmed = fmt(trimmed) })
+end
+
 -- The charges applied since `start`, or nil when entries without `cum` must be summed first.
 local function used_since(start_ms, legacy_after, legacy_sum)
   if start_ms > ctx.now then return 0 end
-  -- A start before 1970 is a negative time; stream ids begin at 0.
-  local from = legacy_after ~= "" and ("(" .. legacy_after) or fmt(math.max(start_ms, 0))
+  -- A start before 1970 is a negative time; stream ids begin at 0. Below the trim marker the
+  -- charges are in legacy_sum already (from the archive).
+  local from = legacy_after ~= "" and ("(" .. legacy_after) or fmt(math.max(start_ms, trimmed, 0))
   local first = redis.call("XRANGE", ctx.log, from, "+", "COUNT", 1)[1]
   if not first then return legacy_sum end
   local f, cum, kind, amount = first[2], nil, nil, 0

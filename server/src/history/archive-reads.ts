@@ -1,0 +1,41 @@
+import type { Pool } from "pg";
+import { CreditmeterError } from "@creditmeter/shared";
+import type { ArchiveReads } from "../ledger/api.js";
+
+/**
+ * True for a failure to reach PostgreSQL (refused, reset, timed out, shutting down), as opposed
+ * to an error in the query itself: SQLSTATE classes 08 (connection) and 57P (shutdown), or a
+ * Node error without a SQLSTATE.
+ */
+function unreachable(err: unknown): boolean {
+  const code = err instanceof Error && "code" in err ? String(err.code) : "";
+  if (!/^[0-9A-Z]{5}$/.test(code)) return true;
+  return code.startsWith("08") || code.startsWith("57P");
+}
+
+/** Runs a read of the archive; PostgreSQL out of reach becomes 503 `unavailable` (CONTRACT §11). */
+export async function archiveRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!unreachable(err)) throw err;
+    throw new CreditmeterError(
+      "unavailable",
+      "unavailable: the ledger's history (PostgreSQL) cannot be reached; try again shortly",
+    );
+  }
+}
+
+/** The ledger's reads of the archive (history in PostgreSQL). */
+export function archiveReads(pool: Pool): ArchiveReads {
+  return {
+    chargesBetween: (accountId, fromMs, belowMs) =>
+      archiveRead(async () => {
+        const { rows } = await pool.query<{ sum: string }>(
+          "SELECT coalesce(sum(amount), 0)::text AS sum FROM ledger_entries WHERE account_id = $1 AND kind = 'charge' AND ms >= $2 AND ms < $3",
+          [accountId, fromMs, belowMs],
+        );
+        return Number(rows[0]?.sum ?? 0);
+      }),
+  };
+}

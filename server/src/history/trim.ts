@@ -1,0 +1,89 @@
+import type { Pool } from "pg";
+import type { AppRedis } from "../redis/redis-client.js";
+import type { RedisLedger } from "../ledger/redis-ledger.js";
+import { accountKeys } from "../ledger/keys.js";
+import { readCursor } from "./archive-account.js";
+
+/** What trimming needs: the ledger's trim script and how long entries stay hot. */
+export interface TrimOptions {
+  ledger: Pick<RedisLedger, "trimLog">;
+  /** CREDITMETER_HOT_RETENTION_DAYS in ms. */
+  hotMs: number;
+}
+
+/** When each account's trail is next due for a trim (ms), the oldest due first. */
+export function trimDueKey(namespace: string): string {
+  return `${namespace}:history:trim`;
+}
+
+// A trail whose oldest entry is not archived yet, or shares the cursor's millisecond, is looked
+// at again this much later (the archiver's catch-up schedules it sooner when it can).
+const RECHECK_MS = 60_000;
+const DUE_PER_PASS = 200;
+
+function msOf(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}
+
+/**
+ * Schedules an account's trim for when its oldest entry leaves the hot window (or keeps an earlier
+ * time already scheduled). Called once the archive has caught up with the account.
+ */
+export async function scheduleTrim(
+  redis: AppRedis,
+  namespace: string,
+  accountId: string,
+  hotMs: number,
+): Promise<void> {
+  const [first] = await redis.xRange(accountKeys(namespace, accountId).log, "-", "+", { COUNT: 1 });
+  if (!first) return;
+  await redis.zAdd(trimDueKey(namespace), { score: msOf(first.id) + hotMs, value: accountId }, { comparison: "LT" });
+}
+
+/**
+ * Trims one account's trail below min(the archive cursor's ms, now − hot): only entries that are
+ * both copied and older than the hot retention go. The bound is a whole millisecond, so a
+ * trail always keeps every entry of the cursor's own millisecond. Reschedules the account.
+ */
+export async function trimAccount(
+  pool: Pool,
+  redis: AppRedis,
+  namespace: string,
+  accountId: string,
+  o: TrimOptions,
+  now: number,
+): Promise<number> {
+  const cursor = await readCursor(pool, accountId);
+  let removed = 0;
+  if (cursor) removed = await o.ledger.trimLog(accountId, Math.min(msOf(cursor), now - o.hotMs));
+  const [first] = await redis.xRange(accountKeys(namespace, accountId).log, "-", "+", { COUNT: 1 });
+  const archived = first !== undefined && cursor !== null && msOf(first.id) < msOf(cursor);
+  const next = archived ? Math.max(msOf(first.id) + o.hotMs, now + 1) : now + RECHECK_MS;
+  await redis.zAdd(trimDueKey(namespace), { score: next, value: accountId });
+  return removed;
+}
+
+/** Trims every account whose trim is due; one that fails is retried at its next schedule. */
+export async function trimDue(
+  pool: Pool,
+  redis: AppRedis,
+  namespace: string,
+  o: TrimOptions,
+  now: number,
+  onError: (err: unknown) => void,
+): Promise<number> {
+  const due = await redis.zRange(trimDueKey(namespace), 0, now, {
+    BY: "SCORE",
+    LIMIT: { offset: 0, count: DUE_PER_PASS },
+  });
+  let removed = 0;
+  for (const accountId of due) {
+    try {
+      removed += await trimAccount(pool, redis, namespace, accountId, o, now);
+    } catch (err) {
+      onError(err);
+      await redis.zAdd(trimDueKey(namespace), { score: now + RECHECK_MS, value: accountId }).catch(() => undefined);
+    }
+  }
+  return removed;
+}

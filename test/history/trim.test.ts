@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PRICE_BOOK, type Balance, type StageEvent } from "@creditmeter/shared";
+import { RedisLedger } from "@creditmeter/server";
+import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { buildWorkload } from "../support/workload.js";
+import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
+import { archiveReads } from "../../server/src/history/archive-reads.js";
+import { trimAccount } from "../../server/src/history/trim.js";
+import { archivedLedger, historyDatabase } from "./harness.js";
+
+const DAY = 86_400_000;
+
+/** `balance` without the account's own id, for comparing twins. */
+function sameAs(b: Balance): Omit<Balance, "accountId"> {
+  const { accountId: _id, ...rest } = b;
+  return rest;
+}
+
+describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
+  const postgres = usePostgres();
+
+  it("removes only archived entries older than the hot window, and changes no balance or cycle's `used`", async () => {
+    const { pool } = await historyDatabase(postgres());
+    let clock = Date.now() - 20 * DAY;
+    const { ledger, redis, namespace } = await archivedLedger({
+      virtualClock: () => clock,
+      archive: archiveReads(pool),
+    });
+    const accounts = ["trimmed", "twin"];
+    const end = new Date(Date.now() + 30 * DAY).toISOString();
+    for (const accountId of accounts) {
+      await ledger.putAccount(accountId, { plan: "pro" });
+      await ledger.startCycle(accountId, {
+        cycleId: "c1",
+        credits: 1_000_000,
+        start: new Date(clock - 3_600_000).toISOString(),
+        end,
+      });
+    }
+    // The same 20 days of work on both accounts: "trimmed" gets archived and trimmed, "twin" not.
+    const work = buildWorkload({
+      accounts: ["trimmed"],
+      sessionsPerAccount: 4,
+      stepsPerSession: 10,
+      plan: "pro",
+      seed: 11,
+      tag: "trim",
+    }).events;
+    const twin = (e: StageEvent): StageEvent => ({ ...e, accountId: "twin", eventId: `${e.eventId}-twin` });
+    const perDay = Math.ceil(work.length / 20);
+    for (let day = 0; day < 20; day++) {
+      const chunk = work.slice(day * perDay, (day + 1) * perDay);
+      await ledger.applyEvents([...chunk, ...chunk.map(twin)]);
+      clock += DAY;
+    }
+    clock = Date.now();
+    const log = ledger.keys("trimmed").log;
+    const before = await redis.xRange(log, "-", "+");
+    for (
+      let r = await archiveAccount(pool, redis, log, "trimmed");
+      r.state === "copied" && r.more;
+      r = await archiveAccount(pool, redis, log, "trimmed")
+    );
+    const balances = await Promise.all(accounts.map((a) => ledger.balance(a)));
+    expect(sameAs(balances[0] as Balance)).toEqual(sameAs(balances[1] as Balance));
+
+    const removed = await trimAccount(pool, redis, namespace, "trimmed", { ledger, hotMs: 7 * DAY }, Date.now());
+    const after = await redis.xRange(log, "-", "+");
+    expect(removed).toBeGreaterThan(0);
+    expect(after.length).toBe(before.length - removed);
+    // What is left is exactly the suffix of the entries from the hot window on.
+    const hotFrom = Date.now() - 7 * DAY;
+    expect(after.map((e) => e.id)).toEqual(
+      before.filter((e) => Number(e.id.split("-")[0]) >= hotFrom).map((e) => e.id),
+    );
+    expect(Number(await redis.get(ledger.keys("trimmed").trimmed))).toBeLessThanOrEqual(hotFrom);
+
+    expect(sameAs(await ledger.balance("trimmed"))).toEqual(sameAs(await ledger.balance("twin")));
+    // A backdated cycle whose start lies in the trimmed part: its `used` counts the charges since
+    // `start`, those now only in PostgreSQL included, exactly as on the untrimmed twin.
+    const start = Date.now() - 15 * DAY;
+    const c2 = {
+      cycleId: "c2",
+      credits: 500,
+      start: new Date(start).toISOString(),
+      end: new Date(Date.now() + 30 * DAY).toISOString(),
+    };
+    const [trimmedAfter, twinAfter] = [await ledger.startCycle("trimmed", c2), await ledger.startCycle("twin", c2)];
+    const expected = before
+      .filter((e) => e.message.k === "charge" && Number(e.id.split("-")[0]) >= start)
+      .reduce((sum, e) => sum + Number(e.message.amt), 0);
+    const inTrimmedPart = before.filter(
+      (e) => e.message.k === "charge" && Number(e.id.split("-")[0]) >= start && Number(e.id.split("-")[0]) < hotFrom,
+    );
+    expect(inTrimmedPart.length).toBeGreaterThan(0);
+    expect(trimmedAfter.balance.used).toBe(expected);
+    expect(sameAs(trimmedAfter.balance)).toEqual(sameAs(twinAfter.balance));
+    await pool.end();
+    await redis.close();
+  });
+
+  it("never removes what is not archived yet, even with no hot retention", async () => {
+    const { pool } = await historyDatabase(postgres());
+    const { ledger, redis, namespace } = await archivedLedger({ archive: archiveReads(pool) });
+    await ledger.putAccount("partial", { plan: "pro" });
+    for (let i = 0; i < 30; i++) await ledger.adjust("partial", { adjustmentId: `a${i}`, credits: 1, reason: "r" });
+    const log = ledger.keys("partial").log;
+    await archiveAccount(pool, redis, log, "partial", 12);
+    const cursor = (await readCursor(pool, "partial")) ?? "";
+    const unarchived = (await redis.xRange(log, `(${cursor}`, "+")).map((e) => e.id);
+    expect(unarchived.length).toBeGreaterThan(0);
+    await trimAccount(pool, redis, namespace, "partial", { ledger, hotMs: 0 }, Date.now() + DAY);
+    const left = (await redis.xRange(log, "-", "+")).map((e) => e.id);
+    expect(left.slice(-unarchived.length)).toEqual(unarchived);
+    // Only the cursor's own millisecond may stay below it.
+    const cursorMs = cursor.split("-")[0];
+    expect(left.slice(0, left.length - unarchived.length).every((id) => id.split("-")[0] === cursorMs)).toBe(true);
+    await pool.end();
+    await redis.close();
+  });
+
+  it("a backdated cycle into a trimmed trail without the archive answers unavailable, writing nothing", async () => {
+    const { pool } = await historyDatabase(postgres());
+    const { ledger, redis, namespace } = await archivedLedger({ archive: archiveReads(pool) });
+    await ledger.putAccount("noarch", { plan: "pro" });
+    await ledger.adjust("noarch", { adjustmentId: "a1", credits: 5, reason: "r" });
+    const log = ledger.keys("noarch").log;
+    await archiveAccount(pool, redis, log, "noarch");
+    await new Promise((r) => setTimeout(r, 5));
+    await ledger.adjust("noarch", { adjustmentId: "a2", credits: 5, reason: "r" });
+    await archiveAccount(pool, redis, log, "noarch");
+    await trimAccount(pool, redis, namespace, "noarch", { ledger, hotMs: 0 }, Date.now());
+    const withoutArchive = new RedisLedger({
+      redis,
+      namespace,
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 86400,
+      ledgerRetentionDays: 400,
+    });
+    const length = await redis.xLen(log);
+    await expect(
+      withoutArchive.startCycle("noarch", {
+        cycleId: "c",
+        credits: 1,
+        start: new Date(Date.now() - DAY).toISOString(),
+        end: new Date(Date.now() + DAY).toISOString(),
+      }),
+    ).rejects.toMatchObject({ code: "unavailable" });
+    expect(await redis.xLen(log)).toBe(length);
+    await pool.end();
+    await redis.close();
+  });
+});
