@@ -51,7 +51,8 @@ describe("a session budget under concurrency", () => {
     await p.ledger.setBudget(acct, "video", BUDGET);
     const rand = prng(11);
     // Holds of 1, 20, 30 and 30 credits (script, talking_head 2 s, voiceover's reservation, animation 3 s).
-    const kinds: Pick<StageEvent, "action" | "model" | "seconds">[] = [
+    type Kind = Pick<StageEvent, "action" | "model" | "seconds">;
+    const kinds: [Kind, ...Kind[]] = [
       { action: "script" },
       { action: "talking_head", seconds: 2 },
       { action: "voiceover" },
@@ -63,7 +64,7 @@ describe("a session budget under concurrency", () => {
         sessionId: "video",
         type: "stage.started",
         stepId: `st-${i}`,
-        ...kinds[i % kinds.length],
+        ...(kinds[i % kinds.length] ?? kinds[0]),
       }),
     );
     await enqueueEvents(p.queue, shuffle(starts, rand));
