@@ -158,6 +158,22 @@ describe("session budget over REST and Socket.IO", () => {
       await waitFor(() => user.packets.some((p) => p.event === "stage:denied"), 15_000, "the denial");
       const denied = user.packets.find((p) => p.event === "stage:denied")?.args[0] as StageDenied;
       expect(denied).toMatchObject({ sessionId: "video", stepId: over.stepId, required: 1, reason: "session_budget" });
+      // A worker asking later (HTTP) learns the same reason, and so does a repeat of the event.
+      const status = await request(
+        node.url,
+        "GET",
+        `/v1/accounts/${acct}/events/${over.eventId}`,
+        await d.token("farm", "worker"),
+      );
+      expect(status.body).toMatchObject({
+        state: "applied",
+        result: { status: "denied", decision: "denied", denyReason: "session_budget" },
+      });
+      const repeat = await request(node.url, "POST", "/v1/events?wait=5000", await d.token("farm", "worker"), over);
+      expect(repeat).toMatchObject({
+        status: 200,
+        body: { result: { status: "duplicate", decision: "denied", denyReason: "session_budget" } },
+      });
 
       await waitFor(() => receiver.received.length >= 1, 15_000, "the budget_reached delivery");
       const first = WebhookPayload.parse(JSON.parse(receiver.received[0]?.body ?? ""));
