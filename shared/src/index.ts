@@ -11,3 +11,4 @@ export * from "./events-api.js";
 export * from "./webhooks.js";
 export * from "./api-keys.js";
 export * from "./quote.js";
+export * from "./forecast.js";

@@ -44,10 +44,24 @@ class ActivityFeed {
 
   denied(d: StageDenied): void {
     const item = this.item(d.stepId);
+    const action = d.action.replace(/_/g, " ");
     item.className = "denied";
+    item.dataset["reason"] = d.reason;
+    // A budget the person set stops the step even when the account has the credits (CONTRACT §10).
     item.replaceChildren(
-      el("div", `Not enough credits for ${d.action.replace(/_/g, " ")}`),
-      el("div", `needs ${formatCredits(d.required)}, ${formatCredits(d.available)} available`, "meta"),
+      el(
+        "div",
+        d.reason === "session_budget"
+          ? `Over this session's budget: ${action} not started`
+          : `Not enough credits for ${action}`,
+      ),
+      el(
+        "div",
+        d.reason === "session_budget"
+          ? `needs ${formatCredits(d.required)}; raise or remove the budget to go on`
+          : `needs ${formatCredits(d.required)}, ${formatCredits(d.available)} available`,
+        "meta",
+      ),
     );
   }
 
@@ -79,7 +93,10 @@ async function main(): Promise<void> {
   meter.watchSession(sessionId, (update) => feed.charged(update));
 
   // The demo button exists on development servers only (GET /dev answers there).
-  const dev = await fetch("/dev").then((r) => r.ok, () => false);
+  const dev = await fetch("/dev").then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!dev) return;
   const button = byId("run-demo", HTMLButtonElement);
   const api = new ApiClient(auth.token);

@@ -1,10 +1,11 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Server, type Socket } from "socket.io";
 import type { Balance, SessionSnapshot } from "@creditmeter/shared";
 import { createCreditMeter } from "./create-credit-meter.js";
-import type { CreditMeter } from "./types.js";
+import { CreditMeterRequestError } from "./request-error.js";
+import type { CreditMeter, SessionState } from "./types.js";
 
 // A real Socket.IO server scripted by the test, so the SDK's ordering rules can be driven exactly.
 
@@ -23,7 +24,6 @@ const session = (seq: number, used = seq): SessionSnapshot => ({
   reserved: 0,
   byStage: { research: used, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 },
   seq,
-  budget: null,
 });
 const balance = (seq: number): Balance => ({
   accountId: "a1",
@@ -46,12 +46,43 @@ interface Scripted {
   snapshotSeq: { value: number };
   handshakes: string[];
   refuse: { value: string | null };
+  /** `session:budget` requests as received. */
+  budgets: unknown[];
+  /** POST /v1/quote requests: authorization header and body. */
+  quotes: { authorization: string | undefined; body: unknown }[];
   close(): Promise<void>;
 }
 
+const QUOTE = {
+  total: 61,
+  byStage: { research: 1, storyboard: 0, keyframes: 0, animation: 60, voiceover: 0 },
+  items: [],
+  plan: "free",
+  available: 40,
+  shortfall: 21,
+  priceBookVersion: "v1",
+};
+
+/** The REST side of the scripted server: POST /v1/quote answers QUOTE, or an error for an empty list. */
+function quoteRoute(state: Scripted) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    let raw = "";
+    req.on("data", (chunk: Buffer) => (raw += chunk.toString()));
+    req.on("end", () => {
+      const body = JSON.parse(raw || "null") as { items?: unknown[] } | null;
+      state.quotes.push({ authorization: req.headers.authorization, body });
+      const empty = (body?.items ?? []).length === 0;
+      res.writeHead(empty ? 400 : 200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify(
+          empty ? { error: { code: "invalid_input", message: "invalid_input: items: too small" } } : QUOTE,
+        ),
+      );
+    });
+  };
+}
+
 async function scriptedServer(): Promise<Scripted> {
-  const http = createServer();
-  const io = new Server(http, { transports: ["websocket"] });
   const state: Scripted = {
     url: "",
     sockets: [],
@@ -59,8 +90,12 @@ async function scriptedServer(): Promise<Scripted> {
     snapshotSeq: { value: 5 },
     handshakes: [],
     refuse: { value: null },
+    budgets: [],
+    quotes: [],
     close: async () => undefined,
   };
+  const http = createServer(quoteRoute(state));
+  const io = new Server(http, { transports: ["websocket"] });
   io.use((socket, next) => {
     state.handshakes.push(String((socket.handshake.auth as { token?: unknown }).token));
     next(state.refuse.value ? new Error(state.refuse.value) : undefined);
@@ -71,6 +106,18 @@ async function scriptedServer(): Promise<Scripted> {
     socket.on("session:watch", (_req: unknown, ack: (a: unknown) => void) => {
       state.watches.push(Date.now());
       ack({ ok: true, session: session(state.snapshotSeq.value) });
+    });
+    // 13 is refused, as a server refuses what it will not take; anything else is set.
+    socket.on("session:budget", (req: { credits: number | null }, ack: (a: unknown) => void) => {
+      state.budgets.push(req);
+      if (req.credits === 13)
+        return ack({ ok: false, error: { code: "invalid_input", message: "invalid_input: credits: unlucky" } });
+      state.snapshotSeq.value += 1;
+      const budget =
+        req.credits === null
+          ? null
+          : { credits: req.credits, remaining: Math.max(0, req.credits - state.snapshotSeq.value) };
+      ack({ ok: true, session: { ...session(state.snapshotSeq.value), budget, forecast: null } });
     });
   });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
@@ -149,5 +196,71 @@ describe("createCreditMeter", () => {
     expect(meter.state).toBe("reconnecting");
     server.refuse.value = null;
     await until(() => meter?.state === "connected", "connected after the limit");
+  });
+
+  it("delivers budget and forecast with every session frame (null where a server sends none)", async () => {
+    server = await scriptedServer();
+    meter = createCreditMeter({ url: server.url, token: "t" });
+    const seen: SessionState[] = [];
+    meter.watchSession("s1", (u) => seen.push(u));
+    await until(() => seen.length === 1, "snapshot");
+    expect(seen[0]).toMatchObject({ seq: 5, budget: null, forecast: null, last: null });
+    const forecast = { planned: 160, remaining: 150, shortfall: 0, burnPerMinute: 2, runsOutInSeconds: 1200 };
+    server.sockets[0]?.emit("session:update", {
+      ...session(6),
+      last: null,
+      budget: { credits: 50, remaining: 44 },
+      forecast,
+    });
+    // A frame whose forecast is malformed is dropped whole.
+    server.sockets[0]?.emit("session:update", {
+      ...session(7),
+      last: null,
+      budget: null,
+      forecast: { ...forecast, shortfall: -1 },
+    });
+    server.sockets[0]?.emit("session:update", { ...session(8), last: null, budget: null, forecast: null });
+    await until(() => seen.at(-1)?.seq === 8, "updates");
+    expect(seen.map((u) => u.seq)).toEqual([5, 6, 8]);
+    expect(seen[1]).toMatchObject({ budget: { credits: 50, remaining: 44 }, forecast });
+    expect(seen[2]).toMatchObject({ budget: null, forecast: null });
+  });
+
+  it("setBudget sends session:budget, resolves with the session and hands it to the watchers; refusals carry the server's words", async () => {
+    server = await scriptedServer();
+    meter = createCreditMeter({ url: server.url, token: "t" });
+    const seen: SessionState[] = [];
+    meter.watchSession("s1", (u) => seen.push(u));
+    await until(() => seen.length === 1, "snapshot");
+
+    const after = await meter.setBudget("s1", 40);
+    expect(server.budgets).toEqual([{ sessionId: "s1", credits: 40 }]);
+    expect(after).toMatchObject({ sessionId: "s1", seq: 6, budget: { credits: 40, remaining: 34 } });
+    await until(() => seen.at(-1)?.seq === 6, "the watcher got it");
+    expect(seen.at(-1)?.budget).toEqual({ credits: 40, remaining: 34 });
+
+    const refused = await meter.setBudget("s1", 13).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CreditMeterRequestError);
+    expect(refused).toMatchObject({ code: "invalid_input", message: "invalid_input: credits: unlucky" });
+
+    expect((await meter.setBudget("s1", null)).budget).toBeNull();
+    // What is not a whole number ≥ 0 never leaves the SDK.
+    for (const bad of [-1, 1.5, Number.NaN])
+      await expect(meter.setBudget("s1", bad)).rejects.toMatchObject({ code: "invalid_input" });
+    expect(server.budgets).toHaveLength(3);
+  });
+
+  it("quote posts the items for the meter's account with the bearer token and checks the answer", async () => {
+    server = await scriptedServer();
+    meter = createCreditMeter({ url: server.url, token: async () => "tok" });
+    await until(() => meter?.balance !== null, "balance");
+    const items = [{ action: "animation" as const, model: "veo-3.1-fast", seconds: 6 }, { action: "script" as const }];
+    expect(await meter.quote(items)).toEqual(QUOTE);
+    expect(server.quotes).toEqual([{ authorization: "Bearer tok", body: { accountId: "a1", items } }]);
+    await expect(meter.quote([])).rejects.toMatchObject({
+      name: "CreditMeterRequestError",
+      code: "invalid_input",
+      message: "invalid_input: items: too small",
+    });
   });
 });

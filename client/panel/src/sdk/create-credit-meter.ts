@@ -5,23 +5,26 @@ import type {
   BalanceAlert,
   ClientToServerEvents,
   ServerToClientEvents,
-  SessionUpdate,
   StageDenied,
   StageProgress,
 } from "@creditmeter/shared";
 import { jitteredDelay } from "./backoff.js";
 import { Listeners } from "./listeners.js";
 import { SeqGate } from "./seq-gate.js";
+import { postQuote } from "./quote-request.js";
+import { CreditMeterRequestError } from "./request-error.js";
 import {
   AlertPayload,
   BalancePayload,
+  BudgetAckPayload,
   DeniedPayload,
   OkAckPayload,
   ProgressPayload,
   SessionUpdatePayload,
   WatchAckPayload,
+  type SessionFrame,
 } from "./server-payloads.js";
-import type { ConnectionState, CreditMeter, CreditMeterOptions, Unsubscribe } from "./types.js";
+import type { ConnectionState, CreditMeter, CreditMeterOptions, SessionState, Unsubscribe } from "./types.js";
 
 type PanelSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -52,6 +55,9 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     randomizationFactor: options.randomizationFactor ?? 0.5,
   };
   const tokenSource = options.getToken ?? options.token ?? "";
+  const currentToken = (): Promise<string> =>
+    Promise.resolve(typeof tokenSource === "function" ? tokenSource() : tokenSource);
+  const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
   const socketOptions: Partial<ManagerOptions & SocketOptions> = {
     // Websocket first; where a proxy blocks it, long-polling (CONTRACT §6 v1.1).
     transports: ["websocket", "polling"],
@@ -62,13 +68,13 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     randomizationFactor: tuning.randomizationFactor,
     auth: (cb) => {
       const give = (token: string): void => cb(options.accountId ? { token, accountId: options.accountId } : { token });
-      Promise.resolve(typeof tokenSource === "function" ? tokenSource() : tokenSource).then(give, () => give(""));
+      currentToken().then(give, () => give(""));
     },
   };
   const socket: PanelSocket = options.url === "" ? io(socketOptions) : io(options.url, socketOptions);
 
   const gate = new SeqGate();
-  const sessions = new Map<string, { listeners: Listeners<SessionUpdate>; latest: SessionUpdate | null }>();
+  const sessions = new Map<string, { listeners: Listeners<SessionState>; latest: SessionState | null }>();
   const balances = new Listeners<Balance>();
   const alerts = new Listeners<BalanceAlert>();
   const progress = new Listeners<StageProgress>();
@@ -88,7 +94,7 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     states.emit(next);
   };
 
-  const deliverSession = (update: SessionUpdate): void => {
+  const deliverSession = (update: SessionState): void => {
     const entry = sessions.get(update.sessionId);
     if (!entry || !gate.accept(update.sessionId, update.seq)) return;
     entry.latest = update;
@@ -101,7 +107,7 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     socket.emit("session:watch", request, (raw) => {
       const ack = WatchAckPayload.safeParse(raw);
       // The snapshot carries no `last`: the newest charge is known only from live updates.
-      if (ack.success && ack.data.ok) deliverSession({ ...ack.data.session, last: null });
+      if (ack.success && ack.data.ok) deliverSession(sessionState(ack.data.session, null));
     });
   };
 
@@ -154,7 +160,7 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
   });
   socket.on("session:update", (raw) => {
     const parsed = SessionUpdatePayload.safeParse(raw);
-    if (parsed.success) deliverSession(parsed.data);
+    if (parsed.success) deliverSession(sessionState(parsed.data, parsed.data.last));
   });
   socket.on("balance:alert", (raw) => {
     const parsed = AlertPayload.safeParse(raw);
@@ -170,11 +176,11 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
   });
 
   return {
-    watchSession(sessionId: string, onUpdate: (update: SessionUpdate) => void): Unsubscribe {
+    watchSession(sessionId: string, onUpdate: (update: SessionState) => void): Unsubscribe {
       let entry = sessions.get(sessionId);
       const first = !entry;
       if (!entry) {
-        entry = { listeners: new Listeners<SessionUpdate>(), latest: null };
+        entry = { listeners: new Listeners<SessionState>(), latest: null };
         sessions.set(sessionId, entry);
       }
       const remove = entry.listeners.add(onUpdate);
@@ -199,10 +205,33 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     onDenied: (listener) => denied.add(listener),
     onState: (listener) => states.add(listener),
     async dismissAlert(level: AlertLevel): Promise<void> {
-      const raw: unknown = await socket.timeout(options.ackTimeoutMs ?? 10_000).emitWithAck("alert:dismiss", { level });
+      const raw: unknown = await socket.timeout(ackTimeoutMs).emitWithAck("alert:dismiss", { level });
       const ack = OkAckPayload.safeParse(raw);
       if (!ack.success) throw new Error("dismissAlert: malformed answer from the server");
       if (!ack.data.ok) throw new Error(`dismissAlert: ${ack.data.error.message}`);
+    },
+    async setBudget(sessionId: string, credits: number | null): Promise<SessionState> {
+      if (credits !== null && !(Number.isSafeInteger(credits) && credits >= 0)) {
+        throw new CreditMeterRequestError("invalid_input", "setBudget: credits must be a whole number ≥ 0, or null");
+      }
+      const request = options.accountId ? { sessionId, credits, accountId: options.accountId } : { sessionId, credits };
+      let raw: unknown;
+      try {
+        raw = await socket.timeout(ackTimeoutMs).emitWithAck("session:budget", request);
+      } catch {
+        throw new CreditMeterRequestError("timeout", "setBudget: no answer from the server");
+      }
+      const ack = BudgetAckPayload.safeParse(raw);
+      if (!ack.success) throw new CreditMeterRequestError("internal", "setBudget: malformed answer from the server");
+      if (!ack.data.ok) throw new CreditMeterRequestError(ack.data.error.code, ack.data.error.message);
+      const session = sessionState(ack.data.session, null);
+      deliverSession(session); // watchers see the new budget now, not only with the next update
+      return session;
+    },
+    async quote(items) {
+      const accountId = options.accountId ?? balance?.accountId;
+      const body = accountId === undefined ? { items } : { accountId, items };
+      return postQuote(options.url, await currentToken(), body, ackTimeoutMs);
     },
     get state() {
       return state;
@@ -218,4 +247,9 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
       setState("disconnected");
     },
   };
+}
+
+/** A session frame as listeners get it: budget and forecast null where the server sent none. */
+function sessionState(frame: SessionFrame, last: SessionState["last"]): SessionState {
+  return { ...frame, last, budget: frame.budget ?? null, forecast: frame.forecast ?? null };
 }

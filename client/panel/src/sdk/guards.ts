@@ -33,6 +33,11 @@ export function nullable<T>(inner: Guard<T>): Guard<T | null> {
   return guard<T | null>((v) => v === null || inner(v));
 }
 
+/** Absent (`undefined`), or what `inner` accepts: fields a server of an older version does not send. */
+export function optional<T>(inner: Guard<T>): Guard<T | undefined> {
+  return guard<T | undefined>((v) => v === undefined || inner(v));
+}
+
 /** An array whose every item `item` accepts. */
 export function arrayOf<T>(item: Guard<T>): Guard<T[]> {
   return guard<T[]>((v) => Array.isArray(v) && v.every((x) => item(x)));

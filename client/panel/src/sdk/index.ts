@@ -1,3 +1,11 @@
 export { createCreditMeter, type ConnectionTuning } from "./create-credit-meter.js";
 export { SeqGate } from "./seq-gate.js";
-export type { ConnectionState, CreditMeter, CreditMeterOptions, Unsubscribe } from "./types.js";
+export { CreditMeterRequestError } from "./request-error.js";
+export type {
+  ConnectionState,
+  CreditMeter,
+  CreditMeterOptions,
+  SessionBudgetState,
+  SessionState,
+  Unsubscribe,
+} from "./types.js";

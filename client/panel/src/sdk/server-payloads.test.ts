@@ -6,6 +6,8 @@ import {
   Balance,
   DenyReason,
   IsoTime,
+  QuoteAnswer,
+  SessionForecast,
   SessionSnapshot,
   StageProgress,
 } from "@creditmeter/shared";
@@ -14,6 +16,7 @@ import {
   BalancePayload,
   DeniedPayload,
   ProgressPayload,
+  QuotePayload,
   SessionUpdatePayload,
   WatchAckPayload,
 } from "./server-payloads.js";
@@ -25,8 +28,15 @@ import type { Guard } from "./guards.js";
 // check id patterns or timestamp formats (guards.ts): those mutations are not listed here.
 
 const Credits = z.number().int().nonnegative();
+// (v1.1) budget and forecast: null when the session has none; absent from a server before v1.1,
+// which the SDK reads as null. The guard reads a budget's credits and remaining only.
+const v11 = {
+  budget: z.object({ credits: Credits, remaining: Credits }).nullable().optional(),
+  forecast: SessionForecast.nullable().optional(),
+};
 const contract = {
   session: SessionSnapshot.extend({
+    ...v11,
     last: z.object({ eventId: z.string(), action: ActionId, amount: Credits, at: z.string() }).nullable(),
   }),
   balance: Balance,
@@ -43,7 +53,7 @@ const contract = {
     at: IsoTime,
   }),
   watchAck: z.union([
-    z.object({ ok: z.literal(true), session: SessionSnapshot }),
+    z.object({ ok: z.literal(true), session: SessionSnapshot.extend(v11) }),
     z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
   ]),
 };
@@ -119,6 +129,38 @@ const cases: { name: string; guard: Guard<unknown>; schema: z.ZodType; valid: Re
     },
   },
   { name: "session:watch ack", guard: WatchAckPayload, schema: contract.watchAck, valid: { ok: true, session: snap } },
+  {
+    name: "session:update with a budget and a forecast",
+    guard: SessionUpdatePayload,
+    schema: contract.session,
+    valid: {
+      ...snap,
+      last: null,
+      budget: { credits: 100, remaining: 84 },
+      forecast: { planned: 160, remaining: 144, shortfall: 40, burnPerMinute: 3, runsOutInSeconds: 2080 },
+    },
+  },
+  {
+    name: "session:budget ack",
+    guard: WatchAckPayload,
+    schema: contract.watchAck,
+    valid: { ok: true, session: { ...snap, budget: null, forecast: null } },
+  },
+  {
+    // The lines are passed on to the caller, not read: their own fields are the server's word.
+    name: "quote answer",
+    guard: QuotePayload,
+    schema: QuoteAnswer.extend({ items: z.array(z.unknown()) }),
+    valid: {
+      total: 160,
+      byStage,
+      items: [],
+      plan: "free",
+      available: 100,
+      shortfall: 60,
+      priceBookVersion: "2026-11-01",
+    },
+  },
 ];
 
 /** Every field, at every depth, removed or replaced by each bad value the guard must refuse. */
@@ -157,5 +199,23 @@ describe("the SDK's payload guards", () => {
     for (const value of [null, undefined, 3, "x", []]) expect(SessionUpdatePayload(value)).toBe(false);
     expect(WatchAckPayload({ ok: false })).toBe(false);
     expect(WatchAckPayload({ ok: false, error: { code: "forbidden", message: "no" } })).toBe(true);
+  });
+
+  it("accepts a quote the contract accepts, with its lines", () => {
+    const quote = {
+      total: 61,
+      byStage: { ...byStage, animation: 60, research: 1 },
+      items: [
+        { action: "script", model: null, scenes: null, seconds: null, count: 1, credits: 1 },
+        { action: "animation", model: "veo-3.1-fast", scenes: null, seconds: 6, count: 1, credits: 60 },
+      ],
+      plan: "free",
+      available: null,
+      shortfall: null,
+      priceBookVersion: "2026-11-01",
+    };
+    expect(QuoteAnswer.safeParse(quote).success).toBe(true);
+    expect(QuotePayload(quote)).toBe(true);
+    expect(QuotePayload({ ...quote, items: [{ action: "script", count: 1, credits: -1 }] })).toBe(false);
   });
 });

@@ -11,7 +11,22 @@ import type {
   WatchAck,
 } from "@creditmeter/shared";
 import { STAGES } from "./stages.js";
-import { anyOf, arrayOf, bool, credits, literal, nullable, num, object, oneOf, str, type Guard } from "./guards.js";
+import {
+  anyOf,
+  arrayOf,
+  bool,
+  credits,
+  literal,
+  nullable,
+  num,
+  object,
+  oneOf,
+  optional,
+  str,
+  type Guard,
+} from "./guards.js";
+import type { QuoteAnswer } from "@creditmeter/shared";
+import type { SessionBudgetState, SessionState } from "./types.js";
 
 // What the server sends is checked like any other input: a malformed frame is dropped, never
 // rendered, and never moves a seq gate forward. Hand-written guards, not zod (guards.ts says why);
@@ -31,8 +46,15 @@ const byStage = object({
   animation: credits,
   voiceover: credits,
 });
-// (v1.1) The session's budget (CONTRACT §10), null when it has none.
-const budget = nullable(object({ credits, remaining: credits, reachedAt: nullable(str) }));
+// (v1.1, CONTRACT §10) `budget` and `forecast` may be absent (a server before v1.1): read as null.
+const budget = object({ credits, remaining: credits }) as Guard<SessionBudgetState>;
+const forecast = object({
+  planned: credits,
+  remaining: credits,
+  shortfall: credits,
+  burnPerMinute: credits,
+  runsOutInSeconds: nullable(credits),
+});
 const sessionFields = {
   accountId: str,
   sessionId: str,
@@ -40,15 +62,19 @@ const sessionFields = {
   reserved: credits,
   byStage,
   seq: credits,
-  budget,
+  budget: optional(nullable(budget)),
+  forecast: optional(nullable(forecast)),
 };
-const snapshot = object(sessionFields) as Guard<SessionSnapshot>;
+/** A session snapshot as it arrives: budget and forecast absent from a server before v1.1. */
+export type SessionFrame = Omit<SessionSnapshot, "budget" | "forecast"> &
+  Partial<Pick<SessionState, "budget" | "forecast">>;
+const snapshot = object(sessionFields) as Guard<SessionFrame>;
 const ackError = object({ code: str, message: str });
 
 export const SessionUpdatePayload = object({
   ...sessionFields,
   last: nullable(object({ eventId: str, action, amount: credits, at: str })),
-}) as Guard<SessionUpdate>;
+}) as Guard<SessionFrame & Pick<SessionUpdate, "last">>;
 
 export const BalancePayload = object({
   accountId: str,
@@ -102,3 +128,20 @@ export const OkAckPayload = anyOf(
   object({ ok: literal(true) }),
   object({ ok: literal(false), error: ackError }),
 ) as Guard<OkAck>;
+
+/** The `session:budget` ack (CONTRACT §6 v1.1): the session after the change, or the refusal. */
+export const BudgetAckPayload = WatchAckPayload;
+
+/** The answer of POST /v1/quote (CONTRACT §10); the SDK reads the totals, the lines are passed on. */
+export const QuotePayload = object({
+  total: credits,
+  byStage,
+  items: arrayOf(object({ action, count: credits, credits })),
+  plan: str,
+  available: nullable(credits),
+  shortfall: nullable(credits),
+  priceBookVersion: str,
+}) as unknown as Guard<QuoteAnswer>;
+
+/** A REST error body (CONTRACT §4). */
+export const ErrorPayload = object({ error: ackError });

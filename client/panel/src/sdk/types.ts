@@ -1,4 +1,14 @@
-import type { AlertLevel, Balance, BalanceAlert, SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
+import type {
+  AlertLevel,
+  Balance,
+  BalanceAlert,
+  QuoteAnswer,
+  QuoteItem,
+  SessionForecast,
+  SessionUpdate,
+  StageDenied,
+  StageProgress,
+} from "@creditmeter/shared";
 
 /** Where the live connection stands; the UI shows a hint for anything but "connected". */
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected" | "unauthorized";
@@ -17,13 +27,25 @@ export interface CreditMeterOptions {
   accountId?: string;
 }
 
+/** A session's budget (CONTRACT §10): `remaining = max(0, credits − used − reserved)`. */
+export interface SessionBudgetState {
+  credits: number;
+  remaining: number;
+}
+
+/**
+ * What `watchSession` delivers: the session update (CONTRACT §6) with its budget and forecast
+ * (CONTRACT §10), each null when the session has none (or the server predates them).
+ */
+export type SessionState = SessionUpdate & { budget: SessionBudgetState | null; forecast: SessionForecast | null };
+
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
 
 /** The panel SDK: live session counter, balance and alerts (CONTRACT §6). */
 export interface CreditMeter {
   /** Watches a session; `onUpdate` gets snapshots whose seq only grows (stale ones dropped). */
-  watchSession(sessionId: string, onUpdate: (update: SessionUpdate) => void): Unsubscribe;
+  watchSession(sessionId: string, onUpdate: (update: SessionState) => void): Unsubscribe;
   /** Balance snapshots (the first arrives on connect), seq only growing. */
   onBalance(listener: (balance: Balance) => void): Unsubscribe;
   /** Low-balance crossings as they happen. */
@@ -32,6 +54,17 @@ export interface CreditMeter {
   onDenied(listener: (denied: StageDenied) => void): Unsubscribe;
   /** Hides the alert of `level` until the next crossing; persisted by the server. */
   dismissAlert(level: AlertLevel): Promise<void>;
+  /**
+   * Sets the session's budget in whole credits (`null` removes it) over `session:budget`;
+   * resolves with the session after the change (also delivered to its watchers), rejects with a
+   * CreditMeterRequestError carrying the server's code and message.
+   */
+  setBudget(sessionId: string, credits: number | null): Promise<SessionState>;
+  /**
+   * What `items` would cost on the account's plan (POST /v1/quote), with the shortfall against
+   * the credits available now; nothing is charged. Rejects with a CreditMeterRequestError.
+   */
+  quote(items: QuoteItem[]): Promise<QuoteAnswer>;
   onState(listener: (state: ConnectionState) => void): Unsubscribe;
   readonly state: ConnectionState;
   /** The latest balance seen, or null before the first. */

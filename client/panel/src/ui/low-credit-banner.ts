@@ -5,10 +5,14 @@ import { MeterController } from "./meter-controller.js";
 
 export { LOW_CREDIT_TEXT } from "./low-credit-text.js";
 
-/** `detail` of `credit-upgrade`: the alert the banner shows and where its link goes. */
+/**
+ * `detail` of `credit-upgrade`: where its link goes, and why: the banner's alert (`level`), or the
+ * session counter's forecast shortfall (`level` null, CONTRACT §10).
+ */
 export interface CreditUpgradeDetail {
-  level: AlertLevel;
+  level: AlertLevel | null;
   url: string;
+  reason: "low_balance" | "forecast_shortfall";
 }
 /** `detail` of `credit-banner-dismiss`: the level dismissed. */
 export interface CreditBannerDismissDetail {
@@ -110,7 +114,13 @@ export class LowCreditBanner extends CreditElement {
     const hadFocus = this.shadowRoot?.activeElement != null;
     this.dismissing.add(level);
     this.requestUpdate();
-    this.dispatchEvent(new CustomEvent<CreditBannerDismissDetail>("credit-banner-dismiss", { detail: { level }, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<CreditBannerDismissDetail>("credit-banner-dismiss", {
+        detail: { level },
+        bubbles: true,
+        composed: true,
+      }),
+    );
     if (hadFocus) {
       if (!this.hasAttribute("tabindex")) this.setAttribute("tabindex", "-1");
       this.focus();
@@ -125,7 +135,12 @@ export class LowCreditBanner extends CreditElement {
 
   private upgrade(event: MouseEvent, level: AlertLevel): void {
     const proceed = this.dispatchEvent(
-      new CustomEvent<CreditUpgradeDetail>("credit-upgrade", { detail: { level, url: this.upgradeUrl }, bubbles: true, composed: true, cancelable: true }),
+      new CustomEvent<CreditUpgradeDetail>("credit-upgrade", {
+        detail: { level, url: this.upgradeUrl, reason: "low_balance" },
+        bubbles: true,
+        composed: true,
+        cancelable: true,
+      }),
     );
     if (!proceed) event.preventDefault(); // the host opens its own checkout
   }
@@ -134,11 +149,25 @@ export class LowCreditBanner extends CreditElement {
     const alert = this.balance?.alert;
     if (!alert || alert.dismissed || this.dismissing.has(alert.level)) return nothing;
     const text = this.text;
-    return html`<div class="banner" part="banner" role="alert" data-testid="low-credit-banner" data-level=${alert.level}>
+    return html`<div
+      class="banner"
+      part="banner"
+      role="alert"
+      data-testid="low-credit-banner"
+      data-level=${alert.level}
+    >
       <p part="message">${text.bannerText}</p>
       <div class="actions" part="actions">
-        <button type="button" part="dismiss" data-testid="banner-dismiss" @click=${() => this.dismiss(alert.level)}>${text.dismiss}</button>
-        <a part="upgrade" data-testid="banner-upgrade" href=${this.upgradeUrl} @click=${(e: MouseEvent) => this.upgrade(e, alert.level)}>${text.upgrade}</a>
+        <button type="button" part="dismiss" data-testid="banner-dismiss" @click=${() => this.dismiss(alert.level)}>
+          ${text.dismiss}
+        </button>
+        <a
+          part="upgrade"
+          data-testid="banner-upgrade"
+          href=${this.upgradeUrl}
+          @click=${(e: MouseEvent) => this.upgrade(e, alert.level)}
+          >${text.upgrade}</a
+        >
       </div>
     </div>`;
   }

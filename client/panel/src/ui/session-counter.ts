@@ -1,26 +1,40 @@
 import { css, html, nothing, type PropertyValues } from "lit";
-import type { SessionUpdate, Stage } from "@creditmeter/shared";
+import type { Stage } from "@creditmeter/shared";
 import { STAGES } from "../sdk/stages.js";
+import type { SessionState } from "../sdk/types.js";
+import { BudgetControl, budgetStyles } from "./budget-control.js";
 import { CountTween } from "./count-tween.js";
 import { CreditElement } from "./credit-element.js";
 import { MeterController } from "./meter-controller.js";
 import { connectionHint } from "./format.js";
+import type { CreditUpgradeDetail } from "./low-credit-banner.js";
+import { ShortfallAnnouncer, forecastStyles, renderForecast } from "./session-forecast.js";
 import { fill } from "./strings.js";
 
 /**
  * `<credit-session-counter session-id="…">`: "Credits used this session", live, with the
  * breakdown by stage and the credits currently reserved. Numbers count up and never go
  * backwards; while live updates are interrupted the last numbers stay, marked as stale.
- * Parts: `card`, `title`, `reserved`, `used`, `unit`, `stages`, `stage`, `stage-value`, `hint`.
+ * With a plan (CONTRACT §10): "About N more credits to finish" and, when the account cannot cover
+ * it, a warning with "Upgrade plan" (a cancellable `credit-upgrade`, as the banner's, with
+ * `reason: "forecast_shortfall"`; `upgrade-url` is the fallback link), announced politely once.
+ * With a budget: the credits left of it. A field and buttons set or remove the budget (hidden
+ * when `compact`).
+ * Parts: `card`, `title`, `reserved`, `used`, `unit`, `stages`, `stage`, `stage-value`, `hint`,
+ * `forecast`, `shortfall`, `shortfall-message`, `shortfall-upgrade`, `budget`, `budget-state`,
+ * `budget-form`, `budget-label`, `budget-input`, `budget-set`, `budget-remove`, `budget-error`.
  */
 export class CreditSessionCounter extends CreditElement {
   static override properties = {
     ...CreditElement.properties,
     sessionId: { type: String, attribute: "session-id" },
     compact: { type: Boolean, reflect: true },
+    upgradeUrl: { type: String, attribute: "upgrade-url" },
   };
   static override styles = [
     ...CreditElement.styles,
+    forecastStyles,
+    budgetStyles,
     css`
       :host {
         display: block;
@@ -87,9 +101,15 @@ export class CreditSessionCounter extends CreditElement {
 
   declare sessionId: string;
   declare compact: boolean;
-  private update_: SessionUpdate | null = null;
+  declare upgradeUrl: string;
+  private update_: SessionState | null = null;
+  private readonly announcer = new ShortfallAnnouncer();
+  private readonly budget = new BudgetControl(this);
   private readonly used = new CountTween(this);
-  private readonly stages = Object.fromEntries(STAGES.map((stage) => [stage, new CountTween(this)])) as Record<Stage, CountTween>;
+  private readonly stages = Object.fromEntries(STAGES.map((stage) => [stage, new CountTween(this)])) as Record<
+    Stage,
+    CountTween
+  >;
   private readonly meter = new MeterController(this, (meter) => {
     if (!this.sessionId) return [];
     return [meter.watchSession(this.sessionId, (update) => this.take(update))];
@@ -99,19 +119,24 @@ export class CreditSessionCounter extends CreditElement {
     super();
     this.sessionId = "";
     this.compact = false;
+    this.upgradeUrl = "/upgrade";
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
     if (changed.has("sessionId") && changed.get("sessionId") !== undefined) {
       this.update_ = null;
+      this.announcer.reset();
+      this.budget.reset();
       this.used.reset();
       for (const stage of STAGES) this.stages[stage].reset();
       this.meter.resubscribe();
     }
+    // Only the warning's appearance (or new words) changes what the live region says.
+    this.announcer.take(this.update_?.forecast?.shortfall ?? 0, this.text, (n) => this.credits(n));
   }
 
-  private take(update: SessionUpdate): void {
+  private take(update: SessionState): void {
     if (update.sessionId !== this.sessionId) return;
     this.update_ = update;
     this.used.set(update.used);
@@ -119,9 +144,18 @@ export class CreditSessionCounter extends CreditElement {
     this.requestUpdate();
   }
 
+  private upgrade(event: MouseEvent): void {
+    const detail: CreditUpgradeDetail = { level: null, url: this.upgradeUrl, reason: "forecast_shortfall" };
+    const proceed = this.dispatchEvent(
+      new CustomEvent("credit-upgrade", { detail, bubbles: true, composed: true, cancelable: true }),
+    );
+    if (!proceed) event.preventDefault(); // the host opens its own checkout
+  }
+
   protected override render(): unknown {
     const live = this.meter.live;
     const text = this.text;
+    const format = (n: number): string => this.credits(n);
     const reserved = this.update_?.reserved ?? 0;
     return html`<section class="card ${live ? "" : "stale"}" part="card" aria-label=${text.sessionTitle}>
       <div class="head">
@@ -131,26 +165,41 @@ export class CreditSessionCounter extends CreditElement {
         </span>
       </div>
       <div>
-        <span class="used num" part="used" data-testid="session-used" aria-hidden="true">${this.credits(this.used.value)}</span
+        <span class="used num" part="used" data-testid="session-used" aria-hidden="true"
+          >${this.credits(this.used.value)}</span
         ><span class="unit" part="unit" aria-hidden="true">${text.creditsUnit}</span>
-        <span class="sr-only" aria-live="polite" aria-atomic="true">${fill(text.sessionAnnounce, this.credits(this.used.goal))}</span>
+        <span class="sr-only" aria-live="polite" aria-atomic="true"
+          >${fill(text.sessionAnnounce, this.credits(this.used.goal))}</span
+        >
       </div>
       <ul part="stages" aria-label=${text.byStage}>
         ${STAGES.map(
           (stage: Stage) =>
-            html`<li part="stage">${text.stages[stage]}<span class="num" part="stage-value" data-testid="session-stage-${stage}"
+            html`<li part="stage">
+              ${text.stages[stage]}<span class="num" part="stage-value" data-testid="session-stage-${stage}"
                 >${this.credits(this.stages[stage].value)}</span
-              ></li>`,
+              >
+            </li>`,
         )}
       </ul>
-      ${live || (this.update_ === null && this.meter.state === "connecting")
-        ? nothing
-        : html`<div class="hint" part="hint" role="status" data-testid="connection-hint">${connectionHint(this.meter.state, text)}</div>`}
+      ${renderForecast({ forecast: this.update_?.forecast ?? null, text, credits: format, upgradeUrl: this.upgradeUrl, onUpgrade: (e) => this.upgrade(e) })}
+      <span class="sr-only" aria-live="polite" aria-atomic="true" data-testid="forecast-announcement"
+        >${this.announcer.message}</span
+      >
+      ${this.budget.render({ budget: this.update_?.budget ?? null, meter: this.meter.meter, sessionId: this.sessionId, text, credits: format, compact: this.compact })}
+      ${
+        live || (this.update_ === null && this.meter.state === "connecting")
+          ? nothing
+          : html`<div class="hint" part="hint" role="status" data-testid="connection-hint">
+              ${connectionHint(this.meter.state, text)}
+            </div>`
+      }
     </section>`;
   }
 }
 
-if (!customElements.get("credit-session-counter")) customElements.define("credit-session-counter", CreditSessionCounter);
+if (!customElements.get("credit-session-counter"))
+  customElements.define("credit-session-counter", CreditSessionCounter);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -24,6 +24,19 @@ export interface CreditStrings {
   reconnecting: string;
   unauthorized: string;
   offline: string;
+  /** (CONTRACT §10) With a plan: what the rest of the video will cost; `{n}` is the number. */
+  forecastRemaining: string;
+  /** When the rest of the video costs more than is available; `{n}` is the missing credits. */
+  forecastShortfall: string;
+  /** A budget's state: `{n}` credits left of `{m}`. */
+  budgetRemaining: string;
+  /** Shown once the budget is used up: new steps are refused. */
+  budgetReached: string;
+  budgetLabel: string;
+  budgetSet: string;
+  budgetRemove: string;
+  /** The budget field holds something other than a whole number ≥ 0. */
+  budgetInvalid: string;
 }
 
 const en: CreditStrings = {
@@ -33,7 +46,13 @@ const en: CreditStrings = {
   reserved: "reserved",
   reservedTitle: "Held for steps in progress; charged or released when they finish",
   byStage: "By stage",
-  stages: { research: "Research", storyboard: "Storyboard", keyframes: "Keyframes", animation: "Animation", voiceover: "Voiceover" },
+  stages: {
+    research: "Research",
+    storyboard: "Storyboard",
+    keyframes: "Keyframes",
+    animation: "Animation",
+    voiceover: "Voiceover",
+  },
   balanceButton: "Credits: {n} available",
   available: "Available",
   used: "Used",
@@ -47,6 +66,14 @@ const en: CreditStrings = {
   reconnecting: "Reconnecting — numbers may be out of date",
   unauthorized: "Signed out — live updates stopped",
   offline: "Offline — showing the last known numbers",
+  forecastRemaining: "About {n} more credits to finish",
+  forecastShortfall: "This video needs about {n} more credits than you have available.",
+  budgetRemaining: "Budget: {n} of {m} credits left",
+  budgetReached: "Budget reached: new steps are refused",
+  budgetLabel: "Session budget (credits)",
+  budgetSet: "Set budget",
+  budgetRemove: "Remove budget",
+  budgetInvalid: "Enter a whole number of credits, 0 or more.",
 };
 
 const de: CreditStrings = {
@@ -56,7 +83,13 @@ const de: CreditStrings = {
   reserved: "reserviert",
   reservedTitle: "Für laufende Schritte reserviert; wird nach Abschluss berechnet oder freigegeben",
   byStage: "Nach Phase",
-  stages: { research: "Recherche", storyboard: "Storyboard", keyframes: "Keyframes", animation: "Animation", voiceover: "Sprecher" },
+  stages: {
+    research: "Recherche",
+    storyboard: "Storyboard",
+    keyframes: "Keyframes",
+    animation: "Animation",
+    voiceover: "Sprecher",
+  },
   balanceButton: "Credits: {n} verfügbar",
   available: "Verfügbar",
   used: "Verbraucht",
@@ -71,20 +104,31 @@ const de: CreditStrings = {
   reconnecting: "Verbindung wird wiederhergestellt — Zahlen sind evtl. veraltet",
   unauthorized: "Abgemeldet — keine Live-Aktualisierung",
   offline: "Offline — zuletzt bekannte Zahlen",
+  forecastRemaining: "Noch etwa {n} Credits bis zum Abschluss",
+  forecastShortfall: "Für dieses Video fehlen etwa {n} Credits gegenüber den verfügbaren.",
+  budgetRemaining: "Budget: {n} von {m} Credits übrig",
+  budgetReached: "Budget erreicht: neue Schritte werden abgelehnt",
+  budgetLabel: "Sitzungsbudget (Credits)",
+  budgetSet: "Budget festlegen",
+  budgetRemove: "Budget entfernen",
+  budgetInvalid: "Bitte eine ganze Zahl ab 0 eingeben.",
 };
 
 /** The built-in translations, by language subtag; others fall back to English. */
 export const BUILT_IN_STRINGS: Readonly<Record<string, CreditStrings>> = { en, de };
 
 /** The strings for `locale` (its language's built-in set, else English) with the host's overrides on top. */
-export function resolveStrings(locale: string | undefined, overrides: Partial<CreditStrings> | undefined): CreditStrings {
+export function resolveStrings(
+  locale: string | undefined,
+  overrides: Partial<CreditStrings> | undefined,
+): CreditStrings {
   const language = (locale ?? "en").toLowerCase().split("-")[0] ?? "en";
   const base = BUILT_IN_STRINGS[language] ?? en;
   if (!overrides) return base;
   return { ...base, ...overrides, stages: { ...base.stages, ...overrides.stages } };
 }
 
-/** Puts `n` into a template's `{n}`. */
-export function fill(template: string, n: string): string {
-  return template.replace("{n}", n);
+/** Puts `n` into a template's `{n}` (and `m` into its `{m}`). */
+export function fill(template: string, n: string, m = ""): string {
+  return template.replace("{n}", n).replace("{m}", m);
 }
