@@ -12,3 +12,4 @@ export * from "./webhooks.js";
 export * from "./api-keys.js";
 export * from "./quote.js";
 export * from "./forecast.js";
+export * from "./quote.js";

@@ -1,4 +1,5 @@
-export { StageReporter } from "./stage-reporter.js";
+export { StageReporter, type PlannedSession } from "./stage-reporter.js";
+export { RequestRefusedError, type ReporterHttpOptions } from "./http-api.js";
 export { stageEventId, type EventIdInput } from "./event-id.js";
 export { DecisionTimeoutError, EventRejectedError, ReporterClosedError, UnexpectedResultError } from "./errors.js";
 export type { IoRedisClient, NodeRedisClient, ReporterConnection } from "./redis-connection.js";

@@ -1,14 +1,17 @@
 import { z } from "zod";
 import {
   AccountId,
+  CreditmeterError,
   DEFAULT_PRICE_BOOK,
   SessionId,
   fromZodError,
   type ActionId,
+  type DenyReason,
   type EventResult,
   type PriceBook,
 } from "@creditmeter/shared";
 import type { ReporterConnection } from "./redis-connection.js";
+import type { ReporterHttpOptions } from "./http-api.js";
 
 /** How a StageReporter is set up. */
 export interface StageReporterOptions {
@@ -30,6 +33,11 @@ export interface StageReporterOptions {
   retentionMs?: number;
   /** Connection errors (node-redis reconnects by itself); ignored unless given. */
   onError?: (error: Error) => void;
+  /**
+   * The server's REST API, for `plan` and `quote` (CONTRACT §10), which are not queue events:
+   * its base URL and a `worker` token or API key. Events still go through the queue.
+   */
+  http?: ReporterHttpOptions;
 }
 
 const Settings = z.object({
@@ -49,11 +57,15 @@ const Settings = z.object({
     .min(60_000)
     .default(30 * 24 * 3600_000),
 });
+const HttpUrl = z.url({ protocol: /^https?$/ });
 export type ReporterSettings = z.infer<typeof Settings> & { now: () => Date; priceBook: PriceBook };
 
 /** Parses the options, throwing a CreditmeterError (`invalid_input: <field>: …`) when one is bad. */
 export function parseReporterOptions(options: StageReporterOptions): ReporterSettings {
-  const { connection: _connection, now, priceBook, onError: _onError, ...rest } = options;
+  const { connection: _connection, now, priceBook, onError: _onError, http, ...rest } = options;
+  if (http !== undefined && !HttpUrl.safeParse(http.url).success) {
+    throw new CreditmeterError("invalid_input", "invalid_input: http.url: must be an http(s) URL", "http.url");
+  }
   const parsed = Settings.safeParse(rest);
   if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
   return { ...parsed.data, now: now ?? (() => new Date()), priceBook: priceBook ?? DEFAULT_PRICE_BOOK };
@@ -94,6 +106,8 @@ export interface StartDecision {
   available: number;
   status: EventResult["status"];
   eventId: string;
+  /** Why a start was denied (CONTRACT §2 v1.1): the account's credits, or the session's budget. */
+  denyReason?: DenyReason;
 }
 
 /** The server's answer to any event, with the id it was queued under. */

@@ -2,11 +2,18 @@ import { Queue } from "bullmq";
 import {
   CreditmeterError,
   type EventResult,
+  fromZodError,
   parseStageEvent,
+  PlanBody,
+  QuoteAnswer,
+  Forecast,
+  SessionSnapshot,
   type ActionId,
+  type QuoteItem,
   type StageEvent,
   type StageEventType,
 } from "@creditmeter/shared";
+import { ReporterHttp } from "./http-api.js";
 import { stageEventId } from "./event-id.js";
 import { DecisionTimeoutError, EventRejectedError, ReporterClosedError } from "./errors.js";
 import { isGranted, parseResult } from "./read-result.js";
@@ -27,6 +34,10 @@ import {
 // (the server throws UnrecoverableError). Job retention is the server's worker setting.
 const JOB_OPTIONS = { attempts: 5, backoff: { type: "exponential", delay: 500 } } as const;
 
+/** The session as PUT …/plan answers it: the snapshot with the plan's forecast (CONTRACT §10). */
+const PlannedSession = SessionSnapshot.extend({ forecast: Forecast.nullable() });
+export type PlannedSession = ReturnType<typeof PlannedSession.parse>;
+
 type EventFields = Pick<StageEvent, "action" | "model" | "scenes" | "seconds" | "progress" | "reason">;
 
 /**
@@ -45,6 +56,7 @@ export class StageReporter {
   private readonly connection: ResolvedConnection;
   private readonly queue: Queue;
   private readonly waiter: OutcomeWaiter;
+  private readonly http: ReporterHttp | null;
   private closing: Promise<void> | undefined;
 
   /** Throws a CreditmeterError naming the option when one is invalid. */
@@ -55,6 +67,28 @@ export class StageReporter {
     this.queue = new Queue(this.settings.queueName, { connection: this.connection.bull, prefix: this.settings.prefix });
     this.queue.on("error", onError);
     this.waiter = new OutcomeWaiter(this.queue, this.connection, onError);
+    this.http = options.http ? new ReporterHttp(options.http) : null;
+  }
+
+  /**
+   * Registers the work this session expects to do (PUT …/sessions/:sessionId/plan, CONTRACT §10),
+   * so the panel shows what the rest of the video costs and warns before the credits run out.
+   * Calling it again replaces the plan; `[]` removes it. Needs the `http` option. Resolves with the session and its forecast.
+   */
+  async plan(items: QuoteItem[]): Promise<PlannedSession> {
+    const body = this.checkItems(items);
+    const { accountId, sessionId } = this.settings;
+    const path = `/v1/accounts/${encodeURIComponent(accountId)}/sessions/${encodeURIComponent(sessionId)}/plan`;
+    return this.api("plan").send("PUT", path, body, PlannedSession);
+  }
+
+  /**
+   * What `items` would be charged on the account's plan (POST /v1/quote), with the shortfall
+   * against the credits available now; nothing changes in the ledger. Needs the `http` option.
+   */
+  async quote(items: QuoteItem[]): Promise<QuoteAnswer> {
+    const body = this.checkItems(items);
+    return this.api("quote").send("POST", "/v1/quote", { accountId: this.settings.accountId, ...body }, QuoteAnswer);
   }
 
   /** Asks for a hold for the step; resolves with the server's decision (granted or denied). */
@@ -68,6 +102,7 @@ export class StageReporter {
       available: result.available,
       status: result.status,
       eventId: event.eventId,
+      ...(result.denyReason === undefined ? {} : { denyReason: result.denyReason }),
     };
   }
 
@@ -106,6 +141,24 @@ export class StageReporter {
       await this.connection.release();
     })();
     return this.closing;
+  }
+
+  private api(method: string): ReporterHttp {
+    if (this.closing) throw new Error("the reporter is closed");
+    if (!this.http)
+      throw new CreditmeterError(
+        "invalid_input",
+        `invalid_input: http: ${method}() needs the http option (the server's URL and a token)`,
+        "http",
+      );
+    return this.http;
+  }
+
+  /** Checks items as the server will (CONTRACT §10): a bad one throws `invalid_input: items.<i>.<field>: …`. */
+  private checkItems(items: QuoteItem[]): PlanBody {
+    const parsed = PlanBody.safeParse({ items });
+    if (!parsed.success) throw fromZodError("invalid_input", parsed.error);
+    return parsed.data;
   }
 
   /** Builds and checks the event: a bad call throws here and nothing is queued. */

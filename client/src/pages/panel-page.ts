@@ -1,10 +1,11 @@
 // `/`: the demo Agentic Mode chat panel (CONTRACT §9).
 import { configureCreditMeter, formatCredits } from "@creditmeter/panel";
+import type { SessionState } from "@creditmeter/panel";
 import type { SessionUpdate, StageDenied, StageProgress } from "@creditmeter/shared";
 import { ApiClient } from "./api-client.js";
 import { byId, el, showError } from "./dom.js";
 import { resolveAuth } from "./page-auth.js";
-import { sessionFromUrl } from "./session-param.js";
+import { nextDemoSession, sessionFromUrl } from "./session-param.js";
 
 const STAGE_VERBS: Record<string, string> = {
   research: "Researching",
@@ -77,20 +78,42 @@ class ActivityFeed {
 }
 
 async function main(): Promise<void> {
-  const sessionId = sessionFromUrl(location.search);
-  byId("session-label", HTMLElement).textContent = sessionId;
-  byId("counter", HTMLElement).setAttribute("session-id", sessionId);
+  let sessionId = sessionFromUrl(location.search);
+  const counter = byId("counter", HTMLElement);
+  const show = (id: string): void => {
+    byId("session-label", HTMLElement).textContent = id;
+    counter.setAttribute("session-id", id);
+  };
+  show(sessionId);
 
   const auth = await resolveAuth();
   const meter = configureCreditMeter({ url: "", token: auth.token });
-  const feed = new ActivityFeed(byId("activity", HTMLOListElement));
+  let feed = new ActivityFeed(byId("activity", HTMLOListElement));
+  let latest: SessionState | null = null;
+  const watch = (id: string): (() => void) =>
+    meter.watchSession(id, (update) => {
+      latest = update;
+      feed.charged(update);
+    });
+  let unwatch = watch(sessionId);
   meter.onProgress((p) => {
     if (p.sessionId === sessionId) feed.progress(p);
   });
   meter.onDenied((d) => {
     if (d.sessionId === sessionId) feed.denied(d);
   });
-  meter.watchSession(sessionId, (update) => feed.charged(update));
+
+  /** Moves the page to another session: the counter, the feed and the URL follow. */
+  const switchTo = (next: string): void => {
+    unwatch();
+    sessionId = next;
+    latest = null;
+    history.replaceState(null, "", `?session=${encodeURIComponent(next)}`);
+    show(next);
+    byId("activity", HTMLOListElement).replaceChildren();
+    feed = new ActivityFeed(byId("activity", HTMLOListElement));
+    unwatch = watch(next);
+  };
 
   // The demo button exists on development servers only (GET /dev answers there).
   const dev = await fetch("/dev").then(
@@ -103,7 +126,7 @@ async function main(): Promise<void> {
   button.hidden = false;
   button.addEventListener("click", () => {
     button.disabled = true;
-    api.startDemo(sessionId).then(
+    startDemo().then(
       () => setTimeout(() => (button.disabled = false), 3000),
       (err: unknown) => {
         button.disabled = false;
@@ -111,6 +134,20 @@ async function main(): Promise<void> {
       },
     );
   });
+
+  /**
+   * A demo run plans a whole video; a session that already has charges would count them against
+   * that plan, so the run gets a fresh session (the page follows it), with the budget the person
+   * set carried over.
+   */
+  async function startDemo(): Promise<void> {
+    const before = latest;
+    if (before && before.used + before.reserved > 0) {
+      switchTo(nextDemoSession(sessionId, Date.now()));
+      if (before.budget) await meter.setBudget(sessionId, before.budget.credits);
+    }
+    await api.startDemo(sessionId);
+  }
 }
 
 main().catch(showError);

@@ -7,9 +7,17 @@ import type { Config } from "../config/config.js";
 /** What `start` did: a run began, or why not. */
 export type DemoStart = "started" | "already_running" | "busy" | "unavailable";
 
+/** How a demo run reaches the server's REST API (to plan the video, CONTRACT §10). */
+export interface DemoApi {
+  /** This server's base URL as the run can reach it (loopback). */
+  url: string;
+  /** A short-lived token of the account's user. */
+  token: string;
+}
+
 /** Starts demo sessions; at most one per account and `demoMaxConcurrent` in all at a time. */
 export interface DemoLauncher {
-  start(accountId: string, sessionId: string): DemoStart;
+  start(accountId: string, sessionId: string, api?: DemoApi): DemoStart;
   /** The process ids of the runs going now. */
   running(): number[];
   /** Ends every run still going (SIGTERM, then SIGKILL after `graceMs`) and waits for them. */
@@ -46,7 +54,7 @@ export function createDemoLauncher(options: DemoLauncherOptions): DemoLauncher {
   const { config } = options;
   let closed = false;
   return {
-    start(accountId, sessionId) {
+    start(accountId, sessionId, api) {
       if (running.has(accountId)) return "already_running";
       if (closed) return "unavailable";
       if (running.size >= config.demoMaxConcurrent) return "busy";
@@ -60,6 +68,7 @@ export function createDemoLauncher(options: DemoLauncherOptions): DemoLauncher {
           REDIS_URL: config.redisUrl,
           CREDITMETER_QUEUE: config.queueName,
           CREDITMETER_QUEUE_PREFIX: config.queuePrefix,
+          ...(api ? { CREDITMETER_URL: api.url, CREDITMETER_TOKEN: api.token } : {}),
         },
       });
       running.set(accountId, child);

@@ -18,6 +18,15 @@ const LoginBody = z.strictObject({
 const DEV_OPS_SUBJECT = "dev-ops";
 const DemoBody = z.strictObject({ sessionId: SessionId });
 const TOKEN_TTL_SECONDS = 12 * 3600;
+/** A demo run plans its video with a token of its own, good for a run's length and a margin. */
+const DEMO_TOKEN_TTL_SECONDS = 15 * 60;
+
+/** This server as seen by a process on the same machine: the loopback address the request came in on. */
+function loopbackUrl(req: express.Request): string {
+  const address = (req.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  const host = address.includes(":") ? `[${address}]` : address;
+  return `http://${host}:${req.socket.localPort ?? 0}`;
+}
 
 export interface DevRoutesDeps {
   config: Config;
@@ -80,7 +89,13 @@ export function devRouter(deps: DevRoutesDeps): Router {
     const { sessionId } = parse(DemoBody, req.body);
     const { accountId } = principalOf(req);
     await ensureDemoAccount(deps.ledger, accountId);
-    const started = deps.demo.start(accountId, sessionId);
+    const token = await mintToken(deps.config.authSecret, {
+      sub: accountId,
+      role: "user",
+      ttlSeconds: DEMO_TOKEN_TTL_SECONDS,
+      ...devClaims(deps.config),
+    });
+    const started = deps.demo.start(accountId, sessionId, { url: loopbackUrl(req), token });
     if (started === "already_running") {
       throw new CreditmeterError("conflict", `conflict: a demo session is already running for ${accountId}`);
     }

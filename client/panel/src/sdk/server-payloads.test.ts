@@ -7,7 +7,7 @@ import {
   DenyReason,
   IsoTime,
   QuoteAnswer,
-  SessionForecast,
+  Forecast,
   SessionSnapshot,
   StageProgress,
 } from "@creditmeter/shared";
@@ -32,7 +32,7 @@ const Credits = z.number().int().nonnegative();
 // which the SDK reads as null. The guard reads a budget's credits and remaining only.
 const v11 = {
   budget: z.object({ credits: Credits, remaining: Credits }).nullable().optional(),
-  forecast: SessionForecast.nullable().optional(),
+  forecast: Forecast.nullable().optional(),
 };
 const contract = {
   session: SessionSnapshot.extend({

@@ -4,7 +4,7 @@ import type {
   BalanceAlert,
   QuoteAnswer,
   QuoteItem,
-  SessionForecast,
+  Forecast,
   SessionUpdate,
   StageDenied,
   StageProgress,
@@ -37,7 +37,7 @@ export interface SessionBudgetState {
  * What `watchSession` delivers: the session update (CONTRACT §6) with its budget and forecast
  * (CONTRACT §10), each null when the session has none (or the server predates them).
  */
-export type SessionState = SessionUpdate & { budget: SessionBudgetState | null; forecast: SessionForecast | null };
+export type SessionState = SessionUpdate & { budget: SessionBudgetState | null; forecast: Forecast | null };
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;

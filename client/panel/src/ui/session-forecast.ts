@@ -1,5 +1,5 @@
 import { css, html, nothing, type TemplateResult } from "lit";
-import type { SessionForecast } from "@creditmeter/shared";
+import type { Forecast } from "@creditmeter/shared";
 import { fill, type CreditStrings } from "./strings.js";
 
 /**
@@ -43,7 +43,7 @@ export class ShortfallAnnouncer {
 
 /** What the counter passes to draw the forecast. */
 export interface ForecastView {
-  forecast: SessionForecast | null;
+  forecast: Forecast | null;
   text: CreditStrings;
   credits: (n: number) => string;
   upgradeUrl: string;
