@@ -12,4 +12,3 @@ export * from "./webhooks.js";
 export * from "./api-keys.js";
 export * from "./quote.js";
 export * from "./forecast.js";
-export * from "./quote.js";
