@@ -24,6 +24,7 @@ const session = (seq: number, used = seq): SessionSnapshot => ({
   reserved: 0,
   byStage: { research: used, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 },
   seq,
+  budget: null,
 });
 const balance = (seq: number): Balance => ({
   accountId: "a1",
@@ -116,7 +117,7 @@ async function scriptedServer(): Promise<Scripted> {
       const budget =
         req.credits === null
           ? null
-          : { credits: req.credits, remaining: Math.max(0, req.credits - state.snapshotSeq.value) };
+          : { credits: req.credits, remaining: Math.max(0, req.credits - state.snapshotSeq.value), reachedAt: null };
       ack({ ok: true, session: { ...session(state.snapshotSeq.value), budget, forecast: null } });
     });
   });
@@ -204,12 +205,13 @@ describe("createCreditMeter", () => {
     const seen: SessionState[] = [];
     meter.watchSession("s1", (u) => seen.push(u));
     await until(() => seen.length === 1, "snapshot");
+    // The watch ack carries no forecast (a server before forecasts): read as null.
     expect(seen[0]).toMatchObject({ seq: 5, budget: null, forecast: null, last: null });
     const forecast = { planned: 160, remaining: 150, shortfall: 0, burnPerMinute: 2, runsOutInSeconds: 1200 };
     server.sockets[0]?.emit("session:update", {
       ...session(6),
       last: null,
-      budget: { credits: 50, remaining: 44 },
+      budget: { credits: 50, remaining: 44, reachedAt: null },
       forecast,
     });
     // A frame whose forecast is malformed is dropped whole.
@@ -222,7 +224,7 @@ describe("createCreditMeter", () => {
     server.sockets[0]?.emit("session:update", { ...session(8), last: null, budget: null, forecast: null });
     await until(() => seen.at(-1)?.seq === 8, "updates");
     expect(seen.map((u) => u.seq)).toEqual([5, 6, 8]);
-    expect(seen[1]).toMatchObject({ budget: { credits: 50, remaining: 44 }, forecast });
+    expect(seen[1]).toMatchObject({ budget: { credits: 50, remaining: 44, reachedAt: null }, forecast });
     expect(seen[2]).toMatchObject({ budget: null, forecast: null });
   });
 
@@ -235,9 +237,9 @@ describe("createCreditMeter", () => {
 
     const after = await meter.setBudget("s1", 40);
     expect(server.budgets).toEqual([{ sessionId: "s1", credits: 40 }]);
-    expect(after).toMatchObject({ sessionId: "s1", seq: 6, budget: { credits: 40, remaining: 34 } });
+    expect(after).toMatchObject({ sessionId: "s1", seq: 6, budget: { credits: 40, remaining: 34, reachedAt: null } });
     await until(() => seen.at(-1)?.seq === 6, "the watcher got it");
-    expect(seen.at(-1)?.budget).toEqual({ credits: 40, remaining: 34 });
+    expect(seen.at(-1)?.budget).toEqual({ credits: 40, remaining: 34, reachedAt: null });
 
     const refused = await meter.setBudget("s1", 13).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(CreditMeterRequestError);

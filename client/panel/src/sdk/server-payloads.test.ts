@@ -8,6 +8,7 @@ import {
   IsoTime,
   QuoteAnswer,
   Forecast,
+  SessionBudget,
   SessionSnapshot,
   StageProgress,
 } from "@creditmeter/shared";
@@ -29,9 +30,9 @@ import type { Guard } from "./guards.js";
 
 const Credits = z.number().int().nonnegative();
 // (v1.1) budget and forecast: null when the session has none; absent from a server before v1.1,
-// which the SDK reads as null. The guard reads a budget's credits and remaining only.
+// which the SDK reads as null.
 const v11 = {
-  budget: z.object({ credits: Credits, remaining: Credits }).nullable().optional(),
+  budget: SessionBudget.nullable().optional(),
   forecast: Forecast.nullable().optional(),
 };
 const contract = {
@@ -136,7 +137,7 @@ const cases: { name: string; guard: Guard<unknown>; schema: z.ZodType; valid: Re
     valid: {
       ...snap,
       last: null,
-      budget: { credits: 100, remaining: 84 },
+      budget: { credits: 100, remaining: 84, reachedAt: null },
       forecast: { planned: 160, remaining: 144, shortfall: 40, burnPerMinute: 3, runsOutInSeconds: 2080 },
     },
   },

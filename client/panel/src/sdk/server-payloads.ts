@@ -26,7 +26,7 @@ import {
   type Guard,
 } from "./guards.js";
 import type { QuoteAnswer } from "@creditmeter/shared";
-import type { SessionBudgetState, SessionState } from "./types.js";
+import type { SessionState } from "./types.js";
 
 // What the server sends is checked like any other input: a malformed frame is dropped, never
 // rendered, and never moves a seq gate forward. Hand-written guards, not zod (guards.ts says why);
@@ -47,7 +47,7 @@ const byStage = object({
   voiceover: credits,
 });
 // (v1.1, CONTRACT §10) `budget` and `forecast` may be absent (a server before v1.1): read as null.
-const budget = object({ credits, remaining: credits }) as Guard<SessionBudgetState>;
+const budget = object({ credits, remaining: credits, reachedAt: nullable(str) });
 const forecast = object({
   planned: credits,
   remaining: credits,

@@ -4,6 +4,7 @@ import type {
   BalanceAlert,
   QuoteAnswer,
   QuoteItem,
+  SessionBudget,
   Forecast,
   SessionUpdate,
   StageDenied,
@@ -27,17 +28,11 @@ export interface CreditMeterOptions {
   accountId?: string;
 }
 
-/** A session's budget (CONTRACT §10): `remaining = max(0, credits − used − reserved)`. */
-export interface SessionBudgetState {
-  credits: number;
-  remaining: number;
-}
-
 /**
  * What `watchSession` delivers: the session update (CONTRACT §6) with its budget and forecast
  * (CONTRACT §10), each null when the session has none (or the server predates them).
  */
-export type SessionState = SessionUpdate & { budget: SessionBudgetState | null; forecast: Forecast | null };
+export type SessionState = SessionUpdate & { budget: SessionBudget | null; forecast: Forecast | null };
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;

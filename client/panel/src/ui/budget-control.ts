@@ -1,5 +1,6 @@
 import { css, html, nothing, type ReactiveControllerHost } from "lit";
-import type { CreditMeter, SessionBudgetState } from "../sdk/types.js";
+import type { SessionBudget } from "@creditmeter/shared";
+import type { CreditMeter } from "../sdk/types.js";
 import { sentence } from "./session-forecast.js";
 import type { CreditStrings } from "./strings.js";
 
@@ -71,7 +72,7 @@ export class BudgetControl {
 
   /** The budget line and, unless `compact`, the form. */
   render(view: {
-    budget: SessionBudgetState | null;
+    budget: SessionBudget | null;
     meter: CreditMeter | null;
     sessionId: string;
     text: CreditStrings;
