@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { seriousViolations } from "./a11y.js";
 import { CHROMIUM, SCREENSHOTS, startRig, type BrowserRig } from "./harness.js";
 
 // CONTRACT §10 as the person sees it on `/`, against a real server: the budget control, and the
