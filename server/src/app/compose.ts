@@ -139,7 +139,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   publisher.add(opsStream.recorder);
   parts.closers.push(() => opsStream.close());
   // Every process queues the webhook deliveries of the changes it makes; consumers deliver them.
-  const webhooks = createWebhooks(redis, config, logger, metrics);
+  const webhooks = createWebhooks(redis, config, logger, metrics, ledger);
   publisher.add(webhooks.outbox);
 
   let draining = false; // set by close(): a load balancer must stop sending work from then on
@@ -224,7 +224,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   parts.closers.push(() => realtime.close());
   if (config.runConsumer) {
     const onJobsInFlight = (delta: 1 | -1): void => void (jobsInFlight += delta);
-    parts.consumer = startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger, onJobsInFlight });
+    parts.consumer = startConsumer({
+      config,
+      redis,
+      ledger,
+      publisher,
+      outbox: webhooks.outbox,
+      metrics,
+      opsStream,
+      logger,
+      onJobsInFlight,
+    });
     webhooks.startWorker();
   }
 

@@ -1,10 +1,11 @@
 import type { Worker } from "bullmq";
 import type { Logger } from "pino";
-import { STAGE_EVENT_TYPES, type EventResult } from "@creditmeter/shared";
+import { STAGE_EVENT_TYPES, type EventResult, type StageEvent } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
 import type { Publisher } from "../ledger/api.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import { createConsumer } from "../metering/consumer.js";
+import type { ProcessDeps } from "../metering/process-event.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { OpsStream } from "../ops/ops-stream.js";
 import { idOf, logJobs } from "../ops/job-log.js";
@@ -16,6 +17,8 @@ export interface ConsumerDeps {
   redis: AppRedis;
   ledger: RedisLedger;
   publisher: Publisher;
+  /** Queues the webhooks of each event's outcome before its job completes. */
+  outbox: ProcessDeps["outbox"];
   metrics: Metrics;
   opsStream: OpsStream;
   logger: Logger;
@@ -42,8 +45,29 @@ async function runWhenReady(worker: Worker<unknown, EventResult>, logger: Logger
   await worker.run();
 }
 
+/**
+ * The test hook of Config.testKillAfterLedger (loadConfig refuses it unless NODE_ENV=test): a real
+ * SIGKILL of this process right after the ledger applied that event, before its outcome is published.
+ */
+function killAfterLedger(eventId: string | undefined): ((event: StageEvent) => void) | undefined {
+  if (eventId === undefined) return undefined;
+  return (event) => {
+    if (event.eventId === eventId) process.kill(process.pid, "SIGKILL");
+  };
+}
+
 /** Starts the metering consumer with its metrics, logs and /ops hooks. */
-export function startConsumer({ config, redis, ledger, publisher, metrics, opsStream, logger, onJobsInFlight }: ConsumerDeps): Worker<unknown, EventResult> {
+export function startConsumer({
+  config,
+  redis,
+  ledger,
+  publisher,
+  outbox,
+  metrics,
+  opsStream,
+  logger,
+  onJobsInFlight,
+}: ConsumerDeps): Worker<unknown, EventResult> {
   const consumer = createConsumer({
     autorun: false,
     onJobsInFlight,
@@ -57,10 +81,12 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
     onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
     ledger,
     publisher,
+    outbox,
     priceBook: config.priceBook,
     idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
     ledgerRetryMs: config.ledgerRetryMs,
     onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
+    afterLedger: killAfterLedger(config.testKillAfterLedger),
     onRejected: (reason, data) => {
       // Only known types become a label: made-up ones must not grow the metric's series.
       const claimed = idOf(data, "type");
@@ -72,7 +98,9 @@ export function startConsumer({ config, redis, ledger, publisher, metrics, opsSt
   });
   consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
   logJobs(consumer, logger);
-  countFailedJobs(consumer, redis, config.keyPrefix, (err) => logger.warn({ err: err.message }, "counting a failed job failed"));
+  countFailedJobs(consumer, redis, config.keyPrefix, (err) =>
+    logger.warn({ err: err.message }, "counting a failed job failed"),
+  );
   runWhenReady(consumer, logger).catch((err: unknown) => logger.error({ err }, "consumer stopped"));
   return consumer;
 }

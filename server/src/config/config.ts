@@ -94,6 +94,8 @@ const Env = z.object({
   CREDITMETER_JOB_LOCK_MS: int(500).default(30_000),
   CREDITMETER_STOP_TIMEOUT_MS: int(100).default(30_000),
   CREDITMETER_REDIS_CONNECT_TIMEOUT_MS: int(100).default(30_000),
+  // A test hook (test/webhooks/outbox-crash.test.ts), refused unless NODE_ENV=test.
+  CREDITMETER_TEST_KILL_AFTER_LEDGER: z.string().min(1).optional(),
   CREDITMETER_EVENT_ATTEMPTS: int(1).max(100).default(8),
   CREDITMETER_EVENT_BACKOFF_MS: int(1).default(1000),
   CREDITMETER_LEDGER_RETRY_MS: int(0).default(30_000),
@@ -162,6 +164,12 @@ export interface Config {
   stopTimeoutMs: number;
   /** In production, how long the start may wait for Redis to answer before exiting non-zero (CONTRACT §8 v1.1). */
   redisConnectTimeoutMs: number;
+  /**
+   * Tests only (CREDITMETER_TEST_KILL_AFTER_LEDGER, refused unless NODE_ENV=test): the consumer
+   * SIGKILLs its own process right after the ledger script applied the event of this id, before
+   * anything else happens with the outcome — the crash window of docs/webhooks.md "The gap".
+   */
+  testKillAfterLedger: string | undefined;
   /** Attempts of an event queued over HTTP, and the first backoff (doubling) between them; only transient errors are retried. */
   eventAttempts: number;
   eventBackoffMs: number;
@@ -232,6 +240,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !e.CREDITMETER_AUTH_SECRET && !e.CREDITMETER_JWKS_URL) {
     throw new ConfigError("CREDITMETER_AUTH_SECRET", "required when NODE_ENV=production");
   }
+  if (e.CREDITMETER_TEST_KILL_AFTER_LEDGER !== undefined && e.NODE_ENV !== "test") {
+    throw new ConfigError(
+      "CREDITMETER_TEST_KILL_AFTER_LEDGER",
+      "a test hook that kills the process: refused unless NODE_ENV=test",
+    );
+  }
   return {
     production,
     port: e.PORT,
@@ -258,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.CREDITMETER_JOB_LOCK_MS,
     stopTimeoutMs: e.CREDITMETER_STOP_TIMEOUT_MS,
     redisConnectTimeoutMs: e.CREDITMETER_REDIS_CONNECT_TIMEOUT_MS,
+    testKillAfterLedger: e.CREDITMETER_TEST_KILL_AFTER_LEDGER,
     eventAttempts: e.CREDITMETER_EVENT_ATTEMPTS,
     eventBackoffMs: e.CREDITMETER_EVENT_BACKOFF_MS,
     ledgerRetryMs: e.CREDITMETER_LEDGER_RETRY_MS,

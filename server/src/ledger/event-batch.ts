@@ -156,6 +156,10 @@ const BatchEvent = z.union([
     repush: z.boolean().optional(),
     /** This event used the session's budget up (CONTRACT §10): once per budget set. */
     br: z.literal(true).optional(),
+    // A duplicate whose first application raised webhooks not known to be queued (lib/apply.lua).
+    owed: z
+      .object({ t: n, rq: n.optional(), av: n.optional(), al: AlertLevel.optional(), th: n.optional() })
+      .optional(),
   }),
 ]);
 
@@ -180,6 +184,28 @@ export function conflictError(
     `conflict: ${field}: eventId "${event.eventId}" was already ${how} with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
     field,
   );
+}
+
+type Owed = NonNullable<Extract<BatchReply["events"][number], { a: number }>["owed"]>;
+
+/** The alert and denial a duplicate's first application raised, rebuilt as they were then from its record. */
+function owedWebhooks(
+  owed: Owed,
+  base: { accountId: string; sessionId: string; stepId: string; action: StageEvent["action"] },
+  dr: DenyReason | undefined,
+): NonNullable<LedgerOutcome["reraise"]> {
+  const at = new Date(owed.t).toISOString();
+  const available = owed.av ?? 0;
+  return {
+    alert:
+      owed.al !== undefined
+        ? { accountId: base.accountId, level: owed.al, threshold: owed.th ?? 0, available, at }
+        : null,
+    denied:
+      owed.rq !== undefined
+        ? { ...base, required: owed.rq, available, reason: dr ?? "insufficient_credits", at }
+        : null,
+  };
 }
 
 /** An event as sent in a batch: parsed, with the stage its action belongs to. */
@@ -282,6 +308,7 @@ export function batchOutcomes(
       occurredAtMs: Date.parse(event.occurredAt),
       eventId: event.eventId,
       budgetReached: r.br ? budgetReachedSnapshot(event, acc) : null,
+      reraise: r.owed ? owedWebhooks(r.owed, base, r.dr) : null,
     };
   });
 }

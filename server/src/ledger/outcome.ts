@@ -43,4 +43,11 @@ export interface LedgerOutcome {
    * its snapshot: fires the `session.budget_reached` webhook. Set by the budget rules, once per budget set.
    */
   budgetReached?: SessionSnapshot | null;
+  /**
+   * On a duplicate: what the event's first application raised (as it was then), while its webhooks
+   * are not known to be queued — the process that applied it may have died before queueing them.
+   * Only the webhook outbox reads it (same delivery ids as the first time); sockets, /ops and
+   * metrics saw the first application and do not hear it again.
+   */
+  reraise?: { alert: BalanceAlert | null; denied: StageDenied | null } | null;
 }

@@ -374,6 +374,14 @@ export class RedisLedger implements LedgerApi {
     this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
   }
 
+  /**
+   * Records that the webhooks an event raised are queued (mark-webhooks-1.lua): a later redelivery
+   * answered `duplicate` then owes none (LedgerOutcome.reraise). Only events that raised something call it.
+   */
+  async markWebhooksQueued(accountId: string, eventId: string): Promise<void> {
+    await this.scripts.run("mark-webhooks-1", [this.keys(accountId).event(eventId)], []);
+  }
+
   /** Moves the deadlines index entry unless it changed since `seen` was read (see deadline-cas-1.lua). */
   async moveDeadline(accountId: string, seen: number, next: string): Promise<boolean> {
     const reply = await this.scripts.run(

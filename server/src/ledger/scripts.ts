@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   "touch-3",
   "deadline-cas-1",
   "trim-log-2",
+  "mark-webhooks-1",
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -4,6 +4,7 @@ import type { Config } from "../config/config.js";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { AppRedis } from "../redis/redis-client.js";
+import { RedisLedger } from "../ledger/redis-ledger.js";
 import { attemptsFor } from "./backoff.js";
 import { createDeliveryWorker } from "./delivery-worker.js";
 import { webhookQueueName } from "./jobs.js";
@@ -19,8 +20,17 @@ export interface Webhooks {
   close(): Promise<void>;
 }
 
-/** Builds the webhooks room on the server's Redis (docs/webhooks.md). */
-export function createWebhooks(redis: AppRedis, config: Config, logger: Logger, metrics?: Metrics): Webhooks {
+/**
+ * Builds the webhooks room on the server's Redis (docs/webhooks.md). `ledger` marks the events whose
+ * webhooks are queued (the server passes its own; by default one on the same Redis and namespace).
+ */
+export function createWebhooks(
+  redis: AppRedis,
+  config: Config,
+  logger: Logger,
+  metrics?: Metrics,
+  ledger: Pick<RedisLedger, "markWebhooksQueued"> = RedisLedger.fromConfig(redis, config),
+): Webhooks {
   const store = new WebhookStore(redis, config.keyPrefix);
   const name = webhookQueueName(config.queueName);
   const onConnError = (err: Error): void => logger.debug({ err: err.message }, "webhook queue connection error");
@@ -38,8 +48,12 @@ export function createWebhooks(redis: AppRedis, config: Config, logger: Logger, 
     },
     onError: (err, event) => {
       metrics?.webhookEnqueueFailures.inc();
-      logger.error({ err, type: event.type, accountId: event.accountId, key: event.key }, "queueing a webhook delivery failed");
+      logger.error(
+        { err, type: event.type, accountId: event.accountId, key: event.key },
+        "queueing a webhook delivery failed",
+      );
     },
+    markQueued: (accountId, eventId) => ledger.markWebhooksQueued(accountId, eventId),
   });
   let worker: Worker<unknown, string> | null = null;
   return {
@@ -61,7 +75,10 @@ export function createWebhooks(redis: AppRedis, config: Config, logger: Logger, 
         onAttempt: (webhookId, deliveryId, result) => {
           metrics?.webhookAttempts.inc({ result: result.ok ? "delivered" : "failed" });
           // The URL is not logged: it may carry a token in its query string.
-          logger.info({ webhookId, deliveryId, status: result.status, error: result.error }, result.ok ? "webhook delivered" : "webhook attempt failed");
+          logger.info(
+            { webhookId, deliveryId, status: result.status, error: result.error },
+            result.ok ? "webhook delivered" : "webhook attempt failed",
+          );
         },
       });
       worker.on("error", (err) => logger.warn({ err: err.message }, "webhook worker error"));

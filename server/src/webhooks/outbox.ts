@@ -21,18 +21,38 @@ export interface WebhookEvent {
 export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
   const events: WebhookEvent[] = [];
   const { accountId } = outcome;
-  if (outcome.alert) {
-    const cause = outcome.eventId ? `event.${outcome.eventId}` : outcome.balance ? `seq.${outcome.balance.seq}` : `at.${outcome.alert.at}`;
-    events.push({ type: "balance.alert", accountId, key: `alert.${outcome.alert.level}.${cause}`, createdAt: outcome.alert.at, data: { ...outcome.alert } });
+  // A duplicate's reraise carries what its first application raised: the same keys, so the same
+  // delivery ids as the first time (docs/webhooks.md "The gap").
+  const alert = outcome.alert ?? outcome.reraise?.alert;
+  const denied = outcome.denied ?? outcome.reraise?.denied;
+  if (alert) {
+    const cause = outcome.eventId
+      ? `event.${outcome.eventId}`
+      : outcome.balance
+        ? `seq.${outcome.balance.seq}`
+        : `at.${alert.at}`;
+    events.push({
+      type: "balance.alert",
+      accountId,
+      key: `alert.${alert.level}.${cause}`,
+      createdAt: alert.at,
+      data: { ...alert },
+    });
   }
-  if (outcome.denied) {
-    const d = outcome.denied;
+  if (denied) {
+    const d = denied;
     const cause = outcome.eventId ? `event.${outcome.eventId}` : `step.${d.sessionId}.${d.stepId}.${d.at}`;
     events.push({ type: "stage.denied", accountId, key: `denied.${cause}`, createdAt: d.at, data: { ...d } });
   }
   if (outcome.budgetReached) {
     const s = outcome.budgetReached;
-    events.push({ type: "session.budget_reached", accountId, key: `budget.${s.sessionId}.seq.${s.seq}`, createdAt: new Date().toISOString(), data: { ...s } });
+    events.push({
+      type: "session.budget_reached",
+      accountId,
+      key: `budget.${s.sessionId}.seq.${s.seq}`,
+      createdAt: new Date().toISOString(),
+      data: { ...s },
+    });
   }
   return events;
 }
@@ -41,22 +61,31 @@ export interface OutboxOptions {
   store: WebhookStore;
   queue: Queue;
   /** BullMQ options of every delivery job: attempts, the custom backoff, retention of finished jobs. */
-  jobOptions: { attempts: number; removeOnComplete: { age: number; count: number }; removeOnFail: { age: number; count: number } };
+  jobOptions: {
+    attempts: number;
+    removeOnComplete: { age: number; count: number };
+    removeOnFail: { age: number; count: number };
+  };
   onError(err: unknown, event: WebhookEvent): void;
+  /** Records in the event's idempotency record that its webhooks are queued (RedisLedger.markWebhooksQueued). */
+  markQueued(accountId: string, eventId: string): Promise<void>;
 }
 
 /**
  * Turns ledger outcomes into delivery jobs on the webhooks queue, one per event and subscribed
  * webhook. The job id is the delivery id, so a second process queueing the same event adds
- * nothing. Queued after the ledger change committed (docs/webhooks.md "The gap" says what a crash
- * in between can lose); once queued, BullMQ keeps it in Redis through kills and restarts.
+ * nothing. Once queued, BullMQ keeps it in Redis through kills and restarts. Outcomes of stage
+ * events are the consumer's to queue, with `settle`, before their job completes; `publish` queues
+ * the others (ops changes, maintenance) after the fact (docs/webhooks.md "The gap").
  */
 export class WebhookOutbox implements Publisher {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly opts: OutboxOptions) {}
 
+  /** Fire and forget, for outcomes not caused by a stage event (those go through `settle`). */
   publish(outcome: LedgerOutcome): void {
+    if (outcome.eventId) return;
     for (const event of webhookEvents(outcome)) {
       const p = this.enqueue(event).catch((err: unknown) => this.opts.onError(err, event));
       this.pending.add(p);
@@ -64,14 +93,36 @@ export class WebhookOutbox implements Publisher {
     }
   }
 
+  /**
+   * Queues the webhooks a stage event's outcome raised (or, for a duplicate, still owes), then marks
+   * the event's record so that later duplicates owe nothing; resolves once both are in Redis, and
+   * rejects if either failed (the job is then retried, and its duplicate owes them again). The
+   * consumer awaits this before the job completes. An outcome that raised nothing costs no I/O.
+   */
+  async settle(outcome: LedgerOutcome): Promise<void> {
+    const events = webhookEvents(outcome);
+    if (events.length === 0 || !outcome.eventId) return;
+    await Promise.all(events.map((e) => this.enqueue(e)));
+    await this.opts.markQueued(outcome.accountId, outcome.eventId);
+  }
+
   /** Queues `event` for every webhook subscribed to it; resolves once the jobs are in Redis. */
   async enqueue(event: WebhookEvent): Promise<void> {
     const webhooks = await this.opts.store.subscribers(event.type, event.accountId);
     if (webhooks.length === 0) return;
     const jobs = webhooks.map((w) => {
-      const payload: WebhookPayload = { id: deliveryId(w.id, event.accountId, event.key), type: event.type, createdAt: event.createdAt, data: event.data };
+      const payload: WebhookPayload = {
+        id: deliveryId(w.id, event.accountId, event.key),
+        type: event.type,
+        createdAt: event.createdAt,
+        data: event.data,
+      };
       const data: DeliveryJob = { v: 1, webhookId: w.id, payload };
-      return { name: event.type, data, opts: { ...this.opts.jobOptions, jobId: payload.id, backoff: { type: "webhook" } } };
+      return {
+        name: event.type,
+        data,
+        opts: { ...this.opts.jobOptions, jobId: payload.id, backoff: { type: "webhook" } },
+      };
     });
     await this.opts.queue.addBulk(jobs);
     const now = new Date().toISOString();

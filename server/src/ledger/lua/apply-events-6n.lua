@@ -19,7 +19,7 @@
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
     events = [ { a = index in accounts, status, charged, held, decision?, dr? (denyReason), av, su, alert?, denied?,
-    charge?, progress?, repush? } (lib/apply) or { error = "unknown_account" } or
+    charge?, progress?, repush?, owed? (a duplicate's first raised webhooks: { t, rq?, av?, al?, th? }) } (lib/apply) or { error = "unknown_account" } or
     { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
   av and su are the account's available credits and the session's used credits right after
   that event; sessions holds, as they end, the sessions the batch touched and those of repeated
@@ -65,7 +65,10 @@ for i = 1, #KEYS / 6 do
       r.a = st - 1
       r.av = available(acc.a)
       r.su = tonumber(session_get(acc.ctx, ev.sid).fields.used) or 0
-      if r.status ~= "duplicate" then remember_after(records, ev, r.av, r.su) end
+      if r.status ~= "duplicate" then
+        remember_after(records, ev, r.av, r.su)
+        remember_raised(records, ev, r, now)
+      end
       r.alert = alert_reply(r.alert)
       -- A repeat re-pushes its session (a retry after a crash before the push), changed or not.
       if r.repush then acc.repushed[ev.sid] = true end

@@ -67,18 +67,39 @@ local function remember_after(records, ev, av, su)
   if rec then records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. string.format(',"av":%d,"su":%d}', av, su) end
 end
 
+-- What the event raised (a denial, an alert) and when, so that a redelivery answered `duplicate`
+-- can raise its webhooks again until they are known to be queued (mark-webhooks-1.lua adds "wq":1;
+-- outbox.ts `settle`). The fields ride only on records of events that raised something: t the
+-- script's time (ms), rq the denial's required credits, al/th the alert's level and threshold (the
+-- available credits of both are the record's av).
+local function remember_raised(records, ev, r, now)
+  if not (r.denied or r.alert) then return end
+  local rec = records.by_key[ev.evt_key]
+  if not rec then return end
+  local extra = string.format(',"t":%d', now)
+  if r.denied then extra = extra .. string.format(',"rq":%d', r.denied.required) end
+  if r.alert then extra = extra .. string.format(',"al":"%s","th":%d', r.alert.level, r.alert.threshold) end
+  records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. extra .. "}"
+end
+
 local function records_flush(records)
   for _, ev in ipairs(records.order) do redis.call("SET", ev.evt_key, records.by_key[ev.evt_key], "PX", ev.idem_ms) end
 end
 
 local function apply_event(ctx, a, ev, records)
-  local previous = records.by_key[ev.evt_key] or redis.call("GET", ev.evt_key)
+  local mine = records.by_key[ev.evt_key]
+  local previous = mine or redis.call("GET", ev.evt_key)
   if previous then
     -- Already applied: a no-op, answered with the current snapshots so a retry re-pushes them.
     local p = cjson.decode(previous)
     local field, was = fp_conflict(p, ev)
     if field then return { error = "conflict", field = field, was = was } end
-    return { status = "duplicate", charged = 0, held = 0, decision = p.d, dr = p.dr, repush = true }
+    local r = { status = "duplicate", charged = 0, held = 0, decision = p.d, dr = p.dr, repush = true }
+    -- What the first application raised, while its webhooks are not known to be queued (no "wq"):
+    -- the process that applied it may have died before queueing them. A repeat within this script
+    -- owes nothing: the first application's outcome is in the same reply.
+    if p.t and not p.wq and not mine then r.owed = { t = p.t, rq = p.rq, av = p.av, al = p.al, th = p.th } end
+    return r
   end
 
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
