@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICE_BOOK, type Balance, type StageEvent } from "@creditmeter/shared";
+import { DEFAULT_PRICE_BOOK, type Balance } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
-import { buildWorkload } from "../support/workload.js";
 import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
-import { archiveReads } from "../../server/src/history/archive-reads.js";
 import { trimAccount } from "../../server/src/history/trim.js";
-import { archivedLedger, historyDatabase } from "./harness.js";
+import { archiveAll, archivedLedger, daysOfWork, historyDatabase, type TestClock } from "./harness.js";
 
 const DAY = 86_400_000;
 
@@ -21,46 +19,14 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
 
   it("removes only archived entries older than the hot window, and changes no balance or cycle's `used`", async () => {
     const { pool } = await historyDatabase(postgres());
-    let clock = Date.now() - 20 * DAY;
-    const { ledger, redis, namespace } = await archivedLedger({
-      virtualClock: () => clock,
-      archive: archiveReads(pool),
-    });
+    const clock: TestClock = { now: Date.now() - 20 * DAY };
+    const { ledger, redis, namespace } = await archivedLedger({ virtualClock: () => clock.now }, pool);
     const accounts = ["trimmed", "twin"];
-    const end = new Date(Date.now() + 30 * DAY).toISOString();
-    for (const accountId of accounts) {
-      await ledger.putAccount(accountId, { plan: "pro" });
-      await ledger.startCycle(accountId, {
-        cycleId: "c1",
-        credits: 1_000_000,
-        start: new Date(clock - 3_600_000).toISOString(),
-        end,
-      });
-    }
     // The same 20 days of work on both accounts: "trimmed" gets archived and trimmed, "twin" not.
-    const work = buildWorkload({
-      accounts: ["trimmed"],
-      sessionsPerAccount: 4,
-      stepsPerSession: 10,
-      plan: "pro",
-      seed: 11,
-      tag: "trim",
-    }).events;
-    const twin = (e: StageEvent): StageEvent => ({ ...e, accountId: "twin", eventId: `${e.eventId}-twin` });
-    const perDay = Math.ceil(work.length / 20);
-    for (let day = 0; day < 20; day++) {
-      const chunk = work.slice(day * perDay, (day + 1) * perDay);
-      await ledger.applyEvents([...chunk, ...chunk.map(twin)]);
-      clock += DAY;
-    }
-    clock = Date.now();
+    await daysOfWork(ledger, clock, accounts, 20, 11);
     const log = ledger.keys("trimmed").log;
     const before = await redis.xRange(log, "-", "+");
-    for (
-      let r = await archiveAccount(pool, redis, log, "trimmed");
-      r.state === "copied" && r.more;
-      r = await archiveAccount(pool, redis, log, "trimmed")
-    );
+    await archiveAll(pool, redis, log, "trimmed");
     const balances = await Promise.all(accounts.map((a) => ledger.balance(a)));
     expect(sameAs(balances[0] as Balance)).toEqual(sameAs(balances[1] as Balance));
 
@@ -101,7 +67,7 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
 
   it("never removes what is not archived yet, even with no hot retention", async () => {
     const { pool } = await historyDatabase(postgres());
-    const { ledger, redis, namespace } = await archivedLedger({ archive: archiveReads(pool) });
+    const { ledger, redis, namespace } = await archivedLedger({}, pool);
     await ledger.putAccount("partial", { plan: "pro" });
     for (let i = 0; i < 30; i++) await ledger.adjust("partial", { adjustmentId: `a${i}`, credits: 1, reason: "r" });
     const log = ledger.keys("partial").log;
@@ -121,7 +87,7 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
 
   it("a backdated cycle into a trimmed trail without the archive answers unavailable, writing nothing", async () => {
     const { pool } = await historyDatabase(postgres());
-    const { ledger, redis, namespace } = await archivedLedger({ archive: archiveReads(pool) });
+    const { ledger, redis, namespace } = await archivedLedger({}, pool);
     await ledger.putAccount("noarch", { plan: "pro" });
     await ledger.adjust("noarch", { adjustmentId: "a1", credits: 5, reason: "r" });
     const log = ledger.keys("noarch").log;

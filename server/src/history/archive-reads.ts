@@ -1,6 +1,8 @@
 import type { Pool } from "pg";
 import { CreditmeterError } from "@creditmeter/shared";
 import type { ArchiveReads } from "../ledger/api.js";
+import type { AppRedis } from "../redis/redis-client.js";
+import { readLedgerWithArchive, readUsageWithArchive } from "./history-reads.js";
 
 /**
  * True for a failure to reach PostgreSQL (refused, reset, timed out, shutting down), as opposed
@@ -26,9 +28,11 @@ export async function archiveRead<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The ledger's reads of the archive (history in PostgreSQL). */
-export function archiveReads(pool: Pool): ArchiveReads {
+/** The ledger's reads of the archive (history in PostgreSQL), joined to what Redis still holds. */
+export function archiveReads(pool: Pool, redis: AppRedis): ArchiveReads {
   return {
+    usage: (keys, query) => readUsageWithArchive(pool, redis, keys, query),
+    ledgerPage: (keys, query) => readLedgerWithArchive(pool, redis, keys, query),
     chargesBetween: (accountId, fromMs, belowMs) =>
       archiveRead(async () => {
         const { rows } = await pool.query<{ sum: string }>(

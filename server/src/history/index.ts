@@ -88,7 +88,7 @@ export function startHistory(o: HistoryOptions): History {
   return {
     pool,
     migrated,
-    archive: archiveReads(pool),
+    archive: archiveReads(pool, o.redis),
     noteAudit(accountIds) {
       notePending(o.redis, o.namespace, accountIds).catch(onError);
     },

@@ -12,6 +12,7 @@ import type {
   UsageQuery,
 } from "@creditmeter/shared";
 import type { LedgerOutcome } from "./outcome.js";
+import type { AccountKeys } from "./keys.js";
 
 /**
  * What the rest of the server may ask of the ledger. Every write is one atomic Lua script;
@@ -58,4 +59,8 @@ export interface Publisher {
 export interface ArchiveReads {
   /** Σ of the archived charges of an account applied in [fromMs, belowMs). */
   chargesBetween(accountId: string, fromMs: number, belowMs: number): Promise<number>;
+  /** GET …/usage over the trail in Redis and, below it, the archive. */
+  usage(keys: AccountKeys, query: UsageQuery): Promise<Usage>;
+  /** GET …/ledger over the trail in Redis and, below it, the archive. */
+  ledgerPage(keys: AccountKeys, query: LedgerQuery): Promise<LedgerPage>;
 }

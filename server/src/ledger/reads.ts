@@ -25,40 +25,69 @@ function groupKey(groupBy: UsageQuery["groupBy"], f: Fields, at: number): string
   }
 }
 
-/** Totals of charges applied in [from, to), grouped (CONTRACT §4 usage). */
-export async function readUsage(redis: AppRedis, log: string, query: UsageQuery): Promise<Usage> {
-  const to = query.to ? Date.parse(query.to) : Date.now();
+/** Per group key: credits charged and number of charges. */
+export type UsageGroups = Map<string, { credits: number; count: number }>;
+
+/** The window [from, to) of a usage query in ms: default the last 30 days (CONTRACT §4). */
+export function usageWindow(query: UsageQuery, now = Date.now()): { from: number; to: number } {
+  const to = query.to ? Date.parse(query.to) : now;
   const from = query.from ? Date.parse(query.from) : to - 30 * DAY;
-  const groups = new Map<string, { credits: number; count: number }>();
-  let total = 0;
-  let cursor = String(Math.max(0, from));
+  return { from, to };
+}
+
+/** Adds `credits` over `count` charges to a group. */
+export function addToGroup(groups: UsageGroups, key: string, credits: number, count: number): void {
+  const g = groups.get(key) ?? { credits: 0, count: 0 };
+  g.credits += credits;
+  g.count += count;
+  groups.set(key, g);
+}
+
+/** Adds the charges of the trail in [fromMs, toMs) to `groups`. */
+export async function scanUsage(
+  redis: AppRedis,
+  log: string,
+  fromMs: number,
+  toMs: number,
+  groupBy: UsageQuery["groupBy"],
+  groups: UsageGroups,
+): Promise<void> {
+  let cursor = String(Math.max(0, fromMs));
   // "(<ms>" alone would still include ids <ms>-1.. (an incomplete end id means the last of that ms).
-  const end = `(${Math.max(0, to)}-0`;
+  const end = `(${Math.max(0, toMs)}-0`;
   for (;;) {
     const batch = await redis.xRange(log, cursor, end, { COUNT: PAGE });
     for (const { id, message } of batch) {
       if (message.k !== "charge") continue;
-      const amount = Number(message.amt ?? 0);
-      const key = groupKey(query.groupBy, message, atOf(id));
-      const g = groups.get(key) ?? { credits: 0, count: 0 };
-      g.credits += amount;
-      g.count += 1;
-      groups.set(key, g);
-      total += amount;
+      addToGroup(groups, groupKey(groupBy, message, atOf(id)), Number(message.amt ?? 0), 1);
     }
     const last = batch.at(-1);
     if (batch.length < PAGE || !last) break;
     cursor = `(${last.id}`;
   }
+}
+
+/** The usage answer for grouped totals: groups by credits (most first), then key. */
+export function usageAnswer(from: number, to: number, groupBy: UsageQuery["groupBy"], groups: UsageGroups): Usage {
+  let total = 0;
+  for (const g of groups.values()) total += g.credits;
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    groupBy: query.groupBy,
+    groupBy,
     total,
     groups: [...groups]
       .map(([key, g]) => ({ key, ...g }))
       .sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key)),
   };
+}
+
+/** Totals of charges applied in [from, to), grouped (CONTRACT §4 usage). */
+export async function readUsage(redis: AppRedis, log: string, query: UsageQuery): Promise<Usage> {
+  const { from, to } = usageWindow(query);
+  const groups: UsageGroups = new Map();
+  await scanUsage(redis, log, from, to, query.groupBy, groups);
+  return usageAnswer(from, to, query.groupBy, groups);
 }
 
 const KINDS = new Set<LedgerEntry["kind"]>(["grant", "hold", "release", "charge", "expiry", "forfeit", "adjustment"]);
@@ -90,7 +119,8 @@ function kindFields(kind: LedgerEntry["kind"], f: Fields): Partial<LedgerEntry> 
   }
 }
 
-function toEntry(id: string, f: Fields): LedgerEntry {
+/** A trail entry as the API shows it (CONTRACT §4), from its stream id and fields. */
+export function toEntry(id: string, f: Fields): LedgerEntry {
   const kind = KINDS.has(f.k as LedgerEntry["kind"]) ? (f.k as LedgerEntry["kind"]) : "adjustment";
   return {
     id,

@@ -341,12 +341,15 @@ export class RedisLedger implements LedgerApi {
   /** Usage totals grouped for the detailed usage page. */
   async usage(accountId: string, query: UsageQuery): Promise<Usage> {
     await this.requireAccount(accountId);
+    // With history in PostgreSQL the trail may be trimmed: the archive answers below it.
+    if (this.opts.archive) return this.opts.archive.usage(this.keys(accountId), query);
     return readUsage(this.opts.redis, this.keys(accountId).log, query);
   }
 
   /** The audit trail, newest first, one page at a time. */
   async ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
     await this.requireAccount(accountId);
+    if (this.opts.archive) return this.opts.archive.ledgerPage(this.keys(accountId), query);
     return readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
   }
 

@@ -1,0 +1,140 @@
+import type { Pool } from "pg";
+import type { LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
+import type { AppRedis } from "../redis/redis-client.js";
+import type { AccountKeys } from "../ledger/keys.js";
+import { addToGroup, scanUsage, toEntry, usageAnswer, usageWindow, type UsageGroups } from "../ledger/reads.js";
+import { archiveRead } from "./archive-reads.js";
+import { splitId } from "./entry-row.js";
+
+const DAY = 86_400_000;
+
+/**
+ * Where an account's trail starts in Redis: entries below `firstMs` are only in the archive once
+ * the trail was ever trimmed (`trimmed` > 0). Redis always holds a whole suffix of the trail (ids
+ * from `firstId` on: trimming removes whole milliseconds from the front).
+ */
+interface Head {
+  trimmed: number;
+  firstId: string | null;
+}
+
+async function readHead(redis: AppRedis, k: AccountKeys): Promise<Head> {
+  const [trimmed, first] = await Promise.all([redis.get(k.trimmed), redis.xRange(k.log, "-", "+", { COUNT: 1 })]);
+  return { trimmed: Number(trimmed ?? 0), firstId: first[0]?.id ?? null };
+}
+
+/**
+ * Runs a read over Redis and, below its head, PostgreSQL; a trim between the two reads (the head
+ * moved) runs it again, so no entry falls between them.
+ */
+async function stableRead<T>(redis: AppRedis, k: AccountKeys, read: (head: Head) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const head = await readHead(redis, k);
+    const result = await read(head);
+    const after = await readHead(redis, k);
+    if ((after.firstId === head.firstId && after.trimmed === head.trimmed) || attempt >= 4) return result;
+  }
+}
+
+const GROUP_COLUMN: Record<UsageQuery["groupBy"], string> = {
+  action: "action_key",
+  stage: "stage_key",
+  model: "model_key",
+  session: "session_key",
+  day: "day",
+};
+
+/**
+ * Adds the archived charges in [fromMs, toMs) to `groups`: whole UTC days from the daily rollup,
+ * the part days at either edge from the charges themselves (both indexed by account and time).
+ */
+async function archivedUsage(
+  pool: Pool,
+  accountId: string,
+  fromMs: number,
+  toMs: number,
+  groupBy: UsageQuery["groupBy"],
+  groups: UsageGroups,
+): Promise<void> {
+  const firstDay = Math.ceil(fromMs / DAY);
+  const endDay = Math.max(firstDay, Math.floor(toMs / DAY));
+  const whole = endDay > firstDay;
+  // Without whole days the raw range is the window itself (the second range is empty).
+  const [rawA, rawB] = whole ? [firstDay * DAY, endDay * DAY] : [toMs, toMs];
+  const col = GROUP_COLUMN[groupBy];
+  const rawKey = groupBy === "day" ? "(ms / 86400000)::integer::text" : col;
+  const { rows } = await pool.query<{ key: string; credits: string; count: string }>(
+    `SELECT key, sum(credits)::text AS credits, sum(count)::text AS count FROM (
+       SELECT ${groupBy === "day" ? "day::text" : col} AS key, credits, count FROM usage_daily
+         WHERE account_id = $1 AND day >= $2 AND day < $3
+       UNION ALL
+       SELECT ${rawKey} AS key, amount AS credits, 1 AS count FROM ledger_entries
+         WHERE account_id = $1 AND kind = 'charge' AND ((ms >= $4 AND ms < $5) OR (ms >= $6 AND ms < $7))
+     ) u GROUP BY key`,
+    [accountId, firstDay, whole ? endDay : firstDay, fromMs, rawA, rawB, toMs],
+  );
+  for (const r of rows) {
+    const key = groupBy === "day" ? new Date(Number(r.key) * DAY).toISOString().slice(0, 10) : r.key;
+    addToGroup(groups, key, Number(r.credits), Number(r.count));
+  }
+}
+
+/** GET …/usage over Redis and, for what Redis no longer holds, the archive (CONTRACT §4, §11). */
+export function readUsageWithArchive(pool: Pool, redis: AppRedis, k: AccountKeys, query: UsageQuery): Promise<Usage> {
+  const { from, to } = usageWindow(query);
+  return stableRead(redis, k, async (head) => {
+    const groups: UsageGroups = new Map();
+    const redisFrom = head.firstId ? Number(splitId(head.firstId).ms) : Number.POSITIVE_INFINITY;
+    if (head.trimmed > 0 && from < Math.min(to, redisFrom)) {
+      await archiveRead(() => archivedUsage(pool, k.accountId, from, Math.min(to, redisFrom), query.groupBy, groups));
+    }
+    if (head.firstId && to > redisFrom)
+      await scanUsage(redis, k.log, Math.max(from, redisFrom), to, query.groupBy, groups);
+    else if (head.trimmed === 0) await scanUsage(redis, k.log, from, to, query.groupBy, groups);
+    return usageAnswer(from, to, query.groupBy, groups);
+  });
+}
+
+/** Stream ids compared by (ms, seq). */
+function idBelow(a: string, b: string): boolean {
+  const x = splitId(a);
+  const y = splitId(b);
+  return BigInt(x.ms) < BigInt(y.ms) || (x.ms === y.ms && BigInt(x.seq) < BigInt(y.seq));
+}
+
+/** GET …/ledger over Redis and, past what Redis holds, the archive: one order, one cursor. */
+export function readLedgerWithArchive(
+  pool: Pool,
+  redis: AppRedis,
+  k: AccountKeys,
+  query: LedgerQuery,
+): Promise<LedgerPage> {
+  return stableRead(redis, k, async (head) => {
+    const batch = await redis.xRevRange(k.log, query.cursor ? `(${query.cursor}` : "+", "-", {
+      COUNT: query.limit + 1,
+    });
+    const entries = batch.map(({ id, message }) => toEntry(id, message));
+    if (entries.length <= query.limit && head.trimmed > 0) {
+      // Older than anything Redis holds (and than the cursor): the archive, newest first.
+      const below =
+        head.firstId && (!query.cursor || idBelow(head.firstId, query.cursor)) ? head.firstId : query.cursor;
+      const older = await archiveRead(async () => {
+        const at = below ? splitId(below) : null;
+        // pg returns bigint columns as strings; they must stay bigint here for ORDER BY (text
+        // aliases named like the columns would order "9" after "12").
+        const { rows } = await pool.query<{ ms: string; seq: string; fields: Record<string, string> }>(
+          `SELECT ms, seq, fields FROM ledger_entries WHERE account_id = $1 ${at ? "AND (ms, seq) < ($3, $4)" : ""}
+           ORDER BY ms DESC, seq DESC LIMIT $2`,
+          at
+            ? [k.accountId, query.limit + 1 - entries.length, at.ms, at.seq]
+            : [k.accountId, query.limit + 1 - entries.length],
+        );
+        return rows;
+      });
+      for (const r of older) entries.push(toEntry(`${r.ms}-${r.seq}`, r.fields));
+    }
+    const page = entries.slice(0, query.limit);
+    const last = page.at(-1);
+    return { entries: page, nextCursor: entries.length > query.limit && last ? last.id : null };
+  });
+}
