@@ -19,6 +19,8 @@ export interface RateResult {
   /** The worst event-loop delay p99 and max among the servers during the step (prom-client, reset per scrape). */
   serverLoopDelayP99Ms: number | null;
   serverLoopDelayMaxMs: number | null;
+  /** `balance:update` pushes each panel received per second of the step (the account room's fan-out rate). */
+  balancePushesPerPanelS: number;
 }
 
 interface Sent {
@@ -78,13 +80,28 @@ function meanMs(before: Map<string, number>, after: Map<string, number>, name: s
   return n > 0 ? (s / n) * 1000 : null;
 }
 
+function balancePushes(panels: Panel[]): number {
+  let n = 0;
+  for (const p of panels) n += p.balance.pushes;
+  return n;
+}
+
 /**
  * Offers `rate` stage.completed events per second for `seconds` to sessions the panels watch
  * (one `queue.add()` each, timed from just before the call), then waits for every update.
  */
-export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTracker, metricUrls: string[], rate: number, seconds: number, tag: string): Promise<RateResult> {
+export async function offer(
+  dep: Deployment,
+  panels: Panel[],
+  tracker: LatencyTracker,
+  metricUrls: string[],
+  rate: number,
+  seconds: number,
+  tag: string,
+): Promise<RateResult> {
   tracker.samples = [];
   const before = await serverMeans(metricUrls);
+  const pushesBefore = balancePushes(panels);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const total = Math.round(rate * seconds);
@@ -119,6 +136,7 @@ export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTr
   const deadline = Date.now() + Math.max(5_000, seconds * 1000);
   while (tracker.outstanding() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   loop.disable();
+  const pushes = balancePushes(panels) - pushesBefore;
   const after = await serverMeans(metricUrls);
   const latencyMs = summarize(tracker.samples);
   const ledger = meanMs(before, after, "creditmeter_ledger_operation_seconds");
@@ -139,6 +157,7 @@ export async function offer(dep: Deployment, panels: Panel[], tracker: LatencyTr
     benchLoopDelayMaxMs: loop.max / 1e6,
     serverLoopDelayP99Ms: after.has("loop_p99") ? (after.get("loop_p99") ?? 0) * 1000 : null,
     serverLoopDelayMaxMs: after.has("loop_max") ? (after.get("loop_max") ?? 0) * 1000 : null,
+    balancePushesPerPanelS: panels.length > 0 ? pushes / panels.length / offeredSeconds : 0,
   };
 }
 
@@ -153,4 +172,19 @@ export async function mismatches(dep: Deployment, panels: Panel[]): Promise<numb
     });
   }
   return bad;
+}
+
+/**
+ * Panels whose balance differs from the ledger's, or that were ever pushed an older balance after
+ * a newer one. A burst's last balance may still be in its account room's rate window: it is given
+ * 2 s to land.
+ */
+export async function balanceMismatches(dep: Deployment, panels: Panel[]): Promise<number> {
+  const truth = new Map<string, number>();
+  for (const id of new Set(panels.map((p) => p.accountId))) truth.set(id, (await dep.ledger.balance(id)).available);
+  const wrong = (): number =>
+    panels.filter((p) => p.balance.backwards > 0 || truth.get(p.accountId) !== p.balance.available).length;
+  const deadline = Date.now() + 2000;
+  while (wrong() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return wrong();
 }
