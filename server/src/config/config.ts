@@ -110,6 +110,7 @@ const Env = z.object({
   CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: int(1).default(6000),
   CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
   CREDITMETER_PUSH_BURST: int(1).max(100).default(3),
+  CREDITMETER_BALANCE_PUSH_INTERVAL_MS: int(0).max(5000).default(250),
   CREDITMETER_LEDGER_BATCH_MAX: int(1).max(500).default(64),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
@@ -187,6 +188,8 @@ export interface Config {
   pushCoalesceMs: number;
   /** Pushes per room that go out at once within one coalescing window; more are merged. */
   pushBurst: number;
+  /** Least time between two `balance:update` pushes to one account room (after an immediate first). */
+  balancePushIntervalMs: number;
   /** Most stage events the consumer applies in one ledger script call. */
   ledgerBatchMax: number;
   sweepIntervalMs: number;
@@ -286,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestsPerIpPerMinute: e.CREDITMETER_REQUESTS_PER_IP_PER_MINUTE,
     pushCoalesceMs: e.CREDITMETER_PUSH_COALESCE_MS,
     pushBurst: e.CREDITMETER_PUSH_BURST,
+    balancePushIntervalMs: e.CREDITMETER_BALANCE_PUSH_INTERVAL_MS,
     ledgerBatchMax: e.CREDITMETER_LEDGER_BATCH_MAX,
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,

@@ -78,4 +78,54 @@ describe("Coalescer", () => {
     for (const seq of [1, 2, 3, 4, 5]) z.push("k", { seq }, null);
     expect(all).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it("does not send a snapshot older than one already sent, but does re-send an equal one", () => {
+    for (const seq of [5, 6, 7]) c.push("k", { seq }, null);
+    c.push("k", { seq: 4 }, null);
+    vi.advanceTimersByTime(100);
+    c.push("k", { seq: 7 }, null);
+    expect(emitted.map((e) => e.seq)).toEqual([5, 6, 7, 7]);
+  });
+});
+
+// The account rooms' setting (socket-publisher): one push, then one per interval, the latest.
+describe("Coalescer with a burst of 1 (balance pushes)", () => {
+  let emitted: { seq: number; at: number }[];
+  let c: Coalescer<{ seq: number }>;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    emitted = [];
+    c = new Coalescer(250, (_key, v) => emitted.push({ seq: v.seq, at: Date.now() }), 1);
+  });
+  afterEach(() => {
+    c.flush();
+    vi.useRealTimers();
+  });
+
+  it("sends a lone change at once, and again at once after a quiet interval", () => {
+    const t0 = Date.now();
+    c.push("a", { seq: 1 }, null);
+    expect(emitted).toEqual([{ seq: 1, at: t0 }]);
+    vi.advanceTimersByTime(300);
+    c.push("a", { seq: 2 }, null);
+    expect(emitted).toEqual([
+      { seq: 1, at: t0 },
+      { seq: 2, at: t0 + 300 },
+    ]);
+  });
+
+  it("under 1 change per ms for 1 s: at most one push per 250 ms, at least 250 ms apart, ending on the last value", () => {
+    let seq = 0;
+    for (let ms = 0; ms < 1000; ms++) {
+      c.push("a", { seq: ++seq }, null);
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(300);
+    expect(emitted.length).toBeLessThanOrEqual(1 + 1000 / 250);
+    for (let i = 1; i < emitted.length; i++) {
+      expect((emitted[i]?.at ?? 0) - (emitted[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(250);
+      expect(emitted[i]?.seq).toBeGreaterThan(emitted[i - 1]?.seq ?? Infinity);
+    }
+    expect(emitted.at(-1)?.seq).toBe(1000);
+  });
 });

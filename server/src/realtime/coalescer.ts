@@ -7,6 +7,8 @@ interface Slot<T> {
   /** When this key's recent emits went out (ms), oldest first; at most `burst` of them. */
   sent: number[];
   pending: T | null;
+  /** The highest seq this key has emitted: an older snapshot offered later is already superseded. */
+  lastSeq: number;
   /** The oldest event time among what is pending, for the event-to-push metric. */
   pendingSince: number | null;
   timer: NodeJS.Timeout | null;
@@ -42,13 +44,17 @@ export class Coalescer<T extends Sequenced> {
     const now = Date.now();
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { sent: [], pending: null, pendingSince: null, timer: null };
+      slot = { sent: [], pending: null, pendingSince: null, timer: null, lastSeq: -1 };
       this.slots.set(key, slot);
       this.startSweeping();
     }
-    if (!slot.pending && this.admit(slot, now)) return this.emit(key, value, occurredAtMs);
+    // Out-of-order arrival (two batches finishing in the other order): never let the older one be
+    // the last thing a burst sends. An equal seq still goes out: that is a deliberate re-push.
+    if (value.seq < slot.lastSeq) return;
+    if (!slot.pending && this.admit(slot, now)) return this.send(key, slot, value, occurredAtMs);
     if (!slot.pending || value.seq >= slot.pending.seq) slot.pending = value;
-    if (occurredAtMs !== null && (slot.pendingSince === null || occurredAtMs < slot.pendingSince)) slot.pendingSince = occurredAtMs;
+    if (occurredAtMs !== null && (slot.pendingSince === null || occurredAtMs < slot.pendingSince))
+      slot.pendingSince = occurredAtMs;
     if (!slot.timer) this.arm(key, slot, now);
   }
 
@@ -86,22 +92,30 @@ export class Coalescer<T extends Sequenced> {
     const { pending, pendingSince } = slot;
     slot.pending = null;
     slot.pendingSince = null;
-    this.emit(key, pending, pendingSince);
+    this.send(key, slot, pending, pendingSince);
+  }
+
+  private send(key: string, slot: Slot<T>, value: T, occurredAtMs: number | null): void {
+    slot.lastSeq = Math.max(slot.lastSeq, value.seq);
+    this.emit(key, value, occurredAtMs);
   }
 
   // Keys of rooms that went quiet are forgotten, so the map holds only recently active rooms.
   private startSweeping(): void {
     if (this.sweeper) return;
-    this.sweeper = setInterval(() => {
-      const horizon = Date.now() - this.windowMs;
-      for (const [key, slot] of this.slots) {
-        if (!slot.pending && (slot.sent.at(-1) ?? 0) <= horizon) this.slots.delete(key);
-      }
-      if (this.slots.size === 0 && this.sweeper) {
-        clearInterval(this.sweeper);
-        this.sweeper = null;
-      }
-    }, Math.max(1000, this.windowMs * 10));
+    this.sweeper = setInterval(
+      () => {
+        const horizon = Date.now() - this.windowMs;
+        for (const [key, slot] of this.slots) {
+          if (!slot.pending && (slot.sent.at(-1) ?? 0) <= horizon) this.slots.delete(key);
+        }
+        if (this.slots.size === 0 && this.sweeper) {
+          clearInterval(this.sweeper);
+          this.sweeper = null;
+        }
+      },
+      Math.max(1000, this.windowMs * 10),
+    );
     this.sweeper.unref();
   }
 }

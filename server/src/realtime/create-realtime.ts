@@ -39,7 +39,11 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     adapter: redisAdapter.adapter,
     serveClient: false,
   });
-  const publisher = createSocketPublisher(io, { windowMs: config.pushCoalesceMs, burst: config.pushBurst }, metrics);
+  const publisher = createSocketPublisher(
+    io,
+    { windowMs: config.pushCoalesceMs, burst: config.pushBurst, balanceIntervalMs: config.balancePushIntervalMs },
+    metrics,
+  );
   const limitConnections = connectionRateLimit(
     deps.redis,
     config.keyPrefix,

@@ -10,35 +10,65 @@ export interface SocketPublisher extends Publisher {
   flush(): void;
 }
 
+/** How often snapshots may go out per room (docs/realtime.md, "Pushes and coalescing"). */
+export interface PushLimits {
+  /** Session rooms: up to `burst` pushes per `windowMs` at once, more merged. */
+  windowMs: number;
+  burst: number;
+  /** Account rooms: a lone balance change at once, then at most one push per this many ms, always the latest. */
+  balanceIntervalMs: number;
+}
+
 /**
  * Turns ledger outcomes into room broadcasts (CONTRACT §6). Balances and session snapshots are
  * coalesced per room; alerts, progress and denials are events, not states, and go out as they come.
  * Broadcasts go through the adapter, so a panel on any node receives them.
  */
-export function createSocketPublisher(io: PanelServer, limit: { windowMs: number; burst: number }, metrics?: RealtimeDeps["metrics"]): SocketPublisher {
+export function createSocketPublisher(
+  io: PanelServer,
+  limit: PushLimits,
+  metrics?: RealtimeDeps["metrics"],
+): SocketPublisher {
   const observe = (occurredAtMs: number | null): void => {
     if (metrics && occurredAtMs !== null) metrics.pushSeconds.observe(Math.max(0, Date.now() - occurredAtMs) / 1000);
   };
   // One rate-limited coalescer per kind of snapshot; what goes out is timed for the push metric.
-  const coalesced = <T extends Sequenced>(send: (room: string, value: T) => void): Coalescer<T> =>
+  const coalesced = <T extends Sequenced>(
+    windowMs: number,
+    burst: number,
+    send: (room: string, value: T) => void,
+  ): Coalescer<T> =>
     new Coalescer<T>(
-      limit.windowMs,
+      windowMs,
       (room, value, since) => {
         send(room, value);
         observe(since);
       },
-      limit.burst,
+      burst,
     );
-  const balances = coalesced<Balance>((room, balance) => io.to(room).emit("balance:update", balance));
-  const sessions = coalesced<SessionUpdate>((room, update) => io.to(room).emit("session:update", update));
+  // A balance goes to every open panel of the account: with 100 panels each push is 100 socket
+  // writes, and pushing at the session rate (60/s per room) starved the session updates people
+  // watch (docs/performance.md, "Big accounts"). One push per interval, the latest, is all a
+  // person can read of a number that moves that fast.
+  const balances = coalesced<Balance>(limit.balanceIntervalMs, 1, (room, balance) =>
+    io.to(room).emit("balance:update", balance),
+  );
+  const sessions = coalesced<SessionUpdate>(limit.windowMs, limit.burst, (room, update) =>
+    io.to(room).emit("session:update", update),
+  );
 
   return {
     publish(outcome: LedgerOutcome): void {
       const account = accountRoom(outcome.accountId);
-      if (outcome.balance && (outcome.changed || outcome.repush)) balances.push(account, outcome.balance, outcome.occurredAtMs);
-      for (const update of outcome.sessions) sessions.push(sessionRoom(update.accountId, update.sessionId), update, outcome.occurredAtMs);
-      if (outcome.progress) io.to(sessionRoom(outcome.accountId, outcome.progress.sessionId)).emit("stage:progress", outcome.progress);
-      if (outcome.denied) io.to(sessionRoom(outcome.accountId, outcome.denied.sessionId)).emit("stage:denied", outcome.denied);
+      // Session rooms first: the watched session's update is written before the account-wide fan-out.
+      for (const update of outcome.sessions)
+        sessions.push(sessionRoom(update.accountId, update.sessionId), update, outcome.occurredAtMs);
+      if (outcome.balance && (outcome.changed || outcome.repush))
+        balances.push(account, outcome.balance, outcome.occurredAtMs);
+      if (outcome.progress)
+        io.to(sessionRoom(outcome.accountId, outcome.progress.sessionId)).emit("stage:progress", outcome.progress);
+      if (outcome.denied)
+        io.to(sessionRoom(outcome.accountId, outcome.denied.sessionId)).emit("stage:denied", outcome.denied);
       if (outcome.alert) io.to(account).emit("balance:alert", outcome.alert);
     },
     flush(): void {
