@@ -19,7 +19,7 @@ export interface RateResult {
   /** The worst event-loop delay p99 and max among the servers during the step (prom-client, reset per scrape). */
   serverLoopDelayP99Ms: number | null;
   serverLoopDelayMaxMs: number | null;
-  /** `balance:update` pushes each panel received per second of the step (the account room's fan-out rate). */
+  /** `balance:update` pushes each panel received per second of the step, until its last update (the account room's fan-out rate). */
   balancePushesPerPanelS: number;
 }
 
@@ -137,6 +137,8 @@ export async function offer(
   while (tracker.outstanding() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   loop.disable();
   const pushes = balancePushes(panels) - pushesBefore;
+  // Over the whole step, until the last update landed: a step that lags spreads its pushes wider.
+  const stepSeconds = (performance.now() - started) / 1000;
   const after = await serverMeans(metricUrls);
   const latencyMs = summarize(tracker.samples);
   const ledger = meanMs(before, after, "creditmeter_ledger_operation_seconds");
@@ -157,7 +159,7 @@ export async function offer(
     benchLoopDelayMaxMs: loop.max / 1e6,
     serverLoopDelayP99Ms: after.has("loop_p99") ? (after.get("loop_p99") ?? 0) * 1000 : null,
     serverLoopDelayMaxMs: after.has("loop_max") ? (after.get("loop_max") ?? 0) * 1000 : null,
-    balancePushesPerPanelS: panels.length > 0 ? pushes / panels.length / offeredSeconds : 0,
+    balancePushesPerPanelS: panels.length > 0 ? pushes / panels.length / stepSeconds : 0,
   };
 }
 

@@ -91,17 +91,17 @@ export function cycleOf(cycleId: string, credits: number): { cycleId: string; cr
   return { cycleId, credits, start: new Date(Date.now() - 3_600_000).toISOString(), end: new Date(Date.now() + 30 * 86_400_000).toISOString() };
 }
 
-/** Every packet a raw client received, in order. */
+/** Every packet a raw client received, in order, with its arrival time (Date.now()). */
 export interface Recorder {
   socket: Socket;
-  packets: { event: string; args: unknown[] }[];
+  packets: { event: string; args: unknown[]; at: number }[];
 }
 
 /** A raw socket.io-client that records every server event it receives. */
 export function recorder(url: string, auth: Record<string, string>): Recorder {
   const socket = io(url, { transports: ["websocket"], auth, reconnection: false, forceNew: true });
   const packets: Recorder["packets"] = [];
-  socket.onAny((event: string, ...args: unknown[]) => packets.push({ event, args }));
+  socket.onAny((event: string, ...args: unknown[]) => packets.push({ event, args, at: Date.now() }));
   return { socket, packets };
 }
 

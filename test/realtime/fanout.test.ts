@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Balance, SessionSnapshot } from "@creditmeter/shared";
+import { waitFor } from "../support/redis-server.js";
+import { completed, cycleOf, deployment, recorder, startNode, type Deployment, type Recorder } from "./harness.js";
+
+// Big accounts (docs/realtime.md, "Pushes and coalescing"): every open panel of an account gets
+// its balance at a human rate, the latest last, while the sessions people watch stay immediate.
+
+interface Seen<T> {
+  value: T;
+  at: number;
+}
+
+function balancesOf(r: Recorder, since = 0): Seen<Balance>[] {
+  return r.packets
+    .filter((p) => p.event === "balance:update" && p.at >= since)
+    .map((p) => ({ value: Balance.parse(p.args[0]), at: p.at }));
+}
+
+function sessionsOf(r: Recorder, sessionId: string): Seen<SessionSnapshot>[] {
+  return r.packets
+    .filter((p) => p.event === "session:update")
+    .map((p) => ({ value: SessionSnapshot.parse(p.args[0]), at: p.at }))
+    .filter((s) => s.value.sessionId === sessionId);
+}
+
+async function rest<T>(url: string, token: string, schema: { parse(raw: unknown): T }): Promise<T> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return schema.parse(await res.json());
+}
+
+/** `count` raw panels of `acct`, each connected and holding its first balance; panel i < watched.length watches watched[i]. */
+async function openPanels(
+  d: Deployment,
+  url: string,
+  acct: string,
+  count: number,
+  watched: string[],
+): Promise<Recorder[]> {
+  const token = await d.token(acct);
+  const panels = Array.from({ length: count }, () => recorder(url, { token }));
+  await waitFor(
+    () => panels.every((p) => p.socket.connected && balancesOf(p).length > 0),
+    30_000,
+    `${count} panels connected with their first balance`,
+  );
+  await Promise.all(
+    watched.map((sessionId, i) => panels[i]?.socket.timeout(10_000).emitWithAck("session:watch", { sessionId })),
+  );
+  return panels;
+}
+
+describe("a burst of charges to an account with 40 open panels (default balance interval, 250 ms)", () => {
+  let d: Deployment;
+  let node: Awaited<ReturnType<typeof startNode>>;
+  const acct = "acct-team";
+  const sessions = ["s-0", "s-1", "s-2", "s-3"];
+
+  beforeAll(async () => {
+    d = await deployment();
+    node = await startNode(d);
+    await node.ledger.putAccount(acct, { plan: "free" });
+    await node.ledger.startCycle(acct, cycleOf("c1", 100_000));
+  });
+  afterAll(async () => {
+    await node.close();
+    await d.close();
+  });
+
+  it("ends every panel on the REST balance, never backwards, at most one balance push per 250 ms, watched sessions exact", async () => {
+    const panels = await openPanels(d, node.url, acct, 40, sessions);
+    const token = await d.token(acct);
+    try {
+      const start = Date.now();
+      await d.enqueue(
+        Array.from({ length: 400 }, (_, i) => completed(acct, sessions[i % sessions.length] ?? "s-0", "script")),
+      );
+      const used = async (): Promise<number> =>
+        (await rest(`${node.url}/v1/accounts/${acct}/balance`, token, Balance)).used;
+      await waitFor(async () => (await used()) === 400, 30_000, "the 400 charges in the ledger");
+      const truth = await rest(`${node.url}/v1/accounts/${acct}/balance`, token, Balance);
+      await waitFor(
+        () => panels.every((p) => balancesOf(p).at(-1)?.value.seq === truth.seq),
+        10_000,
+        "every panel on the final balance",
+      );
+      // Longer than the interval: a trailing push that was still held would land in here.
+      await new Promise((r) => setTimeout(r, 600));
+
+      for (const p of panels) {
+        const seen = balancesOf(p);
+        for (let i = 1; i < seen.length; i++)
+          expect(seen[i]?.value.seq).toBeGreaterThanOrEqual(seen[i - 1]?.value.seq ?? Infinity);
+        expect(seen.at(-1)?.value).toEqual(truth);
+        // n pushes at least 250 ms apart span ≥ (n - 1) × 250 ms; one more for arrival jitter.
+        const burst = balancesOf(p, start);
+        const span = (burst.at(-1)?.at ?? start) - (burst[0]?.at ?? start);
+        expect(burst.length).toBeLessThanOrEqual(2 + Math.floor(span / 250));
+      }
+      for (const [i, sessionId] of sessions.entries()) {
+        const watcher = panels[i];
+        if (!watcher) throw new Error("missing watcher");
+        const seen = sessionsOf(watcher, sessionId);
+        for (let j = 1; j < seen.length; j++)
+          expect(seen[j]?.value.seq).toBeGreaterThan(seen[j - 1]?.value.seq ?? Infinity);
+        const snapshot = await rest(`${node.url}/v1/accounts/${acct}/sessions/${sessionId}`, token, SessionSnapshot);
+        expect(snapshot.used).toBe(100);
+        expect(seen.at(-1)?.value).toMatchObject({ used: snapshot.used, seq: snapshot.seq });
+        // Sessions are not throttled with the balance: their watcher got more of them than balances.
+        expect(seen.length).toBeGreaterThan(balancesOf(watcher, start).length);
+      }
+    } finally {
+      for (const p of panels) p.socket.disconnect();
+    }
+  });
+});
+
+describe("balance pushes with a 3 s interval", () => {
+  let d: Deployment;
+  let node: Awaited<ReturnType<typeof startNode>>;
+  const acct = "acct-paced";
+
+  beforeAll(async () => {
+    d = await deployment({ CREDITMETER_BALANCE_PUSH_INTERVAL_MS: "3000" });
+    node = await startNode(d);
+    await node.ledger.putAccount(acct, { plan: "free" });
+    await node.ledger.startCycle(acct, cycleOf("c1", 100));
+  });
+  afterAll(async () => {
+    await node.close();
+    await d.close();
+  });
+
+  it("push a lone charge at once, hold the next ones without holding their session updates, then send the latest", async () => {
+    const panels = await openPanels(d, node.url, acct, 3, ["video-1"]);
+    const watcher = panels[0];
+    if (!watcher) throw new Error("missing watcher");
+    try {
+      const start = Date.now();
+      await d.enqueue([completed(acct, "video-1", "script")]);
+      await waitFor(() => panels.every((p) => balancesOf(p, start).length === 1), 15_000, "the lone charge's balance");
+      const lone = sessionsOf(watcher, "video-1")[0];
+      expect(lone?.value.used).toBe(1);
+      for (const p of panels) {
+        const pushed = balancesOf(p, start)[0];
+        expect(pushed?.value.used).toBe(1);
+        // Sent in the same turn as the session update: nowhere near the 3 s interval.
+        expect(Math.abs((pushed?.at ?? Infinity) - (lone?.at ?? 0))).toBeLessThan(1000);
+      }
+
+      await d.enqueue([completed(acct, "video-1", "script"), completed(acct, "video-1", "script")]);
+      await waitFor(() => sessionsOf(watcher, "video-1").at(-1)?.value.used === 3, 15_000, "the watched session at 3");
+      await waitFor(
+        () => panels.every((p) => balancesOf(p).at(-1)?.value.used === 3),
+        15_000,
+        "every panel's balance at 3",
+      );
+      const sessionAt3 = sessionsOf(watcher, "video-1").at(-1)?.at ?? Infinity;
+
+      // Two charges applied in one ledger batch may arrive as one snapshot; never out of order.
+      const useds = sessionsOf(watcher, "video-1").map((s) => s.value.used);
+      expect(useds[0]).toBe(1);
+      expect(useds.at(-1)).toBe(3);
+      for (let i = 1; i < useds.length; i++) expect(useds[i]).toBeGreaterThan(useds[i - 1] ?? Infinity);
+      const truth = Balance.parse(await node.ledger.balance(acct));
+      for (const p of panels) {
+        const burst = balancesOf(p, start);
+        expect(burst.at(-1)?.value).toEqual(truth);
+        expect(burst.length).toBeLessThanOrEqual(3);
+        // The held balance came later than the session updates of the same charges, one interval
+        // after the previous push (less a margin for arrival jitter).
+        expect(burst.at(-1)?.at ?? 0).toBeGreaterThan(sessionAt3);
+        for (let i = 1; i < burst.length; i++)
+          expect((burst[i]?.at ?? 0) - (burst[i - 1]?.at ?? 0)).toBeGreaterThan(2500);
+      }
+    } finally {
+      for (const p of panels) p.socket.disconnect();
+    }
+  });
+});
