@@ -35,6 +35,8 @@ interface World {
   slow: StageEvent[];
   delivered: StageEvent[];
   grants: Op[];
+  /** Budget calls made so far: some are sent again (a retried PUT). */
+  budgets: Op[];
   ids: number;
   restarts: boolean;
 }
@@ -226,6 +228,25 @@ function grant(w: World): void {
   }
 }
 
+/** A session budget set, removed, or sent again (CONTRACT §10), now and then on no account. */
+function budget(w: World): void {
+  const { rng } = w;
+  if (w.budgets.length > 0 && rng.chance(0.15)) {
+    w.ops.push(rng.pick(w.budgets));
+    return;
+  }
+  const acct = rng.chance(0.03) ? { id: "ghost", sessions: 1 } : rng.pick(w.accounts);
+  const credits = rng.weighted([
+    [25, (): number | null => null],
+    [5, () => 0],
+    [25, () => rng.int(1, 100)],
+    [45, () => rng.int(100, 3000)],
+  ] as const)();
+  const op: Op = { op: "budget", accountId: acct.id, sessionId: `s${rng.int(1, acct.sessions)}`, credits };
+  w.budgets.push(op);
+  w.ops.push(op);
+}
+
 function tick(w: World): void {
   const { rng } = w;
   const what = rng.weighted([
@@ -239,6 +260,7 @@ function tick(w: World): void {
     [2, "plan"],
     [1, "ghost-event"],
     [1, "restart"],
+    [2, "budget"],
   ] as const);
   if (what === "step") newStep(w);
   else if (what === "deliver") deliver(w);
@@ -267,7 +289,8 @@ function tick(w: World): void {
     const acct = rng.pick(w.accounts);
     acct.plan = rng.pick(PLANS);
     w.ops.push({ op: "account", accountId: acct.id, plan: acct.plan });
-  } else if (what === "ghost-event") {
+  } else if (what === "budget") budget(w);
+  else if (what === "ghost-event") {
     w.ops.push({
       op: "batch",
       events: [
@@ -302,6 +325,7 @@ export function generate(opts: GenerateOptions): History {
     slow: [],
     delivered: [],
     grants: [],
+    budgets: [],
     ids: 0,
     restarts: opts.restarts,
   };

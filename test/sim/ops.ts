@@ -17,6 +17,8 @@ export type Op =
   | { op: "clock"; ms: number }
   /** `alert:dismiss` of a level. */
   | { op: "dismiss"; accountId: string; level: "low" | "critical" | "exhausted" }
+  /** PUT …/sessions/:sessionId/budget (CONTRACT §10): `credits` null removes it. */
+  | { op: "budget"; accountId: string; sessionId: string; credits: number | null }
   /** GET …/balance (does what time made due). */
   | { op: "read"; accountId: string }
   /** redis-server is killed (SIGKILL) and started again on its AOF. */

@@ -10,6 +10,7 @@ import {
   type Balance,
   type BalanceAlert,
   type LedgerEntry,
+  type SessionSnapshot,
 } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import type { Flags } from "./flags.js";
@@ -57,6 +58,11 @@ function raisedOf(
   a: BalanceAlert | null,
 ): { accountId: string; level: string; threshold: number; available: number } | null {
   return a ? { accountId: a.accountId, level: a.level, threshold: a.threshold, available: a.available } : null;
+}
+
+/** The session fields the model predicts (all but ids and `seq`). */
+function sessionFields(s: SessionSnapshot): Pick<SessionSnapshot, "used" | "reserved" | "byStage" | "budget"> {
+  return { used: s.used, reserved: s.reserved, byStage: s.byStage, budget: s.budget };
 }
 
 /** The balance fields the model predicts. */
@@ -155,6 +161,21 @@ class Runner {
         expectSame("dismiss alert raised", this.model.raised[0] ?? null, raisedOf(out.alert));
         return [op.accountId];
       }
+      case "budget": {
+        const expected = this.model.setBudget(op.accountId, op.sessionId, op.credits, this.now);
+        const actual = await this.ledger.setBudget(op.accountId, op.sessionId, op.credits).then(
+          (out) => out,
+          (err: unknown) => ({ error: codeOf(err) }),
+        );
+        if ("error" in expected || "error" in actual) {
+          expectSame("budget answer", expected, "error" in actual ? actual : sessionFields(actual.session));
+          return [];
+        }
+        expectSame("budget answer", this.model.sessionView(expected), sessionFields(actual.session));
+        expectSame("budget alert raised", this.model.raised[0] ?? null, raisedOf(actual.alert));
+        expectSame("budget reached by the set", this.model.reached[0] ?? null, actual.budgetReached?.sessionId ?? null);
+        return [op.accountId];
+      }
       case "read": {
         const expected = this.model.read(op.accountId, this.now);
         const actual = await this.ledger
@@ -217,6 +238,8 @@ class Runner {
       expectSame(`event ${i} (${e?.type ?? "?"} ${e?.eventId ?? "?"}) result`, expected[i], got);
       const raised = out instanceof Error ? null : raisedOf(out.alert);
       expectSame(`event ${i} (${e?.eventId ?? "?"}) alert raised`, this.model.raised[i] ?? null, raised);
+      const reached = out instanceof Error ? null : (out.budgetReached?.sessionId ?? null);
+      expectSame(`event ${i} (${e?.eventId ?? "?"}) budget reached`, this.model.reached[i] ?? null, reached);
       if (!(out instanceof Error) && out.balance) balances.set(out.accountId, out.balance);
     });
     for (const [accountId, b] of balances) {
@@ -236,11 +259,7 @@ class Runner {
     checkBalance(b, seen);
     for (const [sid, ms] of m.sessions) {
       const real = await this.ledger.session(accountId, sid);
-      expectSame(
-        `session ${accountId}/${sid}`,
-        { used: ms.used, reserved: ms.reserved, byStage: ms.byStage },
-        { used: real.used, reserved: real.reserved, byStage: real.byStage },
-      );
+      expectSame(`session ${accountId}/${sid}`, this.model.sessionView(ms), sessionFields(real));
       const last = seen.sessionSeq.get(sid) ?? 0;
       if (real.seq < last) throw new Mismatch(`invariant: session ${sid} seq never decreases`, `>= ${last}`, real.seq);
       seen.sessionSeq.set(sid, real.seq);

@@ -6,7 +6,7 @@ import type { StageEvent } from "@creditmeter/shared";
 import type { Flags } from "../flags.js";
 import type { Coverage } from "../coverage.js";
 import { PRICES, chargeOf, holdOf, type Action } from "./prices.js";
-import { available, draw, entry, releaseHold, session, type ModelAccount } from "./state.js";
+import { available, draw, entry, reachBudget, releaseHold, session, type ModelAccount } from "./state.js";
 
 /** The processor's return value (CONTRACT §2, fixed fields). */
 export interface ModelResult {
@@ -23,6 +23,7 @@ export interface ModelResult {
 export interface EventRecord {
   fingerprint: Record<string, unknown>;
   decision?: "granted" | "denied";
+  denyReason?: "insufficient_credits" | "session_budget";
 }
 
 const FINGERPRINT = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
@@ -44,7 +45,10 @@ const quantities = (e: StageEvent) => ({
   seconds: e.seconds,
 });
 
-/** Applies one event to a caught-up account; returns the answer or an error code. */
+/**
+ * Applies one event to a caught-up account; returns the answer or an error code. `reached` hears
+ * of a session whose budget this event used up (CONTRACT §10).
+ */
 export function applyEvent(
   a: ModelAccount,
   records: Map<string, EventRecord>,
@@ -53,6 +57,7 @@ export function applyEvent(
   ttlMs: number,
   flags: Flags,
   cov: Coverage,
+  reached: (sessionId: string) => void = () => undefined,
 ): ModelResult | { error: string; field?: string } {
   const ses = session(a, e.sessionId);
   const answer = (status: ModelResult["status"], charged = 0, heldNow = 0): ModelResult => ({
@@ -74,12 +79,22 @@ export function applyEvent(
     const r = answer("duplicate");
     if (previous.decision && e.type === "stage.started") {
       r.decision = previous.decision;
-      if (previous.decision === "denied" && flags.denyReason) r.denyReason = "insufficient_credits";
+      if (previous.decision === "denied" && flags.denyReason)
+        r.denyReason = previous.denyReason ?? "insufficient_credits";
     }
     return r;
   }
-  const remember = (decision?: "granted" | "denied"): void => {
-    records.set(e.eventId, { fingerprint: fingerprint(e), ...(decision ? { decision } : {}) });
+  const remember = (decision?: "granted" | "denied", denyReason?: EventRecord["denyReason"]): void => {
+    records.set(e.eventId, {
+      fingerprint: fingerprint(e),
+      ...(decision ? { decision } : {}),
+      ...(denyReason ? { denyReason } : {}),
+    });
+  };
+  const checkReached = (): void => {
+    if (!reachBudget(ses, now)) return;
+    cov.count("budget reached");
+    reached(e.sessionId);
   };
   const ref = `${e.sessionId}/${e.stepId}`;
   const state = a.steps.get(ref);
@@ -102,13 +117,18 @@ export function applyEvent(
   if (e.type === "stage.started") {
     const quote = holdOf(quantities(e), a.plan);
     if (state === "denied") cov.count("retry of a denied step");
-    if (quote > available(a)) {
+    // CONTRACT §10: a hold past the session's budget is denied; a zero-credit hold never is, and
+    // a shortage of credits is the reason given when both fall short.
+    const overBudget = quote > 0 && ses.budget !== null && ses.used + ses.reserved + quote > ses.budget.credits;
+    if (quote > available(a) || overBudget) {
+      const reason = quote > available(a) ? "insufficient_credits" : "session_budget";
       a.steps.set(ref, "denied");
-      remember("denied");
-      cov.count("denied");
+      remember("denied", reason);
+      cov.count(reason === "session_budget" ? "denied by budget" : "denied");
+      if (overBudget && reason === "insufficient_credits") cov.count("denied, budget short too");
       const r = answer("denied");
       r.decision = "denied";
-      if (flags.denyReason) r.denyReason = "insufficient_credits";
+      if (flags.denyReason) r.denyReason = reason;
       return r;
     }
     if (state === "denied") cov.count("denied then granted");
@@ -120,6 +140,7 @@ export function applyEvent(
     if (quote > 0) entry(a, now, "hold", quote, refs);
     remember("granted");
     cov.count("event applied");
+    checkReached();
     const r = answer("applied", 0, quote);
     r.decision = "granted";
     return r;
@@ -141,6 +162,8 @@ export function applyEvent(
     ses.byStage[PRICES[e.action as Action].stage] += charged;
     entry(a, now, "charge", charged, refs);
     a.steps.set(ref, "completed");
+    if (ses.budget && ses.used > ses.budget.credits) cov.count("charged past the budget");
+    checkReached();
   } else {
     a.steps.set(ref, "failed");
   }

@@ -15,11 +15,21 @@ import {
   entry,
   held,
   newAccount,
+  reachBudget,
   remaining,
   repay,
+  session,
   shrinkHolds,
   type ModelAccount,
+  type ModelSession,
 } from "./state.js";
+
+/** A session's budget as the snapshot shows it (CONTRACT §10). */
+export interface ModelBudget {
+  credits: number;
+  remaining: number;
+  reachedAt: string | null;
+}
 
 /** The balance fields the model predicts (CONTRACT §4; `seq` is only checked never to go back). */
 export interface ModelBalance {
@@ -63,6 +73,8 @@ export class Model {
   lastGrantApplied = false;
   /** The alerts the last operation raised, in order (per event for a batch). */
   raised: (RaisedAlert | null)[] = [];
+  /** The session whose budget the last operation used up, per event for a batch (CONTRACT §10). */
+  reached: (string | null)[] = [];
 
   /** Looks at the alerts after a change; records what it raised. */
   private alerts(a: ModelAccount): RaisedAlert | null {
@@ -249,23 +261,75 @@ export class Model {
     });
   }
 
+  /** The session as the ledger shows it (CONTRACT §4, §10 `budget`), without `seq`. */
+  sessionView(s: ModelSession): {
+    used: number;
+    reserved: number;
+    byStage: ModelSession["byStage"];
+    budget: ModelBudget | null;
+  } {
+    const b = s.budget;
+    const budget = b
+      ? {
+          credits: b.credits,
+          remaining: Math.max(0, b.credits - s.used - s.reserved),
+          reachedAt: b.reachedAt === null ? null : iso(b.reachedAt),
+        }
+      : null;
+    return { used: s.used, reserved: s.reserved, byStage: s.byStage, budget };
+  }
+
+  /**
+   * PUT …/sessions/:sessionId/budget (CONTRACT §10), time-due work first. Setting the budget the
+   * session already has changes nothing; another one re-arms `budget_reached`, which a budget
+   * already used up reaches at once. `reached` says whether this call reached it.
+   */
+  setBudget(
+    accountId: string,
+    sessionId: string,
+    credits: number | null,
+    now: number,
+  ): { error: string } | ModelSession {
+    this.reached = [null];
+    const a = this.accounts.get(accountId);
+    if (!a) return { error: "unknown_account" };
+    catchUp(a, now, this.expiryKind, this.cov);
+    this.raised = [this.alerts(a)];
+    const s = session(a, sessionId);
+    if ((s.budget?.credits ?? null) === credits) {
+      this.cov.count("budget set again");
+      return s;
+    }
+    this.cov.count(credits === null ? "budget removed" : "budget set");
+    s.budget = credits === null ? null : { credits, reachedAt: null };
+    if (reachBudget(s, now)) {
+      this.cov.count("budget reached by its set");
+      this.reached = [sessionId];
+    }
+    return s;
+  }
+
   /** A batch of stage events, in order, as the consumer hands them to the ledger. */
   applyEvents(events: StageEvent[], now: number): (ModelResult | { error: string; field?: string })[] {
     const caughtUp = new Set<string>();
     this.raised = [];
+    this.reached = [];
     return events.map((e) => {
       const a = this.accounts.get(e.accountId);
       const records = this.records.get(e.accountId);
       if (!a || !records) {
         this.cov.count("unknown account");
         this.raised.push(null);
+        this.reached.push(null);
         return { error: "unknown_account" };
       }
       if (!caughtUp.has(a.id)) {
         catchUp(a, now, this.expiryKind, this.cov);
         caughtUp.add(a.id);
       }
-      const r = applyEvent(a, records, e, now, this.holdTtlMs, this.flags, this.cov);
+      let reached: string | null = null;
+      const r = applyEvent(a, records, e, now, this.holdTtlMs, this.flags, this.cov, (sid) => (reached = sid));
+      this.reached.push(reached);
       // Repeats and refusals answer before the alerts are looked at; every other event after its change.
       this.raised.push("error" in r || r.status === "duplicate" ? null : this.alerts(a));
       return r;

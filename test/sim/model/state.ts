@@ -35,6 +35,8 @@ export interface ModelSession {
   used: number;
   reserved: number;
   byStage: Record<Stage, number>;
+  /** CONTRACT §10: the budget and when its remaining first reached 0 since it was set. */
+  budget: { credits: number; reachedAt: number | null } | null;
 }
 
 export type StepState = "held" | "denied" | "completed" | "failed";
@@ -97,7 +99,12 @@ export function available(a: ModelAccount): number {
 export function session(a: ModelAccount, sessionId: string): ModelSession {
   let s = a.sessions.get(sessionId);
   if (!s) {
-    s = { used: 0, reserved: 0, byStage: Object.fromEntries(STAGES.map((st) => [st, 0])) as Record<Stage, number> };
+    s = {
+      used: 0,
+      reserved: 0,
+      byStage: Object.fromEntries(STAGES.map((st) => [st, 0])) as Record<Stage, number>,
+      budget: null,
+    };
     a.sessions.set(sessionId, s);
   }
   return s;
@@ -191,4 +198,14 @@ export function catchUp(a: ModelAccount, now: number, expiryKind: EntryKind, cov
     cov.count("cycle ended");
   }
   releaseExpired(a, now, now, expiryKind, cov);
+}
+
+/**
+ * CONTRACT §10: the budget is reached when its remaining (credits − used − reserved, at least 0)
+ * first comes to 0 since it was set; true only that once.
+ */
+export function reachBudget(s: ModelSession, now: number): boolean {
+  if (!s.budget || s.budget.reachedAt !== null || s.used + s.reserved < s.budget.credits) return false;
+  s.budget.reachedAt = now;
+  return true;
 }
