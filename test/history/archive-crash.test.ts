@@ -73,7 +73,7 @@ describe.skipIf(!postgresAvailable)("archiving survives SIGKILL and a PostgreSQL
       const { rows } = await pool.query<{ account_id: string; raw: string; rolled: string }>(`
         SELECT e.account_id, e.raw, d.rolled FROM
           (SELECT account_id, sum(amount)::text AS raw FROM ledger_entries WHERE kind = 'charge' GROUP BY account_id) e
-          JOIN (SELECT account_id, sum(credits)::text AS rolled FROM usage_daily GROUP BY account_id) d USING (account_id)`);
+          JOIN (SELECT account_id, sum(credits)::text AS rolled FROM usage_rollup WHERE dim = 'session' GROUP BY account_id) d USING (account_id)`);
       expect(rows).toHaveLength(3);
       for (const r of rows) expect(r.rolled).toBe(r.raw);
       expect(await redis.zCard(pendingKey(namespace))).toBe(0);

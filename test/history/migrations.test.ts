@@ -27,10 +27,36 @@ describe.skipIf(!postgresAvailable)("history migrations", () => {
         "archive_cursors",
         "ledger_entries",
         "schema_migrations",
-        "usage_daily",
+        "usage_rollup",
       ]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
+    }
+  });
+
+  it("version 2 moves the daily usage of charges archived under version 1 into the per-grouping rollup", async () => {
+    const url = await postgres().createDatabase();
+    const pool = createHistoryPool(url, () => undefined);
+    try {
+      await migrate(pool, MIGRATIONS.slice(0, 1));
+      await pool.query(`INSERT INTO ledger_entries VALUES
+        ('a', 86400000, 0, 'charge', 5, 'script', 'research', 'none', 's1', '{}'),
+        ('a', 86400001, 0, 'charge', 7, 'image', 'keyframes', 'none', 's1', '{}'),
+        ('a', 86400002, 0, 'hold', 9, 'image', 'keyframes', 'none', 's1', '{}')`);
+      expect(await migrate(pool)).toEqual([2]);
+      const { rows } = await pool.query(
+        "SELECT dim, day, key, credits::int, count::int FROM usage_rollup ORDER BY dim, key",
+      );
+      expect(rows).toEqual([
+        { dim: "action", day: 1, key: "image", credits: 7, count: 1 },
+        { dim: "action", day: 1, key: "script", credits: 5, count: 1 },
+        { dim: "model", day: 1, key: "none", credits: 12, count: 2 },
+        { dim: "session", day: 1, key: "s1", credits: 12, count: 2 },
+        { dim: "stage", day: 1, key: "keyframes", credits: 7, count: 1 },
+        { dim: "stage", day: 1, key: "research", credits: 5, count: 1 },
+      ]);
+    } finally {
+      await pool.end();
     }
   });
 

@@ -11,20 +11,21 @@ export type ArchiveResult =
 const ACCOUNT_LOCK_SEED = 7_370_018;
 
 // One INSERT of a whole batch (unnest of parallel arrays); the rows actually inserted (not
-// already there) feed the daily usage rollup, so a batch copied twice is counted once.
+// already there) feed the daily usage rollups, so a batch copied twice is counted once.
 const INSERT_BATCH = `
   WITH ins AS (
     INSERT INTO ledger_entries (account_id, ms, seq, kind, amount, action_key, stage_key, model_key, session_key, fields)
     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
     ON CONFLICT (account_id, ms, seq) DO NOTHING
     RETURNING ms, kind, amount, action_key, stage_key, model_key, session_key
-  ), daily AS (
-    INSERT INTO usage_daily (account_id, day, action_key, stage_key, model_key, session_key, credits, count)
-    SELECT $1, (ms / 86400000)::integer, action_key, stage_key, model_key, session_key, sum(amount), count(*)
-    FROM ins WHERE kind = 'charge'
-    GROUP BY 2, 3, 4, 5, 6
-    ON CONFLICT (account_id, day, action_key, stage_key, model_key, session_key)
-    DO UPDATE SET credits = usage_daily.credits + EXCLUDED.credits, count = usage_daily.count + EXCLUDED.count
+  ), rollup AS (
+    INSERT INTO usage_rollup (account_id, dim, day, key, credits, count)
+    SELECT $1, d.dim, (ins.ms / 86400000)::integer, d.key, sum(ins.amount), count(*)
+    FROM ins CROSS JOIN LATERAL (VALUES ('action', action_key), ('stage', stage_key), ('model', model_key), ('session', session_key)) AS d (dim, key)
+    WHERE ins.kind = 'charge'
+    GROUP BY 2, 3, 4
+    ON CONFLICT (account_id, dim, day, key)
+    DO UPDATE SET credits = usage_rollup.credits + EXCLUDED.credits, count = usage_rollup.count + EXCLUDED.count
   )
   SELECT count(*)::integer AS inserted FROM ins`;
 

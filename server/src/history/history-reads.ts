@@ -36,17 +36,19 @@ async function stableRead<T>(redis: AppRedis, k: AccountKeys, read: (head: Head)
   }
 }
 
-const GROUP_COLUMN: Record<UsageQuery["groupBy"], string> = {
-  action: "action_key",
-  stage: "stage_key",
-  model: "model_key",
-  session: "session_key",
-  day: "day",
+// The raw column of each grouping, and the rollup's `dim` it reads (day: the action rows, by day).
+const GROUP_COLUMN: Record<UsageQuery["groupBy"], { raw: string; dim: string }> = {
+  action: { raw: "action_key", dim: "action" },
+  stage: { raw: "stage_key", dim: "stage" },
+  model: { raw: "model_key", dim: "model" },
+  session: { raw: "session_key", dim: "session" },
+  day: { raw: "(ms / 86400000)::integer::text", dim: "action" },
 };
 
 /**
- * Adds the archived charges in [fromMs, toMs) to `groups`: whole UTC days from the daily rollup,
- * the part days at either edge from the charges themselves (both indexed by account and time).
+ * Adds the archived charges in [fromMs, toMs) to `groups`: whole UTC days from the daily rollup
+ * of the grouping, the part days at either edge from the charges themselves (both indexed by
+ * account and time).
  */
 async function archivedUsage(
   pool: Pool,
@@ -61,17 +63,16 @@ async function archivedUsage(
   const whole = endDay > firstDay;
   // Without whole days the raw range is the window itself (the second range is empty).
   const [rawA, rawB] = whole ? [firstDay * DAY, endDay * DAY] : [toMs, toMs];
-  const col = GROUP_COLUMN[groupBy];
-  const rawKey = groupBy === "day" ? "(ms / 86400000)::integer::text" : col;
+  const { raw, dim } = GROUP_COLUMN[groupBy];
   const { rows } = await pool.query<{ key: string; credits: string; count: string }>(
     `SELECT key, sum(credits)::text AS credits, sum(count)::text AS count FROM (
-       SELECT ${groupBy === "day" ? "day::text" : col} AS key, credits, count FROM usage_daily
-         WHERE account_id = $1 AND day >= $2 AND day < $3
+       SELECT ${groupBy === "day" ? "day::text" : "key"} AS key, credits, count FROM usage_rollup
+         WHERE account_id = $1 AND dim = $8 AND day >= $2 AND day < $3
        UNION ALL
-       SELECT ${rawKey} AS key, amount AS credits, 1 AS count FROM ledger_entries
+       SELECT ${raw} AS key, amount AS credits, 1 AS count FROM ledger_entries
          WHERE account_id = $1 AND kind = 'charge' AND ((ms >= $4 AND ms < $5) OR (ms >= $6 AND ms < $7))
      ) u GROUP BY key`,
-    [accountId, firstDay, whole ? endDay : firstDay, fromMs, rawA, rawB, toMs],
+    [accountId, firstDay, whole ? endDay : firstDay, fromMs, rawA, rawB, toMs, dim],
   );
   for (const r of rows) {
     const key = groupBy === "day" ? new Date(Number(r.key) * DAY).toISOString().slice(0, 10) : r.key;
