@@ -110,9 +110,9 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
 
-    // The very script the ledger runs (apply-events-6n) with a batch of one: a charge of one new step,
+    // The very script the ledger runs (apply-events-7n) with a batch of one: a charge of one new step,
     // its keys and arguments built by the ledger's own eventCall (so they never drift from the script).
-    const sha = await dep.client.scriptLoad(assembleLua("apply-events-6n"));
+    const sha = await dep.client.scriptLoad(assembleLua("apply-events-7n"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
     const rand = {
       ...charge(pick(1), 0, "rb"),

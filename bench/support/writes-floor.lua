@@ -1,7 +1,7 @@
 --[[
-  Bench only, never run by the server: the writes apply-events-6n makes for a batch, without any
+  Bench only, never run by the server: the writes apply-events-7n makes for a batch, without any
   of its rules, with made-up values of realistic size. Same KEYS and ARGV layout as
-  apply-events-6n. What Redis spends on it per event is the floor for any ledger that keeps the
+  apply-events-7n. What Redis spends on it per event is the floor for any ledger that keeps the
   same guarantees in this Redis (an idempotency record per eventId, an audit entry per movement,
   the account, session, step and hold state written), wherever it computes them.
 ]]
@@ -10,11 +10,11 @@ local now = tonumber(t[1]) * 1000
 local minid = string.format("%d", now - 400 * 86400000)
 local accounts, sessions, steps, holds = {}, {}, {}, {}
 
-for i = 1, #KEYS / 6 do
-  local k, v = 6 * (i - 1), 18 * (i - 1) + 2
+for i = 1, #KEYS / 7 do
+  local k, v = 7 * (i - 1), 18 * (i - 1) + 2
   local acct = KEYS[k + 1]
   if not accounts[acct] then
-    accounts[acct] = { holds = KEYS[k + 2], log = KEYS[k + 3], prefix = ARGV[v + 1] }
+    accounts[acct] = { holds = KEYS[k + 2], log = KEYS[k + 3], prefix = ARGV[v + 1], burn = KEYS[k + 7] }
     -- What an optimistic writer would check before writing: the account's version.
     redis.call("HGET", acct, "seq")
   end
@@ -31,6 +31,7 @@ for i = 1, #KEYS / 6 do
   elseif kind == "completed" then
     entry("release")
     entry("charge")
+    a.charged = true
   elseif kind == "failed" then
     entry("release")
   end
@@ -40,8 +41,13 @@ for i = 1, #KEYS / 6 do
   table.insert(holds[a.holds], sid .. "/" .. step)
 end
 
-for acct, _ in pairs(accounts) do
+for acct, a in pairs(accounts) do
   redis.call("HSET", acct, "seq", "1", "held", "3", "used", "10", "sub_rem", "900", "tot_charged", "100")
+  -- The minute's charges of an account charged in the batch (the forecast's burn rate).
+  if a.charged then
+    redis.call("HSET", a.burn, "29000000", "100")
+    redis.call("PEXPIRE", a.burn, 360000)
+  end
 end
 for key, _ in pairs(sessions) do
   redis.call("HSET", key, "used", "5", "reserved", "3", "seq", "2", "research", "5",
@@ -59,4 +65,4 @@ for key, list in pairs(holds) do
   end
   redis.call("HSET", key, unpack(args))
 end
-return #KEYS / 6
+return #KEYS / 7

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AccountId, ActionId, EventId, GrantId, IsoTime, Plan, SessionId, Stage } from "./ids.js";
 import { AlertLevel, Thresholds } from "./thresholds.js";
+import { Forecast } from "./forecast.js";
 
 const Credits = z.number().int().nonnegative();
 
@@ -91,6 +92,8 @@ export const SessionSnapshot = z.object({
   seq: Credits,
   // (v1.1) null when the session has no budget.
   budget: SessionBudget.nullable(),
+  // (v1.1) CONTRACT §10: null when the session has no plan.
+  forecast: Forecast.nullable(),
 });
 export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
 

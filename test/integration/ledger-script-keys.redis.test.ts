@@ -1,5 +1,5 @@
 /**
- * How apply-events-6n treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
+ * How apply-events-7n treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
  * keys a script declares and in what order it writes are properties of the script's commands,
  * not of any API answer).
  * - Every key an event names (account, holds, audit stream, its session, its step, its
@@ -23,7 +23,7 @@ function monitorArgs(line: string): string[] {
   return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? "");
 }
 
-describe("apply-events-6n and its keys (raw keys, MONITOR)", () => {
+describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
   let ledger: RedisLedger;
   let redis: RedisClientType;
   let namespace: string;

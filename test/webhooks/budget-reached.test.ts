@@ -38,6 +38,7 @@ describe("session.budget_reached", () => {
       byStage: { research: 0, storyboard: 0, keyframes: 0, animation: 40, voiceover: 0 },
       seq: 7,
       budget: { credits: 50, remaining: 0, reachedAt: "2026-12-04T10:00:00.000Z" },
+      forecast: null,
     };
     const outcome: LedgerOutcome = {
       accountId: "wh-budget",

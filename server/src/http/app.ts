@@ -15,6 +15,7 @@ import { apiKeysRouter } from "./routes/api-keys.js";
 import { openApiRouter } from "./routes/openapi.js";
 import { quoteRouter } from "./routes/quote.js";
 import { sessionBudgetRouter } from "./routes/session-budget.js";
+import { planRouter } from "./routes/plan.js";
 
 /**
  * Builds the REST API (CONTRACT §3–4) from its dependencies. Probes come before the rate
@@ -48,7 +49,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.setHeader("Cache-Control", "no-store");
     next();
   });
-  app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps), sessionBudgetRouter(deps));
+  app.use("/v1/accounts", accountsRouter(deps), readsRouter(deps), sessionBudgetRouter(deps), planRouter(deps));
   if (deps.events) app.use("/v1/accounts", eventStatusRouter(deps, deps.events));
   if (deps.failedJobs) app.use("/v1/ops", failedJobsRouter(deps, deps.failedJobs));
   if (deps.webhooks) app.use("/v1/webhooks", webhooksRouter(deps, deps.webhooks));

@@ -35,6 +35,7 @@ export function guardLedger(calls: string[]): LedgerApi {
     setBudget: refuse("setBudget"),
     balance: refuse("balance"),
     session: refuse("session"),
+    setPlan: refuse("setPlan"),
     usage: refuse("usage"),
     ledgerPage: refuse("ledgerPage"),
   };

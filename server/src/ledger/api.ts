@@ -6,6 +6,7 @@ import type {
   LedgerPage,
   LedgerQuery,
   PackBody,
+  Plan,
   PutAccountBody,
   SessionSnapshot,
   Usage,
@@ -43,6 +44,8 @@ export interface LedgerApi {
   ): Promise<LedgerOutcome & { session: SessionSnapshot }>;
   balance(accountId: string): Promise<Balance>;
   session(accountId: string, sessionId: string): Promise<SessionSnapshot>;
+  /** Records a session's plan as its total on each plan, or removes it (null); a session change. */
+  setPlan(accountId: string, sessionId: string, totals: Record<Plan, number> | null): Promise<LedgerOutcome & { session: SessionSnapshot }>;
   usage(accountId: string, query: UsageQuery): Promise<Usage>;
   ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage>;
 }

@@ -1,4 +1,4 @@
-// What goes into apply-events-6n.lua and what comes back: the arguments of each event, the
+// What goes into apply-events-7n.lua and what comes back: the arguments of each event, the
 // reply's schema, and the outcome of each event built from it.
 import { z } from "zod";
 import {
@@ -18,7 +18,7 @@ import {
 } from "@creditmeter/shared";
 import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { RawAccount, RawSession, list, n, toBalance, toSession } from "./reply.js";
+import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
 const TYPE_VERB = {
   "stage.started": "started",
@@ -68,7 +68,7 @@ export function fingerprintDifference(
   return null;
 }
 
-/** The keys and arguments of one event in apply-events-6n (see its header), or why it cannot be applied. */
+/** The keys and arguments of one event in apply-events-7n (see its header), or why it cannot be applied. */
 export function eventCall(
   event: StageEvent,
   opts: { priceBook: PriceBook; holdTtlSeconds: number; idempotencyRetentionSeconds: number },
@@ -108,6 +108,7 @@ export function eventCall(
       k.session(event.sessionId),
       k.step(event.sessionId, event.stepId),
       k.event(event.eventId),
+      k.burn,
     ],
     args: [
       k.prefix,
@@ -134,6 +135,8 @@ const BatchAccount = z.object({
   changed: z.boolean(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession),
+  /** C of lua/lib/burn.lua, when the batch charged the account or carries a planned session. */
+  burn: n.optional(),
 });
 
 const BatchEvent = z.union([
@@ -163,7 +166,7 @@ const BatchEvent = z.union([
   }),
 ]);
 
-/** The reply of apply-events-6n.lua (see its header). */
+/** The reply of apply-events-7n.lua (see its header). */
 export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), events: z.array(BatchEvent) });
 export type BatchReply = z.infer<typeof BatchReply>;
 export type BatchAccount = z.infer<typeof BatchAccount>;
@@ -245,9 +248,10 @@ export function batchOutcomes(
     if (r.repush) repeated.add(r.a);
   });
   // What each account's last event pushes: every session the reply carries (touched or re-pushed).
-  const pushes = reply.accounts.map((acc, i) =>
-    Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw)),
-  );
+  const pushes = reply.accounts.map((acc, i) => {
+    const side = accountSide(acc.account, acc.burn);
+    return Object.entries(acc.sessions).map(([sid, raw]): SessionUpdate => toSession(ids[i] ?? "", sid, raw, side));
+  });
 
   return reply.events.map((r, i) => {
     const item = batch[i];
@@ -315,6 +319,11 @@ export function batchOutcomes(
 
 /** The session whose budget an event used up, as the batch left it (its reachedAt set). */
 function budgetReachedSnapshot(event: StageEvent, acc: BatchAccount): SessionSnapshot {
-  const { last: _last, ...snapshot } = toSession(event.accountId, event.sessionId, acc.sessions[event.sessionId] ?? {});
+  const { last: _last, ...snapshot } = toSession(
+    event.accountId,
+    event.sessionId,
+    acc.sessions[event.sessionId] ?? {},
+    accountSide(acc.account, acc.burn),
+  );
   return snapshot;
 }

@@ -20,6 +20,8 @@ export interface AccountKeys {
   step(sessionId: string, stepId: string): string;
   event(eventId: string): string;
   session(sessionId: string): string;
+  /** The credits charged per minute over the last few minutes (lua/lib/burn.lua): the forecast's burn rate. */
+  burn: string;
 }
 
 /** The keys of one account under a namespace. */
@@ -37,6 +39,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     step: (sessionId, stepId) => `${prefix}st:${sessionId}/${stepId}`,
     event: (eventId) => `${prefix}evt:${eventId}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,
+    burn: `${prefix}burn`,
   };
 }
 

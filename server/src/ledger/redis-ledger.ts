@@ -10,6 +10,7 @@ import {
   type LedgerPage,
   type LedgerQuery,
   type PackBody,
+  type Plan,
   type PriceBook,
   type PutAccountBody,
   type SessionSnapshot,
@@ -21,7 +22,8 @@ import type { ArchiveReads, LedgerApi } from "./api.js";
 import type { Config } from "../config/config.js";
 import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
-import { ScriptReply, toSession } from "./reply.js";
+import { ScriptReply, accountSide, toSession } from "./reply.js";
+import { plannedField } from "./forecast-view.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
@@ -199,7 +201,7 @@ export class RedisLedger implements LedgerApi {
       [...groups.values()].map(async (g) => {
         let raw: string;
         try {
-          raw = await this.scripts.run("apply-events-6n", g.keys, g.args);
+          raw = await this.scripts.run("apply-events-7n", g.keys, g.args);
         } catch (err) {
           for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
           return;
@@ -308,7 +310,7 @@ export class RedisLedger implements LedgerApi {
       [sessionId, credits === null ? "" : String(credits)],
     );
     this.fail(reply, accountId);
-    const { last: _last, ...session } = toSession(accountId, sessionId, reply.session ?? {});
+    const session = this.sessionOf(accountId, sessionId, reply);
     return { ...buildOutcome(accountId, reply), session, budgetReached: reply.budget_reached ? session : null };
   }
 
@@ -326,15 +328,35 @@ export class RedisLedger implements LedgerApi {
     return outcome.balance;
   }
 
-  /** A session's totals; zeros for a session with no events, `unknown_account` for no account. */
+  /**
+   * A session's totals and forecast; zeros for a session with no events, `unknown_account` for no
+   * account. One script (read-session-5) reads the session, its account and its recent spend at
+   * one instant, after the time-due work every read does (pushed if it changed anything).
+   */
   async session(accountId: string, sessionId: string): Promise<SessionSnapshot> {
     const k = this.keys(accountId);
-    const [exists, raw] = await Promise.all([
-      this.opts.redis.exists(k.account),
-      this.opts.redis.hGetAll(k.session(sessionId)),
-    ]);
-    this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
-    const { last: _last, ...snapshot } = toSession(accountId, sessionId, raw);
+    const reply = await this.call("read-session-5", k, [k.session(sessionId), k.burn], [sessionId]);
+    this.fail(reply, accountId);
+    const outcome = this.withBalance(accountId, reply);
+    if (outcome.changed) this.opts.onMaintenance?.(outcome);
+    return this.sessionOf(accountId, sessionId, reply);
+  }
+
+  /**
+   * Records (or with `totals` null, removes) a session's plan (CONTRACT §10): its total on each
+   * plan (shared quoteOnEveryPlan). A session change: the outcome carries its snapshot to push.
+   */
+  async setPlan(accountId: string, sessionId: string, totals: Record<Plan, number> | null): Promise<LedgerOutcome & { session: SessionSnapshot }> {
+    const k = this.keys(accountId);
+    const reply = await this.call("set-plan-5", k, [k.session(sessionId), k.burn], [sessionId, plannedField(totals)]);
+    this.fail(reply, accountId);
+    return { ...buildOutcome(accountId, reply), session: this.sessionOf(accountId, sessionId, reply) };
+  }
+
+  /** The snapshot (without `last`) of the session a script answered for. */
+  private sessionOf(accountId: string, sessionId: string, reply: ScriptReply): SessionSnapshot {
+    if (!reply.session || !reply.account) throw new Error("ledger script returned no session");
+    const { last: _last, ...snapshot } = toSession(accountId, sessionId, reply.session, accountSide(reply.account, reply.burn));
     return snapshot;
   }
 

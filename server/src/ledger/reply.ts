@@ -10,6 +10,7 @@ import {
   type SessionSnapshot,
   type SessionUpdate,
 } from "@creditmeter/shared";
+import { sessionForecast, type AccountSide } from "./forecast-view.js";
 
 /** A number as Lua sends it (totals are decimal strings: cjson keeps only 14 significant digits). */
 export const n = z.coerce.number();
@@ -47,7 +48,7 @@ export type RawAccount = z.infer<typeof RawAccount>;
 /** A session hash as HGETALL returns it (all strings, fields absent until first set). */
 export const RawSession = z.record(z.string(), z.string());
 
-/** The JSON reply of every account script (apply-events-6n has its own: event-batch.ts). */
+/** The JSON reply of every account script (apply-events-7n has its own: event-batch.ts). */
 export const ScriptReply = z.object({
   error: z.enum(["unknown_account", "conflict"]).optional(),
   /** Why a conflict: absent for an id reused with another body; `older_cycle` (start-cycle-5). */
@@ -59,8 +60,10 @@ export const ScriptReply = z.object({
   account: RawAccount.optional(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession).optional(),
-  /** The session a script was about (set-budget-4), as it stands after it. */
+  /** The session a script was about (set-budget-4, set-plan-5, read-session-5), as it stands after it. */
   session: RawSession.optional(),
+  /** C of lua/lib/burn.lua, when the script charged or answers for a planned session. */
+  burn: n.optional(),
   /** set-budget-4: the budget set is already used up, so it was reached by this call. */
   budget_reached: z.boolean().optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
@@ -78,6 +81,11 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** Available credits: Σ bucket remainders − open holds. */
 export function availableOf(a: RawAccount): number {
   return Math.max(0, a.sub_rem + a.packs.reduce((s, p) => s + p.rem, 0) - a.held);
+}
+
+/** The account side of a session's forecast in a script's reply (`burn` absent: nothing charged lately, C = 0). */
+export function accountSide(a: RawAccount, burn: number | undefined): AccountSide {
+  return { plan: a.plan, available: availableOf(a), charged5m: burn ?? 0 };
 }
 
 /** The public balance (CONTRACT §4) of a raw account. */
@@ -125,8 +133,11 @@ export function budgetOf(raw: Record<string, string>, used: number, reserved: nu
   };
 }
 
-/** A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. */
-export function toSession(accountId: string, sessionId: string, raw: Record<string, string>): SessionUpdate {
+/**
+ * A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. Its
+ * forecast (§10) needs the account `side` read by the same script (null: no forecast).
+ */
+export function toSession(accountId: string, sessionId: string, raw: Record<string, string>, side: AccountSide | null): SessionUpdate {
   const num = (f: string): number => Number(raw[f] ?? 0);
   const byStage = Object.fromEntries(STAGES.map((s) => [s, num(s)])) as SessionSnapshot["byStage"];
   const last = raw.last ? LastJson.parse(JSON.parse(raw.last)) : null;
@@ -140,6 +151,7 @@ export function toSession(accountId: string, sessionId: string, raw: Record<stri
     byStage,
     seq: num("seq"),
     budget: budgetOf(raw, used, reserved),
+    forecast: sessionForecast(raw.planned, used, reserved, side),
     last: last ? { eventId: last.eventId, action: last.action, amount: last.amount, at: iso(last.at) } : null,
   };
 }

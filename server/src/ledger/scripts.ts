@@ -17,13 +17,15 @@ export function assembleLua(name: string, seen: Set<string> = new Set()): string
 
 /** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
 export const SCRIPT_NAMES = [
-  "apply-events-6n",
+  "apply-events-7n",
   "start-cycle-5",
   "add-pack-5",
   "adjust-5",
   "put-account-3",
   "dismiss-alert-3",
   "set-budget-4",
+  "set-plan-5",
+  "read-session-5",
   "touch-3",
   "deadline-cas-1",
   "trim-log-2",

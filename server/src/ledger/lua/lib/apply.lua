@@ -109,7 +109,7 @@ local function apply_event(ctx, a, ev, records)
 
   -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
   -- placing a second hold over the first would leave `held` above the holds. Reading the hold also
-  -- means every key the script later writes has been read first (see apply-events-6n).
+  -- means every key the script later writes has been read first (see apply-events-7n).
   if state == "completed" or state == "failed" or (kind == "started" and (state == "held" or hold_get(ctx, ref))) then
     reply.status = "ignored"
     remember(records, ev, "ignored", nil, 0, 0)
@@ -158,6 +158,7 @@ local function apply_event(ctx, a, ev, records)
       -- used counts from the current cycle's start (before any cycle: from the account's creation).
       if a.sub_id == "" or ctx.now >= a.sub_start then a.used = a.used + quote end
       a.tot_charged = a.tot_charged + quote
+      burn_add(ctx, quote)
       a.changed = true
       session_add(ctx, sid, "used", quote)
       session_add(ctx, sid, ev.stage, quote)

@@ -1,6 +1,7 @@
 --- @include "lib/account"
 --- @include "lib/audit"
 --- @include "lib/session"
+--- @include "lib/burn"
 --- @include "lib/holds"
 --- @include "lib/steps"
 --- @include "lib/maintain"
@@ -68,6 +69,7 @@ local function close_account(ctx, a)
   holds_flush(ctx)
   steps_flush(ctx)
   session_flush(ctx)
+  burn_flush(ctx)
   return moved
 end
 
@@ -78,6 +80,9 @@ end
 
 -- Writes the account back and encodes the reply of a one-account script for TypeScript.
 local function finish(ctx, a, reply)
+  -- A planned session's forecast needs the account's recent spend: read before the first write.
+  burn_prepare(ctx, ctx.touched)
+  if reply.session_of then burn_prepare(ctx, { [reply.session_of] = true }) end
   local moved = close_account(ctx, a)
   audit_flush(ctx)
   reply.now = ctx.now
@@ -96,6 +101,7 @@ local function finish(ctx, a, reply)
     any = true
   end
   if any then reply.sessions = sessions end
+  if ctx.burn then reply.burn = fmt(burn_total(ctx)) end
   return cjson.encode(reply)
 end
 

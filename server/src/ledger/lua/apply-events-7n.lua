@@ -4,8 +4,9 @@
   back once per batch, and the batch costs one round trip. Accounts may differ; on a Redis
   Cluster the caller sends one batch per slot.
 
-  KEYS, six per event i (from 6(i-1)+1): account hash, holds hash, audit stream, the session's
-        totals (lib/session), the step's state (lib/steps), the idempotency record of the eventId.
+  KEYS, seven per event i (from 7(i-1)+1): account hash, holds hash, audit stream, the session's
+        totals (lib/session), the step's state (lib/steps), the idempotency record of the eventId,
+        the account's per-minute charges (lib/burn).
         Every key an event names is declared. The sessions of holds that expire or shrink cannot
         be known before the call (maintain finds them): those are built from the key prefix, in
         the account's hash slot, as BullMQ's scripts build their job keys (docs/scale-out.md).
@@ -17,12 +18,12 @@
         hold ttl ms, the event's fingerprint (a JSON array, event-batch.ts), the charge's units
         ("" for flat actions), its rate on the free, plus and pro plans
 
-  Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot } } ],
+  Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn? } ],
     events = [ { a = index in accounts, status, charged, held, decision?, dr? (denyReason), av, su, alert?, denied?,
     charge?, progress?, repush?, owed? (a duplicate's first raised webhooks: { t, rq?, av?, al?, th? }) } (lib/apply) or { error = "unknown_account" } or
     { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
   av and su are the account's available credits and the session's used credits right after
-  that event; sessions holds, as they end, the sessions the batch touched and those of repeated
+  that event; burn (C of lib/burn) comes when the batch charged or carries a planned session; sessions holds, as they end, the sessions the batch touched and those of repeated
   events (re-pushed so a retry after a crash converges the panels).
 ]]
 --- @include "lib/apply"
@@ -32,11 +33,12 @@ local pbv = ARGV[2]
 local by_key, accounts, events = {}, {}, {}
 local records = new_records()
 
-for i = 1, #KEYS / 6 do
-  local k, v = 6 * (i - 1), 18 * (i - 1) + 2
+for i = 1, #KEYS / 7 do
+  local k, v = 7 * (i - 1), 18 * (i - 1) + 2
   local st = by_key[KEYS[k + 1]]
   if st == nil then
     local ctx = account_context(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[v + 1], retention_ms, now, virtual)
+    ctx.burn_key = KEYS[k + 7]
     local a = load_account(ctx.acct)
     st = false
     if a then
@@ -81,7 +83,12 @@ end
 -- were made); what follows writes keys already read (so of the right type), SETs (which cannot
 -- fail), then the audit entries on streams known to be streams. Redis does not roll back a script
 -- that fails, so nothing that can fail comes after the first write.
-for _, acc in ipairs(accounts) do sessions_encode(acc.ctx) end
+for _, acc in ipairs(accounts) do
+  -- A planned session's forecast needs the account's recent spend (lib/burn): read it now, before the writes.
+  burn_prepare(acc.ctx, acc.ctx.touched)
+  burn_prepare(acc.ctx, acc.repushed)
+  sessions_encode(acc.ctx)
+end
 local out = {}
 for i, acc in ipairs(accounts) do
   local moved = close_account(acc.ctx, acc.a)
@@ -89,7 +96,7 @@ for i, acc in ipairs(accounts) do
   for sid, _ in pairs(acc.ctx.touched) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   for sid, _ in pairs(acc.repushed) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   out[i] = { account = account_view(acc.a), changed = acc.a.changed, sessions = sessions,
-    deadline = moved and acc.a.next_deadline or nil }
+    deadline = moved and acc.a.next_deadline or nil, burn = acc.ctx.burn and fmt(burn_total(acc.ctx)) or nil }
 end
 records_flush(records)
 for _, acc in ipairs(accounts) do audit_flush(acc.ctx) end

@@ -1,0 +1,84 @@
+--[[
+  The account's recent spend, for the session forecast's burn rate (CONTRACT §10): credits charged
+  per minute in a small hash, ctx.burn_key when the script declares it (else built from the
+  prefix, in the account's slot: "<prefix>burn"), field = the minute
+  (floor(ms / 60000) of the script's clock), value = the credits stage charges took in it.
+
+  C, "the credits charged over the last 5 minutes", is the sum of the current minute and the four
+  before it: a window of between 4 and 5 minutes that slides a whole minute at a time (docs/ledger.md).
+  Only charges of work count (a negative adjustment is a correction, not a burn rate).
+
+  Kept for the hot path: the hash is read at most once per script and only when the script charges
+  or answers for a session with a plan; it is written once, at close, with the minutes that left
+  the window deleted, and it expires 6 minutes after its last write: never more than six fields.
+]]
+local BURN_MINUTE_MS = 60000
+local BURN_WINDOW_MINUTES = 5
+local BURN_TTL_MS = (BURN_WINDOW_MINUTES + 1) * BURN_MINUTE_MS
+
+local function burn_key(ctx) return ctx.burn_key or (ctx.prefix .. "burn") end
+
+local function burn_minute(ctx) return math.floor(ctx.now / BURN_MINUTE_MS) end
+
+-- Reads the counters once per script (before any write: a wrong-typed key fails here, not halfway).
+local function burn_load(ctx)
+  if ctx.burn then return ctx.burn end
+  local raw = redis.call("HGETALL", burn_key(ctx))
+  local b = { by = {}, dirty = false }
+  for i = 1, #raw, 2 do
+    local minute = tonumber(raw[i])
+    if minute then b.by[minute] = tonumber(raw[i + 1]) or 0 end
+  end
+  ctx.burn = b
+  return b
+end
+
+-- Counts a charge in the current minute.
+local function burn_add(ctx, credits)
+  if credits <= 0 then return end
+  local b = burn_load(ctx)
+  local m = burn_minute(ctx)
+  b.by[m] = (b.by[m] or 0) + credits
+  b.dirty = true
+end
+
+-- Loads the counters before the first write when a session the reply carries has a plan, so its
+-- forecast (burn_total) needs no read after the writes. `sids`: a set of session ids.
+local function burn_prepare(ctx, sids)
+  if ctx.burn then return end
+  for sid, _ in pairs(sids) do
+    local planned = session_get(ctx, sid).fields.planned
+    if planned and planned ~= "" then
+      burn_load(ctx)
+      return
+    end
+  end
+end
+
+-- C: the credits charged in the current minute and the four before it (0 when never loaded).
+local function burn_total(ctx)
+  local b = ctx.burn
+  if not b then return 0 end
+  local m = burn_minute(ctx)
+  local c = 0
+  for minute, credits in pairs(b.by) do
+    if minute > m - BURN_WINDOW_MINUTES and minute <= m then c = c + credits end
+  end
+  return c
+end
+
+-- Writes the current minute back (after every read of the script), dropping minutes out of the window.
+local function burn_flush(ctx)
+  local b = ctx.burn
+  if not b or not b.dirty then return end
+  local key = burn_key(ctx)
+  local m = burn_minute(ctx)
+  local stale = {}
+  for minute, _ in pairs(b.by) do
+    if minute <= m - BURN_WINDOW_MINUTES then stale[#stale + 1] = fmt(minute) end
+  end
+  if #stale > 0 then redis.call("HDEL", key, unpack(stale)) end
+  redis.call("HSET", key, fmt(m), fmt(b.by[m]))
+  redis.call("PEXPIRE", key, BURN_TTL_MS)
+  b.dirty = false
+end

@@ -1,0 +1,119 @@
+// The session forecast (CONTRACT §10) against a hand-computed session on the real ledger (Redis,
+// the Lua scripts), with the test-only virtual clock placing each charge in a chosen minute.
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_PRICE_BOOK, quoteOnEveryPlan, type QuoteItem } from "@creditmeter/shared";
+import { stageEvent, testLedger } from "../support/ledger.js";
+
+const MINUTE = 60_000;
+// T0 starts minute M; the window of C at T0 + 20 s is minutes M-4 … M.
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+let now = T0;
+const { ledger, redis } = await testLedger({ virtualClock: () => now });
+afterAll(async () => {
+  await redis.close();
+});
+
+// free: script 1 + image 4 × 3 + animation 10 s × 20 + voiceover 60 s × 1 = 273; plus and pro: images free, 261.
+const PLAN: QuoteItem[] = [
+  { action: "script" },
+  { action: "image", scenes: 4 },
+  { action: "animation", model: "veo-3.1", seconds: 10 },
+  { action: "voiceover", seconds: 60 },
+];
+
+async function charge(at: number, sessionId: string, fields: Parameters<typeof stageEvent>[0]): Promise<void> {
+  now = at;
+  await ledger.applyEvent(stageEvent({ ...fields, sessionId }));
+}
+
+describe("the forecast of a planned session", () => {
+  it("matches the hand-computed numbers, on every path a snapshot takes", async () => {
+    const acct = "fc-hand";
+    now = T0 - 10 * MINUTE;
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.addPack(acct, { packId: "p1", credits: 351 });
+
+    const set = await ledger.setPlan(acct, "s1", quoteOnEveryPlan(DEFAULT_PRICE_BOOK, PLAN));
+    // Nothing charged yet: C = 0, so no burn and no run-out time; 351 available covers 273.
+    expect(set.session.forecast).toEqual({
+      planned: 273,
+      remaining: 273,
+      shortfall: 0,
+      burnPerMinute: 0,
+      runsOutInSeconds: null,
+    });
+    expect(set.session.seq).toBe(1);
+    expect(set.sessions.map((s) => [s.sessionId, s.forecast?.planned])).toEqual([["s1", 273]]);
+
+    // Another session of the account spends too: the account's burn, not the session's.
+    await charge(T0 - 6 * MINUTE + 10_000, "s0", {
+      type: "stage.completed",
+      action: "animation",
+      accountId: acct,
+      model: "sora-2",
+      seconds: 10,
+    }); // 100, minute M-6
+    await charge(T0 - 4 * MINUTE - 1, "s0", { type: "stage.completed", action: "script", accountId: acct }); // 1, last ms of minute M-5
+    await charge(T0 - 4 * MINUTE, "s1", { type: "stage.completed", action: "script", accountId: acct }); // 1, first ms of minute M-4
+    await charge(T0 - 4 * MINUTE, "s1", { type: "stage.completed", action: "image", accountId: acct, scenes: 4 }); // 12
+    await charge(T0 - MINUTE + 30_000, "s1", {
+      type: "stage.completed",
+      action: "animation",
+      accountId: acct,
+      model: "veo-3.1",
+      seconds: 10,
+    }); // 200, minute M-1
+    now = T0 + 20_000;
+    const [held] = await ledger.applyEvents([
+      stageEvent({ type: "stage.started", action: "voiceover", accountId: acct, sessionId: "s1", seconds: 20 }),
+    ]); // holds 30
+
+    // used 213, reserved 30; available 351 − 100 − 1 − 13 − 200 − 30 = 7.
+    // remaining = 273 − 213 − 30 = 30; shortfall = 30 − 7 = 23.
+    // C = 13 + 200 = 213 (minutes M-4 … M; the 100 and the 1 are older); burn = round(42.6) = 43;
+    // runs out in floor(7 × 300 / 213) = floor(9.86) = 9 s.
+    const expected = { planned: 273, remaining: 30, shortfall: 23, burnPerMinute: 43, runsOutInSeconds: 9 };
+    if (!held || held instanceof Error) throw new Error("the started was not applied");
+    expect(held.result).toMatchObject({ decision: "granted", held: 30, available: 7 });
+    expect(held.sessions.find((s) => s.sessionId === "s1")?.forecast).toEqual(expected);
+    const read = await ledger.session(acct, "s1");
+    expect(read).toMatchObject({ used: 213, reserved: 30, forecast: expected });
+
+    // A session without a plan has no forecast.
+    expect((await ledger.session(acct, "s0")).forecast).toBeNull();
+
+    // The account's counters: a field per minute, the minutes that left the window deleted on write.
+    const burn = await redis.hGetAll(`${ledger.keys(acct).prefix}burn`);
+    const m = Math.floor(T0 / MINUTE);
+    expect(burn).toEqual({ [String(m - 5)]: "1", [String(m - 4)]: "13", [String(m - 1)]: "200" });
+    expect(await redis.pTTL(`${ledger.keys(acct).prefix}burn`)).toBeGreaterThan(5 * MINUTE);
+
+    // Three minutes on: the window is M-1 … M+3, so C = 200: burn 40, floor(7 × 300 / 200) = 10 s.
+    now = T0 + 3 * MINUTE;
+    expect((await ledger.session(acct, "s1")).forecast).toEqual({
+      ...expected,
+      burnPerMinute: 40,
+      runsOutInSeconds: 10,
+    });
+    // At M+4 nothing was charged in the window: C = 0.
+    now = T0 + 4 * MINUTE;
+    expect((await ledger.session(acct, "s1")).forecast).toEqual({
+      ...expected,
+      burnPerMinute: 0,
+      runsOutInSeconds: null,
+    });
+  });
+
+  it("follows the account's plan as the ledger would charge, and is removed by an empty plan", async () => {
+    const acct = "fc-plan";
+    now = T0;
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.addPack(acct, { packId: "p1", credits: 100 });
+    await ledger.setPlan(acct, "s1", quoteOnEveryPlan(DEFAULT_PRICE_BOOK, PLAN));
+    expect((await ledger.session(acct, "s1")).forecast).toMatchObject({ planned: 273, remaining: 273, shortfall: 173 });
+    await ledger.putAccount(acct, { plan: "plus" });
+    expect((await ledger.session(acct, "s1")).forecast).toMatchObject({ planned: 261, remaining: 261, shortfall: 161 });
+    const removed = await ledger.setPlan(acct, "s1", null);
+    expect(removed.session).toMatchObject({ seq: 2, forecast: null });
+  });
+});
