@@ -7,6 +7,7 @@ import { connections } from "./scenarios/connections.js";
 import { nodes } from "./scenarios/nodes.js";
 import { ledger } from "./scenarios/ledger.js";
 import { memory } from "./scenarios/memory.js";
+import { history } from "./scenarios/history.js";
 import type { ScenarioOptions } from "./scenarios/options.js";
 
 const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
@@ -17,6 +18,7 @@ const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<unknown>> = {
   nodes,
   ledger,
   memory,
+  history,
 };
 
 const args = process.argv.slice(2);

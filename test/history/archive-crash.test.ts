@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { waitFor } from "../support/redis-server.js";
 import { prng } from "../support/workload.js";
-import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import {
   archivedIds,
   archivedLedger,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../support/redis-server.js";
 import { testLedger } from "../support/ledger.js";
-import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { startArchiver } from "../../server/src/history/archiver.js";
 import { pendingKey } from "../../server/src/history/pending.js";
 import { archivedIds, archivedLedger, caughtUp, historyDatabase, trailIds } from "./harness.js";

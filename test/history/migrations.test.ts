@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "@creditmeter/server";
 import { MIGRATIONS, migrate } from "../../server/src/history/migrations.js";
 import { createHistoryPool } from "../../server/src/history/database.js";
-import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 
 describe.skipIf(!postgresAvailable)("history migrations", () => {
   const postgres = usePostgres();

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { postgresAvailable, startPostgres } from "../support/postgres-server.js";
+import { startPostgres } from "../support/postgres-server.js";
+import { postgresAvailable } from "../support/use-postgres.js";
 
 describe.skipIf(!postgresAvailable)("the private PostgreSQL fixture", () => {
   it("starts a cluster of its own on loopback, survives a restart, and removes it all at the end", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRICE_BOOK, type Balance } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
-import { postgresAvailable, usePostgres } from "../support/postgres-server.js";
+import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
 import { trimAccount } from "../../server/src/history/trim.js";
 import { archiveAll, archivedLedger, daysOfWork, historyDatabase, type TestClock } from "./harness.js";

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll } from "vitest";
 import { freePort } from "./redis-server.js";
 
 /**
@@ -17,6 +16,8 @@ export interface TestPostgres {
   /** postgres://… of the cluster's `postgres` database. */
   url: string;
   port: number;
+  /** The server's version (`postgres --version`), for reports. */
+  version: string;
   /** A fresh, empty database of this cluster (its URL): one per test keeps tests apart. */
   createDatabase(): Promise<string>;
   /** pg_ctl stop (`fast` by default; `immediate` is a crash) / start again on the same port. */
@@ -76,9 +77,11 @@ export async function startPostgres(): Promise<TestPostgres> {
   startServer();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
+  const version = spawnSync(join(bin, "postgres"), ["--version"], { encoding: "utf8" }).stdout.trim();
   return {
     url,
     port,
+    version,
     async createDatabase() {
       const name = `t_${randomUUID().replaceAll("-", "")}`;
       const client = new pg.Client({ connectionString: url });
@@ -105,23 +108,3 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
   };
 }
-
-/**
- * One cluster shared by the tests of a file (started in beforeAll, removed in afterAll); each
- * test takes its own database with `createDatabase()`. Without initdb outside CI the caller
- * should skip (see `postgresAvailable`).
- */
-export function usePostgres(): () => TestPostgres {
-  let server: TestPostgres | null = null;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 180_000);
-  afterAll(() => server?.destroy());
-  return () => {
-    if (!server) throw new Error("the PostgreSQL fixture is not started (call usePostgres() at the top of the file)");
-    return server;
-  };
-}
-
-/** True when a cluster can be started here; in CI it must be (.ci/run installs PostgreSQL). */
-export const postgresAvailable = postgresBinDir() !== null || process.env.CI === "true";
