@@ -1,12 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Queue, QueueEvents, type Worker } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
 import { createRedis } from "./redis-factory.js";
 import { connectRedisAtStart } from "./redis-startup.js";
 import { redisReady, type AppRedis } from "../redis/redis-client.js";
 import type { Logger } from "pino";
-import type { EventResult } from "@creditmeter/shared";
 import type { Config } from "../config/config.js";
 import { RedisLedger } from "../ledger/redis-ledger.js";
 import { FanOut } from "../ledger/fan-out.js";
@@ -20,6 +19,7 @@ import { createDemoLauncher, mountPages } from "../pages/index.js";
 import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
 import { startConsumer } from "./start-consumer.js";
+import type { RunningConsumer } from "./run-when-ready.js";
 import { ingestJobOptions } from "../metering/ingest-options.js";
 import { withRequestId } from "../metering/job-request-id.js";
 import { readFailedJobCounts } from "../ops/failed-job-count.js";
@@ -46,7 +46,7 @@ export interface RunningServer {
 interface Parts {
   redis: AppRedis;
   queue: Queue;
-  consumer: Worker<unknown, EventResult> | null;
+  consumer: RunningConsumer | null;
   sweeper: Sweeper;
   http: Server | null;
   closers: (() => Promise<void>)[];

@@ -5,6 +5,7 @@ import type { Config } from "../config/config.js";
 import type { Publisher } from "../ledger/api.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import { createConsumer } from "../metering/consumer.js";
+import { runWhenReady, type RunningConsumer } from "./run-when-ready.js";
 import type { ProcessDeps } from "../metering/process-event.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { OpsStream } from "../ops/ops-stream.js";
@@ -24,25 +25,6 @@ export interface ConsumerDeps {
   logger: Logger;
   /** Told +1 / -1 as jobs start and end processing. */
   onJobsInFlight?: (delta: 1 | -1) => void;
-}
-
-/**
- * Runs `worker` once its connections are ready. A worker started on a connection that failed at
- * setup spun in its fetch loop (every fetch failing at once, each an 'error'); waiting for ready
- * first means a Redis that is not there costs one reconnect attempt at a time, not a busy loop.
- */
-async function runWhenReady(worker: Worker<unknown, EventResult>, logger: Logger): Promise<void> {
-  for (let delay = 100; !worker.closing; delay = Math.min(delay * 2, 2000)) {
-    try {
-      await worker.waitUntilReady();
-      break;
-    } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, "consumer connection not ready: retrying");
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-  if (worker.closing) return;
-  await worker.run();
 }
 
 /**
@@ -67,40 +49,43 @@ export function startConsumer({
   opsStream,
   logger,
   onJobsInFlight,
-}: ConsumerDeps): Worker<unknown, EventResult> {
-  const consumer = createConsumer({
-    autorun: false,
-    onJobsInFlight,
-    redis,
-    queueName: config.queueName,
-    queuePrefix: config.queuePrefix,
-    concurrency: config.concurrency,
-    failedJobsKept: config.failedJobsKept,
-    jobLockMs: config.jobLockMs,
-    ledgerBatchMax: config.ledgerBatchMax,
-    onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
-    ledger,
-    publisher,
-    outbox,
-    priceBook: config.priceBook,
-    idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
-    ledgerRetryMs: config.ledgerRetryMs,
-    onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
-    afterLedger: killAfterLedger(config.testKillAfterLedger),
-    onRejected: (reason, data) => {
-      // Only known types become a label: made-up ones must not grow the metric's series.
-      const claimed = idOf(data, "type");
-      const type = STAGE_EVENT_TYPES.find((t) => t === claimed) ?? "invalid";
-      metrics.rejected(type, reason);
-      // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
-      opsStream.recorder.rejected(reason, data);
-    },
-  });
-  consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
-  logJobs(consumer, logger);
-  countFailedJobs(consumer, redis, config.keyPrefix, (err) =>
-    logger.warn({ err: err.message }, "counting a failed job failed"),
-  );
-  runWhenReady(consumer, logger).catch((err: unknown) => logger.error({ err }, "consumer stopped"));
-  return consumer;
+}: ConsumerDeps): RunningConsumer {
+  // A new worker for each try while its connection fails at setup (runWhenReady).
+  const make = (): Worker<unknown, EventResult> => {
+    const consumer = createConsumer({
+      autorun: false,
+      onJobsInFlight,
+      redis,
+      queueName: config.queueName,
+      queuePrefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      failedJobsKept: config.failedJobsKept,
+      jobLockMs: config.jobLockMs,
+      ledgerBatchMax: config.ledgerBatchMax,
+      onConnectionError: (err) => logger.debug({ err: err.message }, "consumer connection error"),
+      ledger,
+      publisher,
+      outbox,
+      priceBook: config.priceBook,
+      idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
+      ledgerRetryMs: config.ledgerRetryMs,
+      onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
+      afterLedger: killAfterLedger(config.testKillAfterLedger),
+      onRejected: (reason, data) => {
+        // Only known types become a label: made-up ones must not grow the metric's series.
+        const claimed = idOf(data, "type");
+        const type = STAGE_EVENT_TYPES.find((t) => t === claimed) ?? "invalid";
+        metrics.rejected(type, reason);
+        // Logged with its jobId by logJobs ("event failed"); here it becomes an ops:alert.
+        opsStream.recorder.rejected(reason, data);
+      },
+    });
+    consumer.on("error", (err) => logger.warn({ err: err.message }, "consumer error"));
+    logJobs(consumer, logger);
+    countFailedJobs(consumer, redis, config.keyPrefix, (err) =>
+      logger.warn({ err: err.message }, "counting a failed job failed"),
+    );
+    return consumer;
+  };
+  return runWhenReady(make, logger);
 }

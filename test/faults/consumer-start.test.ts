@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { createClient, type RedisClientType } from "redis";
+import { startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** What test/support/unready-consumer.ts reports every 500 ms. */
+interface Report {
+  wallMs: number;
+  cpuMs: number;
+  retries: number;
+  running: boolean;
+}
+
+// Issue 12: a consumer whose connection failed at setup used to spin in BullMQ's fetch loop (every
+// fetch failing at once), starving its own event loop. `runWhenReady` (server/src/app/start-consumer.ts)
+// runs the worker only once its connection is ready. Here the server's startConsumer runs in a child
+// against a Redis that refuses every new client (maxclients reached: each connection is answered
+// with an error at its handshake) until the test lets clients in again.
+describe("a consumer started while Redis refuses its connections", () => {
+  let redis: TestRedis | null = null;
+  let holder: RedisClientType | null = null;
+  let child: ChildProcess | null = null;
+  afterEach(async () => {
+    child?.kill("SIGKILL");
+    await holder?.close().catch(() => undefined);
+    await redis?.stop();
+  });
+
+  it("does not spin: its event loop keeps running and it uses a fraction of a core; it starts once Redis lets it in", async () => {
+    redis = await startRedis(["--maxclients", "1"]);
+    const url = redis.url;
+    // The one client Redis accepts: this test's (retried, the start probe's client may still be closing).
+    await waitFor(
+      async () => {
+        const c: RedisClientType = createClient({ url, socket: { reconnectStrategy: false } });
+        c.on("error", () => undefined);
+        try {
+          await c.connect();
+          await c.ping();
+          holder = c;
+          return true;
+        } catch {
+          await c.close().catch(() => undefined);
+          return false;
+        }
+      },
+      10_000,
+      "the test's client to hold Redis's only slot",
+    );
+    const reports: Report[] = [];
+    child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "test/support/unready-consumer.ts"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: "test",
+        REDIS_URL: url,
+        CREDITMETER_QUEUE: `start-${randomUUID()}`,
+        CREDITMETER_KEY_PREFIX: `t-${randomUUID()}`,
+      },
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const proc = child;
+    if (!proc.stdout) throw new Error("no stdout");
+    createInterface({ input: proc.stdout }).on("line", (line) => reports.push(JSON.parse(line) as Report));
+
+    // Loading the sources takes seconds on a loaded machine; after that a report comes every 500 ms
+    // unless the process spins (a loop of failing fetches starves its timers: no report at all).
+    await waitFor(
+      () => (reports.at(-1)?.wallMs ?? 0) >= 3000,
+      60_000,
+      "3 s of reports from the consumer process (none: it spins)",
+    );
+    const first = reports[0];
+    const last = reports.at(-1);
+    if (!first || !last) throw new Error("no reports");
+    expect(last.running).toBe(false);
+    expect(last.retries).toBeGreaterThan(0); // it did try, and waits between tries
+    // A spinning process burns a whole core (cpu ≈ wall); waiting for ready costs a fraction of one.
+    const cpuShare = (last.cpuMs - first.cpuMs) / (last.wallMs - first.wallMs);
+    expect(cpuShare).toBeLessThan(0.8);
+    for (let i = 1; i < reports.length; i++)
+      expect((reports[i]?.wallMs ?? 0) - (reports[i - 1]?.wallMs ?? 0)).toBeLessThan(2000);
+
+    await holder?.configSet("maxclients", "1000");
+    await waitFor(() => reports.at(-1)?.running === true, 30_000, "the consumer to run once Redis accepts it");
+  }, 120_000);
+});
