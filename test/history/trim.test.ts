@@ -85,6 +85,32 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
     await redis.close();
   });
 
+  it("drops from the archive whole days older than the ledger retention, as Redis would", async () => {
+    const { pool } = await historyDatabase(postgres());
+    const clock: TestClock = { now: Date.now() - 20 * DAY };
+    const { ledger, redis, namespace } = await archivedLedger({ virtualClock: () => clock.now }, pool);
+    await daysOfWork(ledger, clock, ["old"], 20, 5);
+    await archiveAll(pool, redis, ledger.keys("old").log, "old");
+    const now = Date.now();
+    const keep = Math.floor((now - 10 * DAY) / DAY) * DAY;
+    const { rows: expected } = await pool.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM ledger_entries WHERE account_id = 'old' AND ms >= $1",
+      [keep],
+    );
+    await trimAccount(pool, redis, namespace, "old", { ledger, hotMs: 7 * DAY, retentionMs: 10 * DAY }, now);
+    const { rows } = await pool.query<{ n: string; oldest: string }>(
+      "SELECT count(*)::text AS n, min(ms)::text AS oldest FROM ledger_entries WHERE account_id = 'old'",
+    );
+    expect(rows[0]?.n).toBe(expected[0]?.n);
+    expect(Number(rows[0]?.oldest)).toBeGreaterThanOrEqual(keep);
+    const { rows: days } = await pool.query<{ day: number }>(
+      "SELECT min(day) AS day FROM usage_rollup WHERE account_id = 'old'",
+    );
+    expect((days[0]?.day ?? 0) * DAY).toBeGreaterThanOrEqual(keep);
+    await pool.end();
+    await redis.close();
+  });
+
   it("a backdated cycle into a trimmed trail without the archive answers unavailable, writing nothing", async () => {
     const { pool } = await historyDatabase(postgres());
     const { ledger, redis, namespace } = await archivedLedger({}, pool);

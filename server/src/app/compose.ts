@@ -102,6 +102,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         namespace: config.keyPrefix,
         logger,
         hotRetentionDays: config.hotRetentionDays,
+        ledgerRetentionDays: config.ledgerRetentionDays,
         ledger: new Promise<RedisLedger>((resolve) => (ledgerMade = resolve)),
       })
     : null;

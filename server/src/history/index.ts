@@ -30,6 +30,8 @@ export interface HistoryOptions {
   ledger: Promise<Pick<RedisLedger, "trimLog">>;
   /** CREDITMETER_HOT_RETENTION_DAYS. */
   hotRetentionDays: number;
+  /** CREDITMETER_LEDGER_RETENTION_DAYS: the archive keeps entries as long as Redis would have. */
+  ledgerRetentionDays: number;
   /** Archiver pass interval (tests shorten it). */
   archiveIntervalMs?: number;
 }
@@ -74,7 +76,11 @@ export function startHistory(o: HistoryOptions): History {
         if (closed) throw err;
       }
     }
-    const trim = { ledger: await o.ledger, hotMs: o.hotRetentionDays * 86_400_000 };
+    const trim = {
+      ledger: await o.ledger,
+      hotMs: o.hotRetentionDays * 86_400_000,
+      retentionMs: o.ledgerRetentionDays * 86_400_000,
+    };
     archiver = startArchiver({
       pool,
       redis: o.redis,

@@ -9,6 +9,11 @@ export interface TrimOptions {
   ledger: Pick<RedisLedger, "trimLog">;
   /** CREDITMETER_HOT_RETENTION_DAYS in ms. */
   hotMs: number;
+  /**
+   * CREDITMETER_LEDGER_RETENTION_DAYS in ms: the archive drops whole UTC days older than this
+   * (Redis drops them itself, by MINID on every write). Absent: the archive keeps everything.
+   */
+  retentionMs?: number;
 }
 
 /** When each account's trail is next due for a trim (ms), the oldest due first. */
@@ -16,9 +21,9 @@ export function trimDueKey(namespace: string): string {
   return `${namespace}:history:trim`;
 }
 
-// A trail whose oldest entry is not archived yet, or shares the cursor's millisecond, is looked
-// at again this much later (the archiver's catch-up schedules it sooner when it can).
+// A trail that failed is looked at again this much later.
 const RECHECK_MS = 60_000;
+const DAY = 86_400_000;
 const DUE_PER_PASS = 200;
 
 function msOf(id: string): number {
@@ -56,9 +61,16 @@ export async function trimAccount(
   const cursor = await readCursor(pool, accountId);
   let removed = 0;
   if (cursor) removed = await o.ledger.trimLog(accountId, Math.min(msOf(cursor), now - o.hotMs));
+  if (o.retentionMs !== undefined) {
+    const day = Math.floor((now - o.retentionMs) / DAY);
+    await pool.query("DELETE FROM ledger_entries WHERE account_id = $1 AND ms < $2", [accountId, day * DAY]);
+    await pool.query("DELETE FROM usage_rollup WHERE account_id = $1 AND day < $2", [accountId, day]);
+  }
   const [first] = await redis.xRange(accountKeys(namespace, accountId).log, "-", "+", { COUNT: 1 });
+  // Next: when the oldest archived entry leaves the hot window; with nothing archived left to trim,
+  // a day later (for the archive's retention), unless the archiver's next catch-up schedules it sooner.
   const archived = first !== undefined && cursor !== null && msOf(first.id) < msOf(cursor);
-  const next = archived ? Math.max(msOf(first.id) + o.hotMs, now + 1) : now + RECHECK_MS;
+  const next = archived ? Math.max(msOf(first.id) + o.hotMs, now + 1) : now + DAY;
   await redis.zAdd(trimDueKey(namespace), { score: next, value: accountId });
   return removed;
 }
