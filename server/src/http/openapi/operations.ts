@@ -70,6 +70,10 @@ const error = (description: string): Answer => ({ description, schema: ErrorBody
 const AUTH_ERRORS = { 401: error("unauthorized: missing, invalid or revoked token or key"), 403: error("forbidden") };
 const INPUT = { 400: error("invalid_input naming the field (details.field)") };
 const ACCOUNT = { 404: error("unknown_account") };
+// History in PostgreSQL (CONTRACT §11): a read reaching past the hot trail while PostgreSQL is down.
+const ARCHIVE = {
+  503: error("unavailable: the read needs the ledger's history in PostgreSQL, which cannot be reached"),
+};
 
 const FailedJob = z.object({
   jobId: z.string(),
@@ -253,7 +257,12 @@ export const OPERATIONS: Operation[] = [
     auth: "bearer",
     params: SessionParams,
     body: PlanBody,
-    responses: { 200: { description: "the session snapshot after the change", schema: SessionSnapshot }, 400: error("invalid_input naming items[i].field"), ...AUTH_ERRORS, ...ACCOUNT },
+    responses: {
+      200: { description: "the session snapshot after the change", schema: SessionSnapshot },
+      400: error("invalid_input naming items[i].field"),
+      ...AUTH_ERRORS,
+      ...ACCOUNT,
+    },
   },
   {
     method: "get",
@@ -263,7 +272,7 @@ export const OPERATIONS: Operation[] = [
     auth: "bearer",
     params: AccountParams,
     query: UsageQuery,
-    responses: { 200: { description: "usage", schema: Usage }, ...INPUT, ...AUTH_ERRORS, ...ACCOUNT },
+    responses: { 200: { description: "usage", schema: Usage }, ...INPUT, ...AUTH_ERRORS, ...ACCOUNT, ...ARCHIVE },
   },
   {
     method: "get",
@@ -273,7 +282,13 @@ export const OPERATIONS: Operation[] = [
     auth: "bearer",
     params: AccountParams,
     query: LedgerQuery,
-    responses: { 200: { description: "one page", schema: LedgerPage }, ...INPUT, ...AUTH_ERRORS, ...ACCOUNT },
+    responses: {
+      200: { description: "one page", schema: LedgerPage },
+      ...INPUT,
+      ...AUTH_ERRORS,
+      ...ACCOUNT,
+      ...ARCHIVE,
+    },
   },
   {
     method: "post",
