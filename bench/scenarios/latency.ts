@@ -1,4 +1,4 @@
-import { deploy, seedAccounts } from "../support/deploy.js";
+import { deploy, seedAccounts, waitDrained } from "../support/deploy.js";
 import { LatencyTracker, balanceMismatches, mismatches, offer, type RateResult } from "../support/offered-load.js";
 import { closePanels, openPanels } from "../support/panels.js";
 import { report, table } from "../support/report.js";
@@ -20,6 +20,8 @@ export function latencyRows(results: RateResult[], label = ""): (string | number
     `${fmt(r.benchLoopDelayP99Ms, 1)} / ${fmt(r.benchLoopDelayMaxMs, 0)}`,
     `${fmt(r.serverLoopDelayP99Ms, 1)} / ${fmt(r.serverLoopDelayMaxMs, 0)}`,
     fmt(r.balancePushesPerPanelS, 1),
+    fmt(r.balanceWritesPerEvent, 1),
+    `${fmt(r.serverCpuMsPerEvent, 3)} / ${fmt(r.benchCpuMsPerEvent, 3)}`,
   ]);
 }
 
@@ -35,6 +37,8 @@ export const LATENCY_HEADERS = [
   "bench loop p99 / max ms",
   "server loop p99 / max ms",
   "balance pushes /panel/s",
+  "balance writes /event",
+  "CPU ms/event server / bench",
 ];
 
 /** K panels, `perAccount` of them on each account (each balance update goes to that many sockets). */
@@ -97,6 +101,10 @@ export async function runLayouts(
       const results: RateResult[] = [];
       for (const rate of layout.rates)
         results.push(await offer(dep, panels, tracker, [url], rate, seconds, `r${layout.perAccount}-${rate}`));
+      // A step that lagged is still draining: the final numbers are compared once it is done.
+      await waitDrained(dep.queue, 120_000);
+      const settled = Date.now() + 10_000;
+      while (tracker.outstanding() > 0 && Date.now() < settled) await new Promise((r) => setTimeout(r, 20));
       const wrong = await mismatches(dep, panels);
       const wrongBalances = await balanceMismatches(dep, panels);
       closePanels(panels);

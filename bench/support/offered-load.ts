@@ -21,6 +21,11 @@ export interface RateResult {
   serverLoopDelayMaxMs: number | null;
   /** `balance:update` pushes each panel received per second of the step, until its last update (the account room's fan-out rate). */
   balancePushesPerPanelS: number;
+  /** `balance:update` socket writes per charge (pushes received by all panels / events sent). */
+  balanceWritesPerEvent: number;
+  /** CPU per event over the step: the servers' (prom-client process_cpu_seconds_total) and the bench's (its panels and publisher). */
+  serverCpuMsPerEvent: number | null;
+  benchCpuMsPerEvent: number;
 }
 
 interface Sent {
@@ -66,6 +71,7 @@ async function serverMeans(urls: string[]): Promise<Map<string, number>> {
     const m = await scrape(url);
     out.set("loop_p99", Math.max(out.get("loop_p99") ?? 0, metricSum(m, "nodejs_eventloop_lag_p99_seconds")));
     out.set("loop_max", Math.max(out.get("loop_max") ?? 0, metricSum(m, "nodejs_eventloop_lag_max_seconds")));
+    out.set("cpu", (out.get("cpu") ?? 0) + metricSum(m, "process_cpu_seconds_total"));
     for (const name of ["creditmeter_ledger_operation_seconds", "creditmeter_event_to_push_seconds"]) {
       out.set(`${name}_sum`, (out.get(`${name}_sum`) ?? 0) + metricSum(m, `${name}_sum`));
       out.set(`${name}_count`, (out.get(`${name}_count`) ?? 0) + metricSum(m, `${name}_count`));
@@ -102,6 +108,7 @@ export async function offer(
   tracker.samples = [];
   const before = await serverMeans(metricUrls);
   const pushesBefore = balancePushes(panels);
+  const cpuBefore = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const total = Math.round(rate * seconds);
@@ -137,6 +144,7 @@ export async function offer(
   while (tracker.outstanding() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   loop.disable();
   const pushes = balancePushes(panels) - pushesBefore;
+  const cpu = process.cpuUsage(cpuBefore);
   // Over the whole step, until the last update landed: a step that lags spreads its pushes wider.
   const stepSeconds = (performance.now() - started) / 1000;
   const after = await serverMeans(metricUrls);
@@ -160,6 +168,10 @@ export async function offer(
     serverLoopDelayP99Ms: after.has("loop_p99") ? (after.get("loop_p99") ?? 0) * 1000 : null,
     serverLoopDelayMaxMs: after.has("loop_max") ? (after.get("loop_max") ?? 0) * 1000 : null,
     balancePushesPerPanelS: panels.length > 0 ? pushes / panels.length / stepSeconds : 0,
+    balanceWritesPerEvent: sent > 0 ? pushes / sent : 0,
+    serverCpuMsPerEvent:
+      after.has("cpu") && sent > 0 ? (((after.get("cpu") ?? 0) - (before.get("cpu") ?? 0)) * 1000) / sent : null,
+    benchCpuMsPerEvent: sent > 0 ? (cpu.user + cpu.system) / 1000 / sent : 0,
   };
 }
 
