@@ -205,4 +205,46 @@ describe("session budget over REST and Socket.IO", () => {
       user.socket.disconnect();
     }
   });
+
+  it("a budget_reached whose first application never reached the outbox is raised by its redelivery, once", async () => {
+    const gap = await startReceiver();
+    try {
+      const account = "budget-gap";
+      await node.ledger.putAccount(account, { plan: "free" });
+      await node.ledger.startCycle(account, cycleOf("c-gap", 100));
+      await createWebhook(node.url, ops, { url: gap.url, events: ["session.budget_reached"], accountId: account });
+      await node.ledger.setBudget(account, "video", 1);
+      // Applied outside any consumer, as by a process killed before its outbox ran.
+      const event = started(account, "video");
+      const first = await node.ledger.applyEvent(event);
+      const reachedAt = first.budgetReached?.budget?.reachedAt;
+      expect(reachedAt).toEqual(expect.any(String));
+      const redeliver = async (): Promise<void> => {
+        await d.enqueue([event]);
+        await waitFor(
+          async () => (await d.queue.getJob(event.eventId)) === undefined,
+          20_000,
+          "the redelivery's job completed",
+        );
+      };
+      await redeliver();
+      await waitFor(() => gap.received.length >= 1, 15_000, "the budget_reached re-raised by the duplicate");
+      const payload = WebhookPayload.parse(JSON.parse(gap.received[0]?.body ?? ""));
+      expect(payload).toMatchObject({
+        type: "session.budget_reached",
+        createdAt: reachedAt,
+        data: { sessionId: "video", budget: { credits: 1, reachedAt } },
+      });
+      // Marked queued: a further redelivery owes nothing.
+      await redeliver();
+      await waitFor(
+        async () => (await d.queue.getJobCounts("waiting", "active")).waiting === 0,
+        10_000,
+        "the queue to drain",
+      );
+      expect(gap.received).toHaveLength(1);
+    } finally {
+      await gap.close();
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { startReceiver, type Receiver } from "./receiver.js";
 
 // The ledger sets `budgetReached` on the outcome when a session's remaining first reaches 0
 // (end to end: test/integration/session-budget-webhook.test.ts). This shows that such an outcome
-// becomes a `session.budget_reached` delivery carrying the session snapshot, once per change.
+// becomes a `session.budget_reached` delivery carrying the session snapshot, once per budget reached.
 describe("session.budget_reached", () => {
   let d: Deployment;
   let webhooks: Webhooks;
@@ -62,7 +62,8 @@ describe("session.budget_reached", () => {
     const payload = WebhookPayload.parse(JSON.parse(receiver.received[0]?.body ?? ""));
     expect(payload).toMatchObject({ type: "session.budget_reached", data: snapshot });
     // A later, different budget event proves the worker had time to send a repeat if one existed.
-    webhooks.outbox.publish({ ...outcome, budgetReached: { ...snapshot, seq: 8 } });
+    const later = { ...snapshot, seq: 8, budget: { credits: 60, remaining: 0, reachedAt: "2026-12-04T10:05:00.000Z" } };
+    webhooks.outbox.publish({ ...outcome, budgetReached: later });
     await waitFor(() => receiver.received.length >= 2, 10_000, "the next budget event");
     expect(receiver.received.map((r) => r.headers["creditmeter-delivery"])).toHaveLength(2);
     expect(new Set(receiver.received.map((r) => r.headers["creditmeter-delivery"])).size).toBe(2);

@@ -161,7 +161,14 @@ const BatchEvent = z.union([
     br: z.literal(true).optional(),
     // A duplicate whose first application raised webhooks not known to be queued (lib/apply.lua).
     owed: z
-      .object({ t: n, rq: n.optional(), av: n.optional(), al: AlertLevel.optional(), th: n.optional() })
+      .object({
+        t: n,
+        rq: n.optional(),
+        av: n.optional(),
+        al: AlertLevel.optional(),
+        th: n.optional(),
+        br: z.literal(1).optional(),
+      })
       .optional(),
   }),
 ]);
@@ -191,15 +198,22 @@ export function conflictError(
 
 type Owed = NonNullable<Extract<BatchReply["events"][number], { a: number }>["owed"]>;
 
-/** The alert and denial a duplicate's first application raised, rebuilt as they were then from its record. */
+/**
+ * The alert and denial a duplicate's first application raised, rebuilt as they were then from its
+ * record; and its session's budget_reached, as the session stands now, if that budget is still the
+ * one it used up (its reachedAt is the first application's time).
+ */
 function owedWebhooks(
   owed: Owed,
   base: { accountId: string; sessionId: string; stepId: string; action: StageEvent["action"] },
   dr: DenyReason | undefined,
+  session: () => SessionSnapshot,
 ): NonNullable<LedgerOutcome["reraise"]> {
   const at = new Date(owed.t).toISOString();
   const available = owed.av ?? 0;
+  const now = owed.br ? session() : null;
   return {
+    budgetReached: now?.budget?.reachedAt === at ? now : null,
     alert:
       owed.al !== undefined
         ? { accountId: base.accountId, level: owed.al, threshold: owed.th ?? 0, available, at }
@@ -312,7 +326,7 @@ export function batchOutcomes(
       occurredAtMs: Date.parse(event.occurredAt),
       eventId: event.eventId,
       budgetReached: r.br ? budgetReachedSnapshot(event, acc) : null,
-      reraise: r.owed ? owedWebhooks(r.owed, base, r.dr) : null,
+      reraise: r.owed ? owedWebhooks(r.owed, base, r.dr, () => budgetReachedSnapshot(event, acc)) : null,
     };
   });
 }

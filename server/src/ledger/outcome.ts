@@ -49,5 +49,5 @@ export interface LedgerOutcome {
    * Only the webhook outbox reads it (same delivery ids as the first time); sockets, /ops and
    * metrics saw the first application and do not hear it again.
    */
-  reraise?: { alert: BalanceAlert | null; denied: StageDenied | null } | null;
+  reraise?: { alert: BalanceAlert | null; denied: StageDenied | null; budgetReached: SessionSnapshot | null } | null;
 }

@@ -44,14 +44,20 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
     const cause = outcome.eventId ? `event.${outcome.eventId}` : `step.${d.sessionId}.${d.stepId}.${d.at}`;
     events.push({ type: "stage.denied", accountId, key: `denied.${cause}`, createdAt: d.at, data: { ...d } });
   }
-  if (outcome.budgetReached) {
-    const s = outcome.budgetReached;
+  const reached = outcome.budgetReached ?? outcome.reraise?.budgetReached;
+  if (reached) {
+    // Named by the budget and the moment it was reached (ledger time, in the session): one per
+    // budget set, and the same key when a duplicate re-raises it after a crash.
+    const b = reached.budget;
+    const key = b?.reachedAt
+      ? `budget.${reached.sessionId}.${b.credits}.at.${b.reachedAt}`
+      : `budget.${reached.sessionId}.seq.${reached.seq}`;
     events.push({
       type: "session.budget_reached",
       accountId,
-      key: `budget.${s.sessionId}.seq.${s.seq}`,
-      createdAt: new Date().toISOString(),
-      data: { ...s },
+      key,
+      createdAt: b?.reachedAt ?? new Date().toISOString(),
+      data: { ...reached },
     });
   }
   return events;

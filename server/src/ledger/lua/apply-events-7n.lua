@@ -20,7 +20,7 @@
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn? } ],
     events = [ { a = index in accounts, status, charged, held, decision?, dr? (denyReason), av, su, alert?, denied?,
-    charge?, progress?, repush?, owed? (a duplicate's first raised webhooks: { t, rq?, av?, al?, th? }) } (lib/apply) or { error = "unknown_account" } or
+    charge?, progress?, repush?, owed? (a duplicate's first raised webhooks: { t, rq?, av?, al?, th?, br? }) } (lib/apply) or { error = "unknown_account" } or
     { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
   av and su are the account's available credits and the session's used credits right after
   that event; burn (C of lib/burn) comes when the batch charged or carries a planned session; sessions holds, as they end, the sessions the batch touched and those of repeated

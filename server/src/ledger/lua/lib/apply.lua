@@ -71,14 +71,16 @@ end
 -- can raise its webhooks again until they are known to be queued (mark-webhooks-1.lua adds "wq":1;
 -- outbox.ts `settle`). The fields ride only on records of events that raised something: t the
 -- script's time (ms), rq the denial's required credits, al/th the alert's level and threshold (the
--- available credits of both are the record's av).
+-- available credits of both are the record's av), br 1 when it used its session's budget up (the
+-- session's budget_reached is then this same t, which tells whether that budget is still in force).
 local function remember_raised(records, ev, r, now)
-  if not (r.denied or r.alert) then return end
+  if not (r.denied or r.alert or r.br) then return end
   local rec = records.by_key[ev.evt_key]
   if not rec then return end
   local extra = string.format(',"t":%d', now)
   if r.denied then extra = extra .. string.format(',"rq":%d', r.denied.required) end
   if r.alert then extra = extra .. string.format(',"al":"%s","th":%d', r.alert.level, r.alert.threshold) end
+  if r.br then extra = extra .. ',"br":1' end
   records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. extra .. "}"
 end
 
@@ -98,7 +100,7 @@ local function apply_event(ctx, a, ev, records)
     -- What the first application raised, while its webhooks are not known to be queued (no "wq"):
     -- the process that applied it may have died before queueing them. A repeat within this script
     -- owes nothing: the first application's outcome is in the same reply.
-    if p.t and not p.wq and not mine then r.owed = { t = p.t, rq = p.rq, av = p.av, al = p.al, th = p.th } end
+    if p.t and not p.wq and not mine then r.owed = { t = p.t, rq = p.rq, av = p.av, al = p.al, th = p.th, br = p.br } end
     return r
   end
 
