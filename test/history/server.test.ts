@@ -78,11 +78,11 @@ describe.skipIf(!postgresAvailable)("a server with CREDITMETER_DATABASE_URL", ()
       );
       // The pack's entry (an earlier millisecond than the adjustment, now copied) leaves Redis.
       await waitFor(
-        async () => (await redis.get(accountKeys(namespace, "srv").trimmed)) !== null,
+        async () => (await redis.xLen(accountKeys(namespace, "srv").log)) === 1,
         10_000,
         "the trail trimmed",
       );
-      expect(await redis.xLen(accountKeys(namespace, "srv").log)).toBe(1);
+      expect(Number(await redis.get(accountKeys(namespace, "srv").trimmed))).toBeGreaterThan(0);
       await waitFor(
         async () => {
           const res = await fetch(`${base}/v1/accounts/srv/ledger?limit=10`, { headers: ops });

@@ -2,6 +2,7 @@ import type { Pool } from "pg";
 import type { AppRedis } from "../redis/redis-client.js";
 import { accountKeys } from "../ledger/keys.js";
 import { archiveAccount, readCursor } from "./archive-account.js";
+import { compareIds } from "./entry-row.js";
 import { scheduleTrim, trimDue, type TrimOptions } from "./trim.js";
 import { accountsWithTrail, clearPending, notePending, pendingAccounts } from "./pending.js";
 
@@ -51,13 +52,6 @@ async function drainAccount(o: ArchiverOptions, accountId: string): Promise<void
   }
 }
 
-/** Newer than: stream ids compared by (ms, seq). */
-function idAfter(a: string, b: string): boolean {
-  const [am = 0n, as = 0n] = a.split("-").map(BigInt);
-  const [bm = 0n, bs = 0n] = b.split("-").map(BigInt);
-  return am > bm || (am === bm && as > bs);
-}
-
 /**
  * Runs the archiver in this process (any number of processes may: per-account leases keep them
  * off each other's accounts, and idempotent inserts make a repeat harmless).
@@ -83,7 +77,7 @@ export function startArchiver(o: ArchiverOptions): Archiver {
         const [last] = await o.redis.xRevRange(accountKeys(o.namespace, accountId).log, "+", "-", { COUNT: 1 });
         if (!last) continue;
         const cursor = await readCursor(o.pool, accountId);
-        if (!cursor || idAfter(last.id, cursor)) behind.push(accountId);
+        if (!cursor || compareIds(last.id, cursor) > 0) behind.push(accountId);
       }
       await notePending(o.redis, o.namespace, behind);
       noted += behind.length;

@@ -20,6 +20,20 @@ export function splitId(id: string): { ms: string; seq: string } {
   return { ms: id.slice(0, dash), seq: id.slice(dash + 1) };
 }
 
+/** The millisecond of a stream id. */
+export function msOf(id: string): number {
+  return Number(splitId(id).ms);
+}
+
+/** Orders stream ids by (ms, seq): negative, zero or positive, like a sort comparator. */
+export function compareIds(a: string, b: string): number {
+  const x = splitId(a);
+  const y = splitId(b);
+  const ms = BigInt(x.ms) - BigInt(y.ms);
+  const d = ms !== 0n ? ms : BigInt(x.seq) - BigInt(y.seq);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
 /**
  * The row an audit entry is archived as. The group keys are what /usage groups by (ledger/reads.ts
  * groupKey: a missing field is "none"); `amount` is the stream's `amt` as written (an integer).

@@ -4,7 +4,7 @@ import type { AppRedis } from "../redis/redis-client.js";
 import type { AccountKeys } from "../ledger/keys.js";
 import { addToGroup, scanUsage, toEntry, usageAnswer, usageWindow, type UsageGroups } from "../ledger/reads.js";
 import { archiveRead } from "./archive-reads.js";
-import { splitId } from "./entry-row.js";
+import { compareIds, msOf, splitId } from "./entry-row.js";
 
 const DAY = 86_400_000;
 
@@ -85,7 +85,7 @@ export function readUsageWithArchive(pool: Pool, redis: AppRedis, k: AccountKeys
   const { from, to } = usageWindow(query);
   return stableRead(redis, k, async (head) => {
     const groups: UsageGroups = new Map();
-    const redisFrom = head.firstId ? Number(splitId(head.firstId).ms) : Number.POSITIVE_INFINITY;
+    const redisFrom = head.firstId ? msOf(head.firstId) : Number.POSITIVE_INFINITY;
     if (head.trimmed > 0 && from < Math.min(to, redisFrom)) {
       await archiveRead(() => archivedUsage(pool, k.accountId, from, Math.min(to, redisFrom), query.groupBy, groups));
     }
@@ -94,13 +94,6 @@ export function readUsageWithArchive(pool: Pool, redis: AppRedis, k: AccountKeys
     else if (head.trimmed === 0) await scanUsage(redis, k.log, from, to, query.groupBy, groups);
     return usageAnswer(from, to, query.groupBy, groups);
   });
-}
-
-/** Stream ids compared by (ms, seq). */
-function idBelow(a: string, b: string): boolean {
-  const x = splitId(a);
-  const y = splitId(b);
-  return BigInt(x.ms) < BigInt(y.ms) || (x.ms === y.ms && BigInt(x.seq) < BigInt(y.seq));
 }
 
 /** GET …/ledger over Redis and, past what Redis holds, the archive: one order, one cursor. */
@@ -118,7 +111,7 @@ export function readLedgerWithArchive(
     if (entries.length <= query.limit && head.trimmed > 0) {
       // Older than anything Redis holds (and than the cursor): the archive, newest first.
       const below =
-        head.firstId && (!query.cursor || idBelow(head.firstId, query.cursor)) ? head.firstId : query.cursor;
+        head.firstId && (!query.cursor || compareIds(head.firstId, query.cursor) < 0) ? head.firstId : query.cursor;
       const older = await archiveRead(async () => {
         const at = below ? splitId(below) : null;
         // pg returns bigint columns as strings; they must stay bigint here for ORDER BY (text

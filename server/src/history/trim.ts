@@ -3,6 +3,7 @@ import type { AppRedis } from "../redis/redis-client.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import { accountKeys } from "../ledger/keys.js";
 import { readCursor } from "./archive-account.js";
+import { msOf } from "./entry-row.js";
 
 /** What trimming needs: the ledger's trim script and how long entries stay hot. */
 export interface TrimOptions {
@@ -25,10 +26,6 @@ export function trimDueKey(namespace: string): string {
 const RECHECK_MS = 60_000;
 const DAY = 86_400_000;
 const DUE_PER_PASS = 200;
-
-function msOf(id: string): number {
-  return Number(id.slice(0, id.indexOf("-")));
-}
 
 /**
  * Schedules an account's trim for when its oldest entry leaves the hot window (or keeps an earlier
