@@ -1,73 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Queue } from "bullmq";
 import type { StageEvent } from "@creditmeter/shared";
-import { loadConfig } from "../../server/src/config/config.js";
-import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
-import { bullmqConnection } from "../../server/src/metering/bullmq-connection.js";
-import { webhookQueueName } from "../../server/src/webhooks/jobs.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
-import { completed, cycleOf, deployment, startNode, type Deployment } from "../realtime/harness.js";
-import { startReceiver, type Receiver } from "./receiver.js";
+import type { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
+import { waitFor } from "../support/redis-server.js";
+import { completed, cycleOf, startNode, type Deployment } from "../realtime/harness.js";
 import { createWebhook, deliveries, started } from "./helpers.js";
+import { processRig, type ProcessRig } from "./process-rig.js";
 
 // The gap between the ledger script and the webhook outbox (docs/webhooks.md "The gap"): a
 // process killed after the script applied an event but before the delivery was queued, or an
 // event whose first application raised a webhook that never got queued, must still deliver it,
 // once — the redelivered job is a `duplicate` and re-raises what its first application raised.
 describe("webhooks raised by an event survive the gap after the ledger script", { timeout: 300_000 }, () => {
+  let rig: ProcessRig;
   let d: Deployment;
   let ledger: RedisLedger;
-  let webhookQueue: Queue;
   let ops = "";
-  const servers: ServerProcess[] = [];
-  const receivers: Receiver[] = [];
-
   beforeAll(async () => {
-    d = await deployment({
-      CREDITMETER_WEBHOOK_RETRY_BASE_MS: "200",
-      CREDITMETER_JOB_LOCK_MS: "1000",
-      LOG_LEVEL: "warn",
-    });
-    ledger = RedisLedger.fromConfig(d.redis, loadConfig(d.env));
-    webhookQueue = new Queue(webhookQueueName(d.queueName), {
-      connection: bullmqConnection(d.redis, () => undefined),
-      prefix: loadConfig(d.env).queuePrefix,
-    });
-    ops = await d.token("ops-1", "ops");
+    rig = await processRig();
+    ({ d, ledger, ops } = rig);
   });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.kill("SIGKILL")));
-    await Promise.all(receivers.map((r) => r.close()));
-    await webhookQueue.obliterate({ force: true });
-    await webhookQueue.close();
-    await d.close();
-  });
-
-  async function spawn(extra: Record<string, string> = {}): Promise<{ server: ServerProcess; url: string }> {
-    const port = await freePort();
-    const server = spawnServer({ ...d.env, PORT: String(port), ...extra });
-    servers.push(server);
-    const url = `http://127.0.0.1:${port}`;
-    // A server from sources starts in 15–40 s on a loaded two-core machine.
-    const ready = () =>
-      fetch(`${url}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-    await waitFor(ready, 120_000, `server on ${port} ready (${server.stderr()})`);
-    return { server, url };
-  }
-  async function receiver(): Promise<Receiver> {
-    const r = await startReceiver();
-    receivers.push(r);
-    return r;
-  }
+  afterAll(() => rig.close());
+  const spawn = (extra?: Record<string, string>) => rig.start(extra);
+  const receiver = () => rig.receiver();
+  const settled = () => rig.settled();
   const record = (e: StageEvent) => d.redis.get(ledger.keys(e.accountId).event(e.eventId));
-  const settled = async (): Promise<boolean> => {
-    const c = await webhookQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    return Object.values(c).every((n) => n === 0);
-  };
   /** Adds `event` as a job again and waits until it has completed (completed jobs are removed). */
   async function redeliver(e: StageEvent): Promise<void> {
     await d.enqueue([e]);
@@ -81,8 +37,7 @@ describe("webhooks raised by an event survive the gap after the ledger script", 
   it("SIGKILL right after the ledger script: the denial's webhook is delivered once after a restart", async () => {
     const r = await receiver();
     const acct = "gap-kill";
-    await ledger.putAccount(acct, { plan: "free" });
-    await ledger.startCycle(acct, cycleOf(`c-${acct}`, 0));
+    await rig.emptyAccount(acct);
     const event = started(acct, "video-kill");
     // The test hook: this process SIGKILLs itself as soon as the ledger has applied `event`.
     const first = await spawn({ CREDITMETER_TEST_KILL_AFTER_LEDGER: event.eventId });
@@ -135,7 +90,7 @@ describe("webhooks raised by an event survive the gap after the ledger script", 
       expect((await ledger.applyEvent(event)).reraise).toBeNull();
       // …even once the finished delivery job (whose id would dedupe a repeat) has been removed.
       await waitFor(settled, 10_000, "the webhook queue settled");
-      await webhookQueue.clean(0, 1000, "completed");
+      await rig.webhookQueue.clean(0, 1000, "completed");
       await redeliver(event);
       await redeliver(event);
       await waitFor(settled, 10_000, "the webhook queue settled again");

@@ -1,63 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Queue } from "bullmq";
 import { pino } from "pino";
 import { loadConfig } from "../../server/src/config/config.js";
-import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
-import { bullmqConnection } from "../../server/src/metering/bullmq-connection.js";
 import { createWebhooks } from "../../server/src/webhooks/index.js";
-import { webhookQueueName } from "../../server/src/webhooks/jobs.js";
 import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
-import { cycleOf, deployment, type Deployment } from "../realtime/harness.js";
-import { startReceiver, type Receiver } from "./receiver.js";
+import type { Deployment } from "../realtime/harness.js";
+import type { Answer } from "./receiver.js";
 import { createWebhook, deliveries, started } from "./helpers.js";
+import { processRig, type ProcessRig } from "./process-rig.js";
 
 // Real server processes on one Redis: each event reaches a webhook once, whichever process
 // applied it, and a delivery pending when its process is SIGKILLed is made after a restart.
 describe("webhooks across processes", { timeout: 300_000 }, () => {
+  let rig: ProcessRig;
   let d: Deployment;
-  let ledger: RedisLedger;
-  let webhookQueue: Queue;
   let ops = "";
-  const servers: ServerProcess[] = [];
-  const receivers: Receiver[] = [];
-
   beforeAll(async () => {
-    d = await deployment({ CREDITMETER_WEBHOOK_RETRY_BASE_MS: "200", CREDITMETER_JOB_LOCK_MS: "1000", LOG_LEVEL: "warn" });
-    ledger = RedisLedger.fromConfig(d.redis, loadConfig(d.env));
-    webhookQueue = new Queue(webhookQueueName(d.queueName), { connection: bullmqConnection(d.redis, () => undefined), prefix: loadConfig(d.env).queuePrefix });
-    ops = await d.token("ops-1", "ops");
+    rig = await processRig();
+    ({ d, ops } = rig);
   });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.kill("SIGKILL")));
-    await Promise.all(receivers.map((r) => r.close()));
-    await webhookQueue.obliterate({ force: true });
-    await webhookQueue.close();
-    await d.close();
-  });
-
-  async function start(): Promise<{ server: ServerProcess; url: string }> {
-    const port = await freePort();
-    const server = spawnServer({ ...d.env, PORT: String(port) });
-    servers.push(server);
-    const url = `http://127.0.0.1:${port}`;
-    // A server from sources starts in 15–40 s on a loaded two-core machine.
-    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 120_000, `server on ${port} ready (${server.stderr()})`);
-    return { server, url };
-  }
-  async function receiver(answer?: Parameters<typeof startReceiver>[0], port?: number): Promise<Receiver> {
-    const r = await startReceiver(answer, port);
-    receivers.push(r);
-    return r;
-  }
-  async function emptyAccount(id: string): Promise<void> {
-    await ledger.putAccount(id, { plan: "free" });
-    await ledger.startCycle(id, cycleOf(`c-${id}`, 0));
-  }
-  const settled = async (): Promise<boolean> => {
-    const c = await webhookQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    return Object.values(c).every((n) => n === 0);
-  };
+  afterAll(() => rig.close());
+  const start = () => rig.start();
+  const receiver = (answer?: Answer, port?: number) => rig.receiver(answer, port);
+  const emptyAccount = (id: string) => rig.emptyAccount(id);
+  const settled = () => rig.settled();
 
   it("two processes: every event delivered once, not once per process", async () => {
     const [a, b] = await Promise.all([start(), start()]);
@@ -82,10 +47,19 @@ describe("webhooks across processes", { timeout: 300_000 }, () => {
   it("the same event queued by two processes is one delivery (the delivery id is the job id)", async () => {
     const r = await receiver();
     const config = loadConfig(d.env);
-    const [one, two] = [createWebhooks(d.redis, config, pino({ level: "silent" })), createWebhooks(d.redis, config, pino({ level: "silent" }))];
+    const [one, two] = [
+      createWebhooks(d.redis, config, pino({ level: "silent" })),
+      createWebhooks(d.redis, config, pino({ level: "silent" })),
+    ];
     try {
       const hook = await one.store.create({ url: r.url, events: ["balance.alert"], accountId: "wh-same" });
-      const event = { type: "balance.alert" as const, accountId: "wh-same", key: "alert.low.event.ev-same", createdAt: new Date().toISOString(), data: { level: "low" } };
+      const event = {
+        type: "balance.alert" as const,
+        accountId: "wh-same",
+        key: "alert.low.event.ev-same",
+        createdAt: new Date().toISOString(),
+        data: { level: "low" },
+      };
       await Promise.all([one.outbox.enqueue(event), two.outbox.enqueue(event), one.outbox.enqueue(event)]);
       one.startWorker();
       two.startWorker();
@@ -114,7 +88,11 @@ describe("webhooks across processes", { timeout: 300_000 }, () => {
     const second = await start();
     await waitFor(() => r.received.length === 2, 30_000, "the delivery after the restart");
     expect(r.received[1]?.headers["creditmeter-delivery"]).toBe(r.received[0]?.headers["creditmeter-delivery"]);
-    await waitFor(async () => (await deliveries(second.url, ops, hook.id))[0]?.deliveredAt != null, 10_000, "recorded as delivered");
+    await waitFor(
+      async () => (await deliveries(second.url, ops, hook.id))[0]?.deliveredAt != null,
+      10_000,
+      "recorded as delivered",
+    );
     await second.server.kill("SIGTERM");
   });
 
@@ -123,15 +101,27 @@ describe("webhooks across processes", { timeout: 300_000 }, () => {
     const acct = "wh-kill-wait";
     await emptyAccount(acct);
     const first = await start();
-    const hook = await createWebhook(first.url, ops, { url: `http://127.0.0.1:${port}/hook`, events: ["stage.denied"], accountId: acct });
+    const hook = await createWebhook(first.url, ops, {
+      url: `http://127.0.0.1:${port}/hook`,
+      events: ["stage.denied"],
+      accountId: acct,
+    });
     await d.enqueue([started(acct)]);
-    await waitFor(async () => ((await deliveries(first.url, ops, hook.id))[0]?.attempts ?? 0) >= 1, 15_000, "a refused attempt");
+    await waitFor(
+      async () => ((await deliveries(first.url, ops, hook.id))[0]?.attempts ?? 0) >= 1,
+      15_000,
+      "a refused attempt",
+    );
     expect(await first.server.kill("SIGKILL")).toBe("SIGKILL");
     const r = await receiver(undefined, port);
     const second = await start();
     await waitFor(() => r.received.length >= 1, 30_000, "the delivery after the restart");
     const [record] = await deliveries(second.url, ops, hook.id);
-    await waitFor(async () => (await deliveries(second.url, ops, hook.id))[0]?.deliveredAt != null, 10_000, "recorded as delivered");
+    await waitFor(
+      async () => (await deliveries(second.url, ops, hook.id))[0]?.deliveredAt != null,
+      10_000,
+      "recorded as delivered",
+    );
     expect(record?.id).toBe(r.received[0]?.headers["creditmeter-delivery"]);
     await second.server.kill("SIGTERM");
   });
