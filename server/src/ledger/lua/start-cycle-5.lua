@@ -40,8 +40,9 @@ if a.sub_id ~= "" and start_ms <= a.sub_start then
 end
 
 -- Entries below the marker may be gone from Redis: their charges come from the archive (ARGV[9]).
+-- No marker (0) means nothing was ever trimmed: a start before 1970 (negative) is not below it.
 local trimmed = tonumber(redis.call("GET", ARGV[1] .. "trimmed") or "0")
-if start_ms < trimmed and start_ms <= ctx.now and tonumber(ARGV[11]) ~= trimmed then
+if trimmed > 0 and start_ms < trimmed and start_ms <= ctx.now and tonumber(ARGV[11]) ~= trimmed then
   return cjson.encode({ needs_archive_sum = true, trimmed = fmt(trimmed) })
 end
 
