@@ -32,17 +32,19 @@ export function createSocketPublisher(
   const observe = (occurredAtMs: number | null): void => {
     if (metrics && occurredAtMs !== null) metrics.pushSeconds.observe(Math.max(0, Date.now() - occurredAtMs) / 1000);
   };
-  // One rate-limited coalescer per kind of snapshot; what goes out is timed for the push metric.
+  // One rate-limited coalescer per kind of snapshot. Session pushes are timed for the push metric;
+  // balance pushes are not: they are held on purpose, and would report the interval as latency.
   const coalesced = <T extends Sequenced>(
     windowMs: number,
     burst: number,
     send: (room: string, value: T) => void,
+    timed: boolean,
   ): Coalescer<T> =>
     new Coalescer<T>(
       windowMs,
       (room, value, since) => {
         send(room, value);
-        observe(since);
+        if (timed) observe(since);
       },
       burst,
     );
@@ -50,11 +52,17 @@ export function createSocketPublisher(
   // writes, and pushing at the session rate (60/s per room) starved the session updates people
   // watch (docs/performance.md, "Big accounts"). One push per interval, the latest, is all a
   // person can read of a number that moves that fast.
-  const balances = coalesced<Balance>(limit.balanceIntervalMs, 1, (room, balance) =>
-    io.to(room).emit("balance:update", balance),
+  const balances = coalesced<Balance>(
+    limit.balanceIntervalMs,
+    1,
+    (room, balance) => io.to(room).emit("balance:update", balance),
+    false,
   );
-  const sessions = coalesced<SessionUpdate>(limit.windowMs, limit.burst, (room, update) =>
-    io.to(room).emit("session:update", update),
+  const sessions = coalesced<SessionUpdate>(
+    limit.windowMs,
+    limit.burst,
+    (room, update) => io.to(room).emit("session:update", update),
+    true,
   );
 
   return {
