@@ -66,4 +66,32 @@ describe("StageReporter quote and plan over HTTP", () => {
     expect(refused).toMatchObject({ status: 400, code: "invalid_input", field: "items[0].seconds" });
     await expect(reporter(false).quote(ITEMS)).rejects.toThrow(/needs the http option/);
   });
+
+  it("plan registers the session's plan: the forecast counts down as work is charged, [] removes it", async () => {
+    const r = reporter(true, "video-plan");
+    const planned = await r.plan(ITEMS);
+    expect(planned).toMatchObject({ sessionId: "video-plan", used: 0 });
+    // 100 available before this session charged anything: 57 short.
+    expect(planned.forecast).toMatchObject({ planned: TOTAL, remaining: TOTAL, shortfall: TOTAL - 100 });
+
+    await r.completed("script", { action: "script" }, { wait: true });
+    const ops = await d.token("ops", "ops");
+    const after = await request(node.url, "GET", `/v1/accounts/${accountId}/sessions/video-plan`, ops);
+    // One credit charged: one less to go, and one less available.
+    expect(after.body).toMatchObject({ used: 1, forecast: { planned: TOTAL, remaining: TOTAL - 1, shortfall: TOTAL - 1 - 99 } });
+
+    expect((await r.plan([])).forecast).toBeNull();
+  });
+
+  it("a start denied by the session's budget says so", async () => {
+    const r = reporter(true, "video-budget");
+    const ops = await d.token("ops", "ops");
+    const set = await request(node.url, "PUT", `/v1/accounts/${accountId}/sessions/video-budget/budget`, ops, { credits: 5 });
+    expect(set.status).toBe(200);
+    const denied = await r.started("scene-1", { action: "animation", model: "veo-3.1-fast", seconds: 1 });
+    expect(denied).toMatchObject({ granted: false, status: "denied", denyReason: "session_budget" });
+    const granted = await r.started("brief", { action: "creative_brief" });
+    expect(granted).toMatchObject({ granted: true, held: 1 });
+    expect(granted).not.toHaveProperty("denyReason");
+  });
 });

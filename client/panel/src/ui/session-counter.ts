@@ -103,6 +103,8 @@ export class CreditSessionCounter extends CreditElement {
   declare compact: boolean;
   declare upgradeUrl: string;
   private update_: SessionState | null = null;
+  /** The account's available credits as last pushed: a grant moves them without a session update. */
+  private available: number | null = null;
   private readonly announcer = new ShortfallAnnouncer();
   private readonly budget = new BudgetControl(this);
   private readonly used = new CountTween(this);
@@ -112,7 +114,14 @@ export class CreditSessionCounter extends CreditElement {
   >;
   private readonly meter = new MeterController(this, (meter) => {
     if (!this.sessionId) return [];
-    return [meter.watchSession(this.sessionId, (update) => this.take(update))];
+    this.available = meter.balance?.available ?? null;
+    return [
+      meter.watchSession(this.sessionId, (update) => this.take(update)),
+      meter.onBalance((balance) => {
+        this.available = balance.available;
+        this.requestUpdate();
+      }),
+    ];
   });
 
   constructor() {
@@ -133,7 +142,7 @@ export class CreditSessionCounter extends CreditElement {
       this.meter.resubscribe();
     }
     // Only the warning's appearance (or new words) changes what the live region says.
-    this.announcer.take(this.update_?.forecast?.shortfall ?? 0, this.text, (n) => this.credits(n));
+    this.announcer.take(this.forecast()?.shortfall ?? 0, this.text, (n) => this.credits(n));
   }
 
   private take(update: SessionState): void {
@@ -142,6 +151,17 @@ export class CreditSessionCounter extends CreditElement {
     this.used.set(update.used);
     for (const stage of STAGES) this.stages[stage].set(update.byStage[stage]);
     this.requestUpdate();
+  }
+
+  /**
+   * The session's forecast with its shortfall against the live balance (the contract's formula,
+   * max(0, remaining − available)): a pack bought mid-video changes the account, not the session,
+   * so the server pushes no session update for it, and the warning must still go at once.
+   */
+  private forecast(): SessionState["forecast"] {
+    const forecast = this.update_?.forecast ?? null;
+    if (!forecast || this.available === null) return forecast;
+    return { ...forecast, shortfall: Math.max(0, forecast.remaining - this.available) };
   }
 
   private upgrade(event: MouseEvent): void {
@@ -182,7 +202,7 @@ export class CreditSessionCounter extends CreditElement {
             </li>`,
         )}
       </ul>
-      ${renderForecast({ forecast: this.update_?.forecast ?? null, text, credits: format, upgradeUrl: this.upgradeUrl, onUpgrade: (e) => this.upgrade(e) })}
+      ${renderForecast({ forecast: this.forecast(), text, credits: format, upgradeUrl: this.upgradeUrl, onUpgrade: (e) => this.upgrade(e) })}
       <span class="sr-only" aria-live="polite" aria-atomic="true" data-testid="forecast-announcement"
         >${this.announcer.message}</span
       >
