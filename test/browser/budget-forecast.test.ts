@@ -172,7 +172,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await seriousViolations(page)).toEqual([]);
 
       // A pack of 60: 40 short now. The warning's number follows; the live region does not speak again.
-      await rig.server.ledger.addPack(acct, { packId: `p1-${acct}`, credits: 60 });
+      await rig.addPack(acct, `p1-${acct}`, 60);
       await expect.poll(() => shortfall.textContent(), { timeout: 10_000 }).toBe("40");
       expect(await text(announcement)).toBe("This video needs about 100 more credits than you have available.");
 
@@ -190,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await js(page, "window.seen")).toEqual([["forecast_shortfall", null, "/upgrade", true]]);
 
       // Covered: the warning goes and the live region is emptied, ready to speak if it comes back.
-      await rig.server.ledger.addPack(acct, { packId: `p2-${acct}`, credits: 40 });
+      await rig.addPack(acct, `p2-${acct}`, 40);
       await expect.poll(() => shortfall.count(), { timeout: 10_000 }).toBe(0);
       expect(await text(announcement)).toBe("");
       expect(await page.getByTestId("forecast-remaining").textContent()).toBe("400");

@@ -29,6 +29,8 @@ export interface BrowserRig {
   /** Adds a stage event to the queue, as a worker outside the browser would. */
   publish(accountId: string, sessionId: string, type: StageEvent["type"], fields: EventFields): Promise<void>;
   balance(accountId: string): Promise<Balance>;
+  /** Adds a credit pack through the ops API, as a billing system would (the change is pushed to panels). */
+  addPack(accountId: string, packId: string, credits: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,15 @@ export async function startRig(): Promise<BrowserRig> {
       const res = await fetch(`${url}/v1/accounts/${accountId}/balance`, { headers: { authorization: `Bearer ${await token(accountId)}` } });
       if (!res.ok) throw new Error(`balance: HTTP ${res.status}`);
       return Balance.parse(await res.json());
+    },
+    async addPack(accountId, packId, credits) {
+      const ops = await mintToken(SECRET, { sub: "ops", role: "ops", ttlSeconds: 600 });
+      const res = await fetch(`${url}/v1/accounts/${accountId}/packs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ops}`, "content-type": "application/json" },
+        body: JSON.stringify({ packId, credits }),
+      });
+      if (!res.ok) throw new Error(`pack: HTTP ${res.status}`);
     },
     async close() {
       await browser.close();
