@@ -84,7 +84,8 @@ meter.onBalance((balance: Balance) => {
 });
 document.addEventListener("credit-upgrade", (event: CustomEvent<CreditUpgradeDetail>) => {
   event.preventDefault(); // our own checkout
-  document.body.dataset.upgrade = event.detail.level;
+  // The banner's alert level, or why else (the session counter's forecast shortfall: level null).
+  document.body.dataset.upgrade = event.detail.level ?? event.detail.reason;
 });
 `,
     // Never imported by the app: proves the types are real (were they \`any\`, the directive would be unused: an error).
