@@ -6,7 +6,6 @@ import {
   parseStageEvent,
   PlanBody,
   QuoteAnswer,
-  Forecast,
   SessionSnapshot,
   type ActionId,
   type QuoteItem,
@@ -34,9 +33,8 @@ import {
 // (the server throws UnrecoverableError). Job retention is the server's worker setting.
 const JOB_OPTIONS = { attempts: 5, backoff: { type: "exponential", delay: 500 } } as const;
 
-/** The session as PUT …/plan answers it: the snapshot with the plan's forecast (CONTRACT §10). */
-const PlannedSession = SessionSnapshot.extend({ forecast: Forecast.nullable() });
-export type PlannedSession = ReturnType<typeof PlannedSession.parse>;
+/** The session as PUT …/plan answers it: the snapshot, with the plan's forecast (CONTRACT §10). */
+export type PlannedSession = SessionSnapshot;
 
 type EventFields = Pick<StageEvent, "action" | "model" | "scenes" | "seconds" | "progress" | "reason">;
 
@@ -79,7 +77,7 @@ export class StageReporter {
     const body = this.checkItems(items);
     const { accountId, sessionId } = this.settings;
     const path = `/v1/accounts/${encodeURIComponent(accountId)}/sessions/${encodeURIComponent(sessionId)}/plan`;
-    return this.api("plan").send("PUT", path, body, PlannedSession);
+    return this.api("plan").send("PUT", path, body, SessionSnapshot);
   }
 
   /**

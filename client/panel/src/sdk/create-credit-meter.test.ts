@@ -25,6 +25,7 @@ const session = (seq: number, used = seq): SessionSnapshot => ({
   byStage: { research: used, storyboard: 0, keyframes: 0, animation: 0, voiceover: 0 },
   seq,
   budget: null,
+  forecast: null,
 });
 const balance = (seq: number): Balance => ({
   accountId: "a1",
@@ -205,7 +206,6 @@ describe("createCreditMeter", () => {
     const seen: SessionState[] = [];
     meter.watchSession("s1", (u) => seen.push(u));
     await until(() => seen.length === 1, "snapshot");
-    // The watch ack carries no forecast (a server before forecasts): read as null.
     expect(seen[0]).toMatchObject({ seq: 5, budget: null, forecast: null, last: null });
     const forecast = { planned: 160, remaining: 150, shortfall: 0, burnPerMinute: 2, runsOutInSeconds: 1200 };
     server.sockets[0]?.emit("session:update", {
@@ -222,8 +222,12 @@ describe("createCreditMeter", () => {
       forecast: { ...forecast, shortfall: -1 },
     });
     server.sockets[0]?.emit("session:update", { ...session(8), last: null, budget: null, forecast: null });
-    await until(() => seen.at(-1)?.seq === 8, "updates");
-    expect(seen.map((u) => u.seq)).toEqual([5, 6, 8]);
+    // A server before v1.1 sends neither field: read as null.
+    const { budget: _budget, forecast: _forecast, ...older } = session(9);
+    server.sockets[0]?.emit("session:update", { ...older, last: null });
+    await until(() => seen.at(-1)?.seq === 9, "updates");
+    expect(seen.map((u) => u.seq)).toEqual([5, 6, 8, 9]);
+    expect(seen[3]).toMatchObject({ budget: null, forecast: null });
     expect(seen[1]).toMatchObject({ budget: { credits: 50, remaining: 44, reachedAt: null }, forecast });
     expect(seen[2]).toMatchObject({ budget: null, forecast: null });
   });
