@@ -17,7 +17,7 @@ import { pendingKey } from "../../server/src/history/pending.js";
 describe.skipIf(!postgresAvailable)("archiving survives SIGKILL and a PostgreSQL restart", () => {
   const postgres = usePostgres();
 
-  it("copies every entry exactly once, with no gap, while archivers are killed and PostgreSQL crashes mid-stream", async () => {
+  it("copies every entry exactly once, with no gap, while pairs of archivers are killed and PostgreSQL crashes mid-stream", async () => {
     const { url, pool } = await historyDatabase(postgres());
     const { ledger, redis, namespace } = await archivedLedger();
     const accounts = ["crash-a", "crash-b", "crash-c"];
@@ -33,26 +33,36 @@ describe.skipIf(!postgresAvailable)("archiving survives SIGKILL and a PostgreSQL
       }
     })();
     try {
-      for (let kill = 0; kill < 6; kill++) {
-        const child = spawnArchiver(inject("redisUrl"), url, namespace);
-        await child.ready;
-        if (kill === 3) {
-          // PostgreSQL crashes (immediate: no shutdown checkpoint) under a running archiver and comes back.
+      // Two archiving processes at a time (their leases keep them off each other's accounts),
+      // each SIGKILLed at its own random moment, six rounds.
+      for (let round = 0; round < 6; round++) {
+        const pair = [
+          spawnArchiver(inject("redisUrl"), url, namespace),
+          spawnArchiver(inject("redisUrl"), url, namespace),
+        ];
+        await Promise.all(pair.map((c) => c.ready));
+        if (round === 3) {
+          // PostgreSQL crashes (immediate: no shutdown checkpoint) under running archivers and comes back.
           await new Promise((r) => setTimeout(r, 100 + rand() * 300));
           postgres().stopServer("immediate");
           await new Promise((r) => setTimeout(r, 300));
           postgres().startServer();
         }
-        await new Promise((r) => setTimeout(r, 50 + rand() * 600));
-        // It got here on its own: neither the PostgreSQL crash nor anything else made it exit.
-        expect(child.proc.exitCode).toBeNull();
-        child.proc.kill("SIGKILL");
-        await child.exited;
+        for (const child of pair) {
+          await new Promise((r) => setTimeout(r, 50 + rand() * 400));
+          // It got here on its own: neither the PostgreSQL crash nor anything else made it exit.
+          expect(child.proc.exitCode).toBeNull();
+          child.proc.kill("SIGKILL");
+          await child.exited;
+        }
       }
       await writer;
       expect(written).toBeGreaterThanOrEqual(events.length);
-      const last = spawnArchiver(inject("redisUrl"), url, namespace);
-      await last.ready;
+      const last = [
+        spawnArchiver(inject("redisUrl"), url, namespace),
+        spawnArchiver(inject("redisUrl"), url, namespace),
+      ];
+      await Promise.all(last.map((c) => c.ready));
       for (const accountId of accounts) {
         await waitFor(
           () => caughtUp(pool, redis, ledger.keys(accountId).log, accountId),
@@ -60,8 +70,8 @@ describe.skipIf(!postgresAvailable)("archiving survives SIGKILL and a PostgreSQL
           `${accountId} archived`,
         );
       }
-      last.proc.kill("SIGTERM");
-      await last.exited;
+      for (const c of last) c.proc.kill("SIGTERM");
+      await Promise.all(last.map((c) => c.exited));
 
       for (const accountId of accounts) {
         const ids = await trailIds(redis, ledger.keys(accountId).log);
