@@ -36,18 +36,28 @@ async function main(): Promise<void> {
     serverUrl: process.env.CREDITMETER_URL ?? `http://127.0.0.1:${process.env.PORT ?? "3000"}`,
     token: process.env.CREDITMETER_TOKEN || undefined,
   });
-  const token = settings.token ?? (await devLoginToken(settings.serverUrl, settings.account));
+  // Without a token the video still plays, without a plan (and so without a forecast): only the
+  // queue is needed for that. A budget needs the server.
+  const token =
+    settings.token ??
+    (await devLoginToken(settings.serverUrl, settings.account).catch((err: unknown) => {
+      if (settings.budget !== undefined) throw err;
+      console.log(
+        `demo: no plan (${err instanceof Error ? err.message : String(err)}; set CREDITMETER_URL or CREDITMETER_TOKEN)`,
+      );
+      return null;
+    }));
   const reporter = new StageReporter({
     connection: { url: settings.redisUrl },
     queueName: settings.queueName,
     prefix: settings.prefix,
     accountId: settings.account,
     sessionId: settings.session,
-    http: { url: settings.serverUrl, token },
+    ...(token === null ? {} : { http: { url: settings.serverUrl, token } }),
   });
   console.log(`demo: account ${settings.account}, session ${settings.session} (open /?session=${settings.session})`);
   try {
-    if (settings.budget !== undefined) {
+    if (settings.budget !== undefined && token !== null) {
       // What the person does in the panel's budget field, before the video starts.
       await setSessionBudget(settings.serverUrl, token, settings.account, settings.session, settings.budget);
       console.log(`demo: session budget ${settings.budget} credits`);
