@@ -25,9 +25,9 @@ describe("the shortfall announcement", () => {
     take(12, de);
     expect(said).toEqual([
       "This video needs about 40 more credits than you have available.",
-      "Für dieses Video fehlen etwa 20 Credits gegenüber den verfügbaren.",
+      "Dieses Video braucht etwa 20 Credits mehr, als verfügbar sind.",
       "",
-      "Für dieses Video fehlen etwa 12 Credits gegenüber den verfügbaren.",
+      "Dieses Video braucht etwa 12 Credits mehr, als verfügbar sind.",
     ]);
   });
 });

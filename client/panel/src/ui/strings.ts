@@ -105,7 +105,7 @@ const de: CreditStrings = {
   unauthorized: "Abgemeldet — keine Live-Aktualisierung",
   offline: "Offline — zuletzt bekannte Zahlen",
   forecastRemaining: "Noch etwa {n} Credits bis zum Abschluss",
-  forecastShortfall: "Für dieses Video fehlen etwa {n} Credits gegenüber den verfügbaren.",
+  forecastShortfall: "Dieses Video braucht etwa {n} Credits mehr, als verfügbar sind.",
   budgetRemaining: "Budget: {n} von {m} Credits übrig",
   budgetReached: "Budget erreicht: neue Schritte werden abgelehnt",
   budgetLabel: "Sitzungsbudget (Credits)",
