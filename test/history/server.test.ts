@@ -91,6 +91,15 @@ describe.skipIf(!postgresAvailable)("a server with CREDITMETER_DATABASE_URL", ()
         5000,
         "the same page",
       );
+      // Caught up: nothing waits for archiving, and /metrics says so.
+      await waitFor(
+        async () =>
+          (await (await fetch(`${base}/metrics`, { headers: ops })).text()).includes(
+            "creditmeter_history_pending_accounts 0",
+          ),
+        10_000,
+        "no account pending in /metrics",
+      );
     } finally {
       await server.kill("SIGTERM");
       await pool.end();

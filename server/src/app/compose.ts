@@ -103,6 +103,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         logger,
         hotRetentionDays: config.hotRetentionDays,
         ledgerRetentionDays: config.ledgerRetentionDays,
+        onArchiveError: () => metrics.historyArchiveFailures.inc(),
         ledger: new Promise<RedisLedger>((resolve) => (ledgerMade = resolve)),
       })
     : null;
@@ -164,6 +165,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
       for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ state }, n);
       metrics.setFailedJobs(await readFailedJobCounts(redis, config.keyPrefix));
+      if (history) metrics.historyPending.set(await history.pendingAccounts());
       return metrics.registry.metrics();
     },
   };

@@ -4,7 +4,7 @@ import type { AppRedis } from "../redis/redis-client.js";
 import { createHistoryPool } from "./database.js";
 import { migrate } from "./migrations.js";
 import { startArchiver, type Archiver } from "./archiver.js";
-import { notePending } from "./pending.js";
+import { notePending, pendingKey } from "./pending.js";
 import { archiveReads } from "./archive-reads.js";
 import type { ArchiveReads } from "../ledger/api.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
@@ -18,6 +18,8 @@ export interface History {
   noteAudit(accountIds: string[]): void;
   /** The ledger's reads of the archive. */
   archive: ArchiveReads;
+  /** How many accounts wait for archiving (for /metrics). */
+  pendingAccounts(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface HistoryOptions {
   hotRetentionDays: number;
   /** CREDITMETER_LEDGER_RETENTION_DAYS: the archive keeps entries as long as Redis would have. */
   ledgerRetentionDays: number;
+  /** Called on every failed archiving step (a metric); the log line is rate-limited. */
+  onArchiveError?: () => void;
   /** Archiver pass interval (tests shorten it). */
   archiveIntervalMs?: number;
 }
@@ -52,6 +56,7 @@ export function startHistory(o: HistoryOptions): History {
   let archiver: Archiver | null = null;
   let lastError = 0;
   const onError = (err: unknown): void => {
+    o.onArchiveError?.();
     // PostgreSQL down means an error per pass: log at most one every 5 s.
     if (Date.now() - lastError < 5000) return;
     lastError = Date.now();
@@ -95,6 +100,7 @@ export function startHistory(o: HistoryOptions): History {
     pool,
     migrated,
     archive: archiveReads(pool, o.redis),
+    pendingAccounts: () => o.redis.zCard(pendingKey(o.namespace)),
     noteAudit(accountIds) {
       notePending(o.redis, o.namespace, accountIds).catch(onError);
     },

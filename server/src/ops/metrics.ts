@@ -105,6 +105,16 @@ export class Metrics {
     help: "Failed writes of the /ops aggregates (their charges are missing from ops:stats)",
     registers: [this.registry],
   });
+  readonly historyPending = new Gauge({
+    name: "creditmeter_history_pending_accounts",
+    help: "Accounts noted as having audit entries not yet copied to PostgreSQL (read at scrape time; history on only)",
+    registers: [this.registry],
+  });
+  readonly historyArchiveFailures = new Counter({
+    name: "creditmeter_history_archive_failures_total",
+    help: "Failed archiving steps (PostgreSQL or Redis unreachable); the entries stay in Redis and are retried",
+    registers: [this.registry],
+  });
   readonly opsLeader = new Gauge({
     name: "creditmeter_ops_emitter_leader",
     help: "1 while this process is the deployment's /ops emitter",
