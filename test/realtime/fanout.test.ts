@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Balance, SessionSnapshot } from "@creditmeter/shared";
 import { waitFor } from "../support/redis-server.js";
-import { completed, cycleOf, deployment, recorder, startNode, type Deployment, type Recorder } from "./harness.js";
+import { completed, nodeWithAccount, recorder, type Deployment, type Recorder } from "./harness.js";
 
 // Big accounts (docs/realtime.md, "Pushes and coalescing"): every open panel of an account gets
 // its balance at a human rate, the latest last, while the sessions people watch stay immediate.
@@ -52,34 +52,22 @@ async function openPanels(
 }
 
 describe("a burst of charges to an account with 40 open panels (default balance interval, 250 ms)", () => {
-  let d: Deployment;
-  let node: Awaited<ReturnType<typeof startNode>>;
   const acct = "acct-team";
   const sessions = ["s-0", "s-1", "s-2", "s-3"];
-
-  beforeAll(async () => {
-    d = await deployment();
-    node = await startNode(d);
-    await node.ledger.putAccount(acct, { plan: "free" });
-    await node.ledger.startCycle(acct, cycleOf("c1", 100_000));
-  });
-  afterAll(async () => {
-    await node.close();
-    await d.close();
-  });
+  const at = nodeWithAccount(acct, 100_000);
 
   it("ends every panel on the REST balance, never backwards, at most one balance push per 250 ms, watched sessions exact", async () => {
-    const panels = await openPanels(d, node.url, acct, 40, sessions);
-    const token = await d.token(acct);
+    const panels = await openPanels(at.d, at.node.url, acct, 40, sessions);
+    const token = await at.d.token(acct);
     try {
       const start = Date.now();
-      await d.enqueue(
+      await at.d.enqueue(
         Array.from({ length: 400 }, (_, i) => completed(acct, sessions[i % sessions.length] ?? "s-0", "script")),
       );
       const used = async (): Promise<number> =>
-        (await rest(`${node.url}/v1/accounts/${acct}/balance`, token, Balance)).used;
+        (await rest(`${at.node.url}/v1/accounts/${acct}/balance`, token, Balance)).used;
       await waitFor(async () => (await used()) === 400, 30_000, "the 400 charges in the ledger");
-      const truth = await rest(`${node.url}/v1/accounts/${acct}/balance`, token, Balance);
+      const truth = await rest(`${at.node.url}/v1/accounts/${acct}/balance`, token, Balance);
       await waitFor(
         () => panels.every((p) => balancesOf(p).at(-1)?.value.seq === truth.seq),
         10_000,
@@ -104,7 +92,7 @@ describe("a burst of charges to an account with 40 open panels (default balance 
         const seen = sessionsOf(watcher, sessionId);
         for (let j = 1; j < seen.length; j++)
           expect(seen[j]?.value.seq).toBeGreaterThan(seen[j - 1]?.value.seq ?? Infinity);
-        const snapshot = await rest(`${node.url}/v1/accounts/${acct}/sessions/${sessionId}`, token, SessionSnapshot);
+        const snapshot = await rest(`${at.node.url}/v1/accounts/${acct}/sessions/${sessionId}`, token, SessionSnapshot);
         expect(snapshot.used).toBe(100);
         expect(seen.at(-1)?.value).toMatchObject({ used: snapshot.used, seq: snapshot.seq });
         // Sessions are not throttled with the balance: their watcher got more of them than balances.
@@ -117,28 +105,16 @@ describe("a burst of charges to an account with 40 open panels (default balance 
 });
 
 describe("balance pushes with a 3 s interval", () => {
-  let d: Deployment;
-  let node: Awaited<ReturnType<typeof startNode>>;
   const acct = "acct-paced";
-
-  beforeAll(async () => {
-    d = await deployment({ CREDITMETER_BALANCE_PUSH_INTERVAL_MS: "3000" });
-    node = await startNode(d);
-    await node.ledger.putAccount(acct, { plan: "free" });
-    await node.ledger.startCycle(acct, cycleOf("c1", 100));
-  });
-  afterAll(async () => {
-    await node.close();
-    await d.close();
-  });
+  const at = nodeWithAccount(acct, 100, { CREDITMETER_BALANCE_PUSH_INTERVAL_MS: "3000" });
 
   it("push a lone charge at once, hold the next ones without holding their session updates, then send the latest", async () => {
-    const panels = await openPanels(d, node.url, acct, 3, ["video-1"]);
+    const panels = await openPanels(at.d, at.node.url, acct, 3, ["video-1"]);
     const watcher = panels[0];
     if (!watcher) throw new Error("missing watcher");
     try {
       const start = Date.now();
-      await d.enqueue([completed(acct, "video-1", "script")]);
+      await at.d.enqueue([completed(acct, "video-1", "script")]);
       await waitFor(() => panels.every((p) => balancesOf(p, start).length === 1), 15_000, "the lone charge's balance");
       const lone = sessionsOf(watcher, "video-1")[0];
       expect(lone?.value.used).toBe(1);
@@ -149,7 +125,7 @@ describe("balance pushes with a 3 s interval", () => {
         expect(Math.abs((pushed?.at ?? Infinity) - (lone?.at ?? 0))).toBeLessThan(1000);
       }
 
-      await d.enqueue([completed(acct, "video-1", "script"), completed(acct, "video-1", "script")]);
+      await at.d.enqueue([completed(acct, "video-1", "script"), completed(acct, "video-1", "script")]);
       await waitFor(() => sessionsOf(watcher, "video-1").at(-1)?.value.used === 3, 15_000, "the watched session at 3");
       await waitFor(
         () => panels.every((p) => balancesOf(p).at(-1)?.value.used === 3),
@@ -163,7 +139,7 @@ describe("balance pushes with a 3 s interval", () => {
       expect(useds[0]).toBe(1);
       expect(useds.at(-1)).toBe(3);
       for (let i = 1; i < useds.length; i++) expect(useds[i]).toBeGreaterThan(useds[i - 1] ?? Infinity);
-      const truth = Balance.parse(await node.ledger.balance(acct));
+      const truth = Balance.parse(await at.node.ledger.balance(acct));
       for (const p of panels) {
         const burst = balancesOf(p, start);
         expect(burst.at(-1)?.value).toEqual(truth);

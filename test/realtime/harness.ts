@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, createNodeRedisClient } from "bullmq";
 import { pino } from "pino";
 import { io, type Socket } from "socket.io-client";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createClient, type RedisClientType } from "redis";
 import type { StageEvent } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
@@ -66,6 +66,43 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
 export async function startNode(d: Deployment, extra: Record<string, string> = {}): Promise<RunningServer & { url: string }> {
   const server = await startServer(loadConfig({ ...d.env, ...extra }), pino({ level: "silent" }));
   return Object.assign(server, { url: `http://127.0.0.1:${server.port}` });
+}
+
+/** A started node of a fresh deployment, as `nodeWithAccount` hands it to the tests of a describe. */
+export interface AccountNode {
+  readonly d: Deployment;
+  readonly node: Awaited<ReturnType<typeof startNode>>;
+}
+
+/**
+ * Registers, for the enclosing describe, a fresh deployment with one node (`env` added to its
+ * environment) and `acct` on the free plan with a cycle of `credits`; closed after the describe.
+ */
+export function nodeWithAccount(acct: string, credits: number, env: Record<string, string> = {}): AccountNode {
+  let started: AccountNode | null = null;
+  beforeAll(async () => {
+    const d = await deployment(env);
+    const node = await startNode(d);
+    started = { d, node };
+    await node.ledger.putAccount(acct, { plan: "free" });
+    await node.ledger.startCycle(acct, cycleOf("c1", credits));
+  });
+  afterAll(async () => {
+    await started?.node.close();
+    await started?.d.close();
+  });
+  const get = (): AccountNode => {
+    if (!started) throw new Error("nodeWithAccount: used outside its describe's tests");
+    return started;
+  };
+  return {
+    get d() {
+      return get().d;
+    },
+    get node() {
+      return get().node;
+    },
+  };
 }
 
 let eventCounter = 0;
