@@ -53,7 +53,12 @@ describe("two server processes", () => {
   });
 
   it("a panel on B sees A's charges, survives B's death and ends on the exact total", async () => {
-    const meter = createCreditMeter({ url: `http://127.0.0.1:${proxy.port}`, token: () => d.token(acct), reconnectionDelayMs: 100, reconnectionDelayMaxMs: 400 });
+    const meter = createCreditMeter({
+      url: `http://127.0.0.1:${proxy.port}`,
+      token: () => d.token(acct),
+      reconnectionDelayMs: 100,
+      reconnectionDelayMaxMs: 400,
+    });
     const seen: SessionUpdate[] = [];
     const states: ConnectionState[] = [];
     meter.onState((s) => states.push(s));
@@ -79,6 +84,9 @@ describe("two server processes", () => {
       expect(truth.used).toBe(40);
       expect(seen.at(-1)?.seq).toBe(truth.seq);
       for (let i = 1; i < seen.length; i++) expect(seen[i]?.seq).toBeGreaterThan(seen[i - 1]?.seq ?? Infinity);
+      // Balance pushes are paced per account (CREDITMETER_BALANCE_PUSH_INTERVAL_MS): the last one
+      // may land after the session's; it must land, exact.
+      await waitFor(() => meter.balance?.used === 40, 5000, "exact balance on the panel");
       expect(meter.balance?.used).toBe(40);
     } finally {
       meter.close();
