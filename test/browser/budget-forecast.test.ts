@@ -2,13 +2,11 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { seriousViolations } from "./a11y.js";
-import { CHROMIUM, SCREENSHOTS, startRig, type BrowserRig } from "./harness.js";
+import { CHROMIUM, SCREENSHOTS, js, startRig, type BrowserRig } from "./harness.js";
 
 // CONTRACT §10 as the person sees it on `/`, against a real server: the budget control, and the
 // forecast line and shortfall warning once a worker planned the video.
 
-/** Evaluates `code` in the page (a string: the test has no DOM types). */
-const js = <T>(page: Page, code: string): Promise<T> => page.evaluate(code) as Promise<T>;
 /** An element's text without the markup's surrounding whitespace. */
 const text = async (locator: { textContent(): Promise<string | null> }): Promise<string | undefined> =>
   (await locator.textContent())?.trim();

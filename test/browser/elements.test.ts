@@ -2,16 +2,17 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { seriousViolations } from "./a11y.js";
-import { CHROMIUM, SCREENSHOTS, startRig, type BrowserRig } from "./harness.js";
+import { CHROMIUM, SCREENSHOTS, js, startRig, type BrowserRig } from "./harness.js";
 
 // The elements as a host page meets them (issue 13): keyboard and screen-reader behaviour,
 // the events a host listens to, locale and strings, theming through parts and custom
 // properties, and axe-core's verdict on the three pages. Runs on the served `/` page.
 
-/** Evaluates `js` in the page (a string: the test has no DOM types). */
-const js = <T>(page: Page, code: string): Promise<T> => page.evaluate(code) as Promise<T>;
 const focusedInside = (page: Page, host: string): Promise<string | null> =>
-  js(page, `(() => { const a = document.activeElement; return a?.tagName === "${host.toUpperCase()}" ? (a.shadowRoot?.activeElement?.getAttribute("part") ?? "host") : a?.tagName ?? null; })()`);
+  js(
+    page,
+    `(() => { const a = document.activeElement; return a?.tagName === "${host.toUpperCase()}" ? (a.shadowRoot?.activeElement?.getAttribute("part") ?? "host") : a?.tagName ?? null; })()`,
+  );
 
 describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${CHROMIUM} is not installed)`, () => {
   let rig: BrowserRig;
@@ -34,7 +35,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
 
   async function crossLow(page: Page, acct: string): Promise<void> {
     // ceil(11.5) × 20 = 240 charged, leaving 60: exactly the low threshold (20 % of 300).
-    await rig.publish(acct, "s1", "stage.completed", { stepId: "a1", action: "animation", model: "veo-3.1", seconds: 11.5 });
+    await rig.publish(acct, "s1", "stage.completed", {
+      stepId: "a1",
+      action: "animation",
+      model: "veo-3.1",
+      seconds: 11.5,
+    });
     await expect.poll(() => page.getByTestId("low-credit-banner").count(), { timeout: 10_000 }).toBe(1);
   }
 
@@ -74,11 +80,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
   it("Upgrade plan fires a cancellable credit-upgrade (the link is the fallback); Dismiss fires credit-banner-dismiss and keeps focus in place", async () => {
     const { page, acct } = await panel();
     await crossLow(page, acct);
-    await js(page, `(() => {
+    await js(
+      page,
+      `(() => {
       window.seen = [];
       document.addEventListener("credit-upgrade", (e) => { window.seen.push(["credit-upgrade", e.detail.level, e.detail.url, e.cancelable]); e.preventDefault(); }, { once: true });
       document.addEventListener("credit-banner-dismiss", (e) => window.seen.push(["credit-banner-dismiss", e.detail.level]));
-    })()`);
+    })()`,
+    );
     const before = page.url();
     await page.getByTestId("banner-upgrade").click();
     expect(page.url()).toBe(before); // the host took over
@@ -107,15 +116,27 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
     await rig.server.ledger.addPack(acct, { packId: `p-${acct}`, credits: 5000 });
     const page = await rig.page(acct);
     await page.goto(`${rig.url}/?session=s1`);
-    await rig.publish(acct, "s1", "stage.completed", { stepId: "a1", action: "animation", model: "veo-3.1", seconds: 60 });
+    await rig.publish(acct, "s1", "stage.completed", {
+      stepId: "a1",
+      action: "animation",
+      model: "veo-3.1",
+      seconds: 60,
+    });
     await expect.poll(() => page.getByTestId("session-used").textContent(), { timeout: 10_000 }).toBe("1,200");
-    await js(page, `(() => {
+    await js(
+      page,
+      `(() => {
       for (const el of document.querySelectorAll("credit-session-counter, credit-balance")) el.setAttribute("locale", "de-DE");
       document.querySelector("credit-balance").strings = { seeUsage: "Zur Nutzung" };
-    })()`);
+    })()`,
+    );
     await expect.poll(() => page.getByTestId("session-used").textContent()).toBe("1.200");
-    expect(await page.locator("credit-session-counter [part=title]").textContent()).toBe("In dieser Sitzung verbrauchte Credits");
-    expect(await page.locator("credit-session-counter [data-testid=session-stage-animation]").textContent()).toBe("1.200");
+    expect(await page.locator("credit-session-counter [part=title]").textContent()).toBe(
+      "In dieser Sitzung verbrauchte Credits",
+    );
+    expect(await page.locator("credit-session-counter [data-testid=session-stage-animation]").textContent()).toBe(
+      "1.200",
+    );
     await page.locator("credit-balance button").click();
     expect(await page.locator("credit-balance [part=label]").first().textContent()).toBe("Verfügbar");
     expect(await page.getByTestId("balance-available").textContent()).toBe("4.100"); // 300 + 5,000 − 1,200
@@ -127,7 +148,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
   it("themes: ::part() reaches every piece, custom properties restyle, dark by attribute or by the system's preference", async () => {
     const { page } = await panel();
     const surface = (): Promise<string> =>
-      js(page, `getComputedStyle(document.querySelector("credit-session-counter").shadowRoot.querySelector("[part=card]")).backgroundColor`);
+      js(
+        page,
+        `getComputedStyle(document.querySelector("credit-session-counter").shadowRoot.querySelector("[part=card]")).backgroundColor`,
+      );
     expect(await surface()).toBe("rgb(255, 255, 255)");
     await js(page, `document.querySelector("credit-session-counter").setAttribute("theme", "dark")`);
     await expect.poll(surface).toBe("rgb(28, 28, 38)");
@@ -138,11 +162,21 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
     await page.emulateMedia({ colorScheme: "light" });
     await expect.poll(surface).toBe("rgb(255, 255, 255)");
     // A host's custom property and ::part() rule.
-    await page.addStyleTag({ content: "credit-session-counter { --cm-surface: rgb(1, 2, 3); } credit-session-counter::part(used) { color: rgb(4, 5, 6); }" });
+    await page.addStyleTag({
+      content:
+        "credit-session-counter { --cm-surface: rgb(1, 2, 3); } credit-session-counter::part(used) { color: rgb(4, 5, 6); }",
+    });
     await expect.poll(surface).toBe("rgb(1, 2, 3)");
-    expect(await js(page, `getComputedStyle(document.querySelector("credit-session-counter").shadowRoot.querySelector("[part=used]")).color`)).toBe("rgb(4, 5, 6)");
+    expect(
+      await js(
+        page,
+        `getComputedStyle(document.querySelector("credit-session-counter").shadowRoot.querySelector("[part=used]")).color`,
+      ),
+    ).toBe("rgb(4, 5, 6)");
     // Every element that renders something visible names it as a part.
-    const unnamed = await js<string[]>(page, `(() => {
+    const unnamed = await js<string[]>(
+      page,
+      `(() => {
       const out = [];
       for (const host of document.querySelectorAll("credit-session-counter, credit-balance, low-credit-banner, credit-connection-status")) {
         const root = host.shadowRoot;
@@ -153,7 +187,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
         }
       }
       return out;
-    })()`);
+    })()`,
+    );
     expect(unnamed).toEqual([]);
     await page.context().close();
   });
@@ -163,13 +198,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`credit elements in Chromium (skipped: ${
     const other = await rig.account();
     // The script bundle beside the page's own modules: its SDK builds the second meter.
     await page.addScriptTag({ url: `${rig.url}/sdk/creditmeter-panel.js` });
-    await js(page, `(() => {
+    await js(
+      page,
+      `(() => {
       const el = document.createElement("credit-session-counter");
       el.id = "other";
       el.setAttribute("session-id", "b1");
       el.creditMeter = CreditMeter.createCreditMeter({ url: "", token: ${JSON.stringify(await rig.token(other))} });
       document.querySelector("main").append(el);
-    })()`);
+    })()`,
+    );
     const mine = page.locator("#counter [data-testid=session-used]");
     const theirs = page.locator("#other [data-testid=session-used]");
     await expect.poll(() => theirs.textContent(), { timeout: 10_000 }).toBe("0");

@@ -42,6 +42,9 @@ interface EventFields {
   seconds?: number;
 }
 
+/** Evaluates `code` in the page (a string: the tests have no DOM types). */
+export const js = <T>(page: Page, code: string): Promise<T> => page.evaluate(code) as Promise<T>;
+
 /** Builds the UI if needed, starts the server and launches Chromium. */
 export async function startRig(): Promise<BrowserRig> {
   buildUiIfStale();
@@ -66,7 +69,8 @@ export async function startRig(): Promise<BrowserRig> {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
-  const token = (accountId: string): Promise<string> => mintToken(SECRET, { sub: accountId, role: "user", ttlSeconds: 3600 });
+  const token = (accountId: string): Promise<string> =>
+    mintToken(SECRET, { sub: accountId, role: "user", ttlSeconds: 3600 });
 
   return {
     server,
@@ -89,7 +93,9 @@ export async function startRig(): Promise<BrowserRig> {
     async page(accountId) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       // A script string: the test runs without DOM types, the page has them.
-      await context.addInitScript({ content: `sessionStorage.setItem("creditmeter.token", ${JSON.stringify(await token(accountId))});` });
+      await context.addInitScript({
+        content: `sessionStorage.setItem("creditmeter.token", ${JSON.stringify(await token(accountId))});`,
+      });
       return context.newPage();
     },
     async publish(accountId, sessionId, type, fields) {
@@ -98,7 +104,9 @@ export async function startRig(): Promise<BrowserRig> {
       await queue.add(type, event, { jobId: eventId });
     },
     async balance(accountId) {
-      const res = await fetch(`${url}/v1/accounts/${accountId}/balance`, { headers: { authorization: `Bearer ${await token(accountId)}` } });
+      const res = await fetch(`${url}/v1/accounts/${accountId}/balance`, {
+        headers: { authorization: `Bearer ${await token(accountId)}` },
+      });
       if (!res.ok) throw new Error(`balance: HTTP ${res.status}`);
       return Balance.parse(await res.json());
     },
