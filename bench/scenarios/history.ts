@@ -60,7 +60,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number[]> {
 /** `/usage` over a year of one busy account from PostgreSQL (docs/history.md), and a deep `/ledger` page. */
 export async function history(opts: ScenarioOptions): Promise<unknown> {
   const n = opts.quick ? 200_000 : 1_100_000;
-  const server = await startPostgres();
+  // PostgreSQL's default buffers (the test fixture's are small), as a production server would have at least.
+  const server = await startPostgres(["shared_buffers=128MB"]);
   const redisServer = await startRedis();
   const redis: RedisClientType = createClient({ url: redisServer.url });
   await redis.connect();

@@ -61,8 +61,11 @@ function run(bin: string, args: string[], as: ReturnType<typeof runAs>): void {
   if (res.status !== 0) throw new Error(`${bin} ${args.join(" ")} failed (${res.status}): ${res.stderr || res.stdout}`);
 }
 
-/** Starts a private cluster (fsync off: tests crash processes, not the machine). */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * Starts a private cluster (fsync off: tests crash processes, not the machine; small buffers:
+ * several test files run a cluster each at once). `settings` (`name=value`) override those.
+ */
+export async function startPostgres(settings: string[] = []): Promise<TestPostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error("initdb not found (apt-get install -y postgresql, or set CREDITMETER_PG_BIN)");
   const as = runAs();
@@ -71,7 +74,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(dir, "data");
   const port = await freePort();
   run(join(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], as);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=40${settings.map((x) => ` -c ${x}`).join("")}`;
   const pgCtl = (args: string[]): void => run(join(bin, "pg_ctl"), ["-D", data, "-w", "-t", "90", ...args], as);
   const startServer = (): void => pgCtl(["-o", options, "-l", join(dir, "log"), "start"]);
   startServer();
