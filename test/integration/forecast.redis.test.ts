@@ -111,9 +111,24 @@ describe("the forecast of a planned session", () => {
     await ledger.addPack(acct, { packId: "p1", credits: 100 });
     await ledger.setPlan(acct, "s1", quoteOnEveryPlan(DEFAULT_PRICE_BOOK, PLAN));
     expect((await ledger.session(acct, "s1")).forecast).toMatchObject({ planned: 273, remaining: 273, shortfall: 173 });
-    await ledger.putAccount(acct, { plan: "plus" });
+    await ledger.setPlan(acct, "s2", quoteOnEveryPlan(DEFAULT_PRICE_BOOK, [{ action: "script" }]));
+    // A change of plan re-pushes every planned session: seq + 1, the total on the new plan.
+    const upgraded = await ledger.putAccount(acct, { plan: "plus" });
+    expect(upgraded.sessions.map((s) => [s.sessionId, s.seq, s.forecast?.planned]).sort()).toEqual([
+      ["s1", 2, 261],
+      ["s2", 2, 1],
+    ]);
     expect((await ledger.session(acct, "s1")).forecast).toMatchObject({ planned: 261, remaining: 261, shortfall: 161 });
+    // Credits bought: the shortfall is gone at once, pushed without waiting for the video's next step.
+    const pack = await ledger.addPack(acct, { packId: "p2", credits: 200 });
+    expect(pack.sessions.find((s) => s.sessionId === "s1")).toMatchObject({
+      seq: 3,
+      forecast: { planned: 261, shortfall: 0 },
+    });
+    // Removing a plan takes the session out of those re-pushes.
     const removed = await ledger.setPlan(acct, "s1", null);
-    expect(removed.session).toMatchObject({ seq: 2, forecast: null });
+    expect(removed.session).toMatchObject({ seq: 4, forecast: null });
+    const more = await ledger.addPack(acct, { packId: "p3", credits: 1 });
+    expect(more.sessions.map((s) => s.sessionId)).toEqual(["s2"]);
   });
 });

@@ -9,7 +9,7 @@ export interface AccountSide {
 }
 
 /**
- * The session hash's `planned` field (set-plan-5.lua): the plan's total on each plan, "<free>
+ * The session hash's `planned` field (set-plan-6.lua): the plan's total on each plan, "<free>
  * <plus> <pro>", so that the forecast follows a change of the account's plan; "" removes it.
  */
 export function plannedField(totals: Record<Plan, number> | null): string {

@@ -22,6 +22,8 @@ export interface AccountKeys {
   session(sessionId: string): string;
   /** The credits charged per minute over the last few minutes (lua/lib/burn.lua): the forecast's burn rate. */
   burn: string;
+  /** The account's planned sessions, newest plan last (lua/lib/plans.lua): re-pushed when its credits move. */
+  plans: string;
 }
 
 /** The keys of one account under a namespace. */
@@ -40,6 +42,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     event: (eventId) => `${prefix}evt:${eventId}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,
     burn: `${prefix}burn`,
+    plans: `${prefix}plans`,
   };
 }
 

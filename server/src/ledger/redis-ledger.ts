@@ -348,7 +348,7 @@ export class RedisLedger implements LedgerApi {
    */
   async setPlan(accountId: string, sessionId: string, totals: Record<Plan, number> | null): Promise<LedgerOutcome & { session: SessionSnapshot }> {
     const k = this.keys(accountId);
-    const reply = await this.call("set-plan-5", k, [k.session(sessionId), k.burn], [sessionId, plannedField(totals)]);
+    const reply = await this.call("set-plan-6", k, [k.session(sessionId), k.burn, k.plans], [sessionId, plannedField(totals)]);
     this.fail(reply, accountId);
     return { ...buildOutcome(accountId, reply), session: this.sessionOf(accountId, sessionId, reply) };
   }

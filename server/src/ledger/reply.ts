@@ -60,7 +60,7 @@ export const ScriptReply = z.object({
   account: RawAccount.optional(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession).optional(),
-  /** The session a script was about (set-budget-4, set-plan-5, read-session-5), as it stands after it. */
+  /** The session a script was about (set-budget-4, set-plan-6, read-session-5), as it stands after it. */
   session: RawSession.optional(),
   /** C of lua/lib/burn.lua, when the script charged or answers for a planned session. */
   burn: n.optional(),

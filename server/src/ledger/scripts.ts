@@ -24,7 +24,7 @@ export const SCRIPT_NAMES = [
   "put-account-3",
   "dismiss-alert-3",
   "set-budget-4",
-  "set-plan-5",
+  "set-plan-6",
   "read-session-5",
   "touch-3",
   "deadline-cas-1",

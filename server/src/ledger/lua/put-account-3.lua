@@ -20,6 +20,8 @@ end
 maintain(ctx, a)
 local thresholds = cjson.decode(ARGV[4])
 if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(thresholds) then
+  -- Another plan prices the planned sessions differently (images are free on plus and pro): re-push them.
+  if not created and a.plan ~= ARGV[3] then plans_refresh(ctx) end
   a.plan = ARGV[3]
   a.thresholds = thresholds
   a.thresholds_dirty = true

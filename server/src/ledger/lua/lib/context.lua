@@ -2,6 +2,7 @@
 --- @include "lib/audit"
 --- @include "lib/session"
 --- @include "lib/burn"
+--- @include "lib/plans"
 --- @include "lib/holds"
 --- @include "lib/steps"
 --- @include "lib/maintain"

@@ -44,6 +44,8 @@ end
   since an XADD on a key of the wrong type is the one write that could fail.
 ]]
 local function grant_commit(ctx, a, body, reply)
+  -- The account's credits moved: its planned sessions' forecasts did too (lib/plans). A read, so first.
+  plans_refresh(ctx)
   sessions_encode(ctx)
   local seq = a.seq
   if a.changed then a.seq = seq + 1 end

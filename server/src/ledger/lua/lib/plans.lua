@@ -1,0 +1,36 @@
+--[[
+  The account's planned sessions (CONTRACT §10 forecast): a sorted set at ctx.prefix .. "plans"
+  (in the account's slot), session id → ms its plan was set. A change of the account's credits or
+  plan that no event of the session makes (a pack, an adjustment, a new cycle, another plan) moves
+  every planned session's forecast: those scripts re-push the newest PLANS_REFRESH_MAX of them as
+  session changes, so the shortfall warning a person sees goes when they buy credits, not at their
+  video's next step. Bounded: a script touches at most that many sessions, whatever the account holds.
+]]
+local PLANS_REFRESH_MAX = 20
+
+-- Declared by set-plan-6; the scripts that only refresh build it from the prefix, in the account's slot.
+local function plans_key(ctx) return ctx.plans_key or (ctx.prefix .. "plans") end
+
+-- The read set-plan makes before any write: a wrong-typed key fails here, so plans_record cannot.
+local function plans_check(ctx) redis.call("ZSCORE", plans_key(ctx), "") end
+
+-- Records (planned ~= "") or forgets a session's plan; after plans_check and every other read.
+local function plans_record(ctx, sid, planned)
+  local key = plans_key(ctx)
+  if planned == "" then
+    redis.call("ZREM", key, sid)
+  else
+    redis.call("ZADD", key, ctx.now, sid)
+    redis.call("PEXPIRE", key, ctx.retention_ms)
+  end
+end
+
+-- Marks the newest planned sessions changed (seq + 1, pushed with their forecast) and loads what
+-- their forecast needs (lib/burn). Reads only: called before a script's first write.
+local function plans_refresh(ctx)
+  for _, sid in ipairs(redis.call("ZREVRANGE", plans_key(ctx), 0, PLANS_REFRESH_MAX - 1)) do
+    local planned = session_get(ctx, sid).fields.planned
+    if planned and planned ~= "" then session_set(ctx, sid, "planned", planned) end
+  end
+  burn_prepare(ctx, ctx.touched)
+end
