@@ -175,6 +175,16 @@ describe("session budget", () => {
     });
   });
 
+  it("answers the same forecast as a read: setting a budget leaves the plan's forecast as it is", async () => {
+    const id = await account(100);
+    await ledger.setPlan(id, "s1", { free: 60, plus: 60, pro: 60 });
+    await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "voiceover", seconds: 10 }));
+    const set = await ledger.setBudget(id, "s1", 40);
+    expect(set.session.forecast).toMatchObject({ planned: 60, remaining: 50, burnPerMinute: 2 });
+    expect(set.session).toEqual(await ledger.session(id, "s1"));
+    expect(set.sessions[0]?.forecast).toEqual(set.session.forecast);
+  });
+
   it("answers unknown_account for an account that does not exist, writing nothing", async () => {
     await expect(ledger.setBudget("nobody-here", "s1", 10)).rejects.toMatchObject({ code: "unknown_account" });
     expect(await redis.exists(ledger.keys("nobody-here").session("s1"))).toBe(0);

@@ -293,7 +293,7 @@ export class RedisLedger implements LedgerApi {
   }
 
   /**
-   * Sets (credits) or removes (null) a session's budget in one script (set-budget-4.lua): the
+   * Sets (credits) or removes (null) a session's budget in one script (set-budget-5.lua): the
    * session's seq grows and its snapshot is in `sessions` to push, unless the budget was already
    * that (a repeat changes nothing). `budgetReached` when the new budget is already used up.
    */
@@ -304,9 +304,9 @@ export class RedisLedger implements LedgerApi {
   ): Promise<LedgerOutcome & { session: SessionSnapshot }> {
     const k = this.keys(accountId);
     const reply = await this.call(
-      "set-budget-4",
+      "set-budget-5",
       k,
-      [k.session(sessionId)],
+      [k.session(sessionId), k.burn],
       [sessionId, credits === null ? "" : String(credits)],
     );
     this.fail(reply, accountId);
@@ -346,7 +346,11 @@ export class RedisLedger implements LedgerApi {
    * Records (or with `totals` null, removes) a session's plan (CONTRACT §10): its total on each
    * plan (shared quoteOnEveryPlan). A session change: the outcome carries its snapshot to push.
    */
-  async setPlan(accountId: string, sessionId: string, totals: Record<Plan, number> | null): Promise<LedgerOutcome & { session: SessionSnapshot }> {
+  async setPlan(
+    accountId: string,
+    sessionId: string,
+    totals: Record<Plan, number> | null,
+  ): Promise<LedgerOutcome & { session: SessionSnapshot }> {
     const k = this.keys(accountId);
     const reply = await this.call("set-plan-6", k, [k.session(sessionId), k.burn, k.plans], [sessionId, plannedField(totals)]);
     this.fail(reply, accountId);
@@ -356,7 +360,12 @@ export class RedisLedger implements LedgerApi {
   /** The snapshot (without `last`) of the session a script answered for. */
   private sessionOf(accountId: string, sessionId: string, reply: ScriptReply): SessionSnapshot {
     if (!reply.session || !reply.account) throw new Error("ledger script returned no session");
-    const { last: _last, ...snapshot } = toSession(accountId, sessionId, reply.session, accountSide(reply.account, reply.burn));
+    const { last: _last, ...snapshot } = toSession(
+      accountId,
+      sessionId,
+      reply.session,
+      accountSide(reply.account, reply.burn),
+    );
     return snapshot;
   }
 

@@ -60,11 +60,11 @@ export const ScriptReply = z.object({
   account: RawAccount.optional(),
   deadline: z.string().optional(),
   sessions: z.record(z.string(), RawSession).optional(),
-  /** The session a script was about (set-budget-4, set-plan-6, read-session-5), as it stands after it. */
+  /** The session a script was about (set-budget-5, set-plan-6, read-session-5), as it stands after it. */
   session: RawSession.optional(),
   /** C of lua/lib/burn.lua, when the script charged or answers for a planned session. */
   burn: n.optional(),
-  /** set-budget-4: the budget set is already used up, so it was reached by this call. */
+  /** set-budget-5: the budget set is already used up, so it was reached by this call. */
   budget_reached: z.boolean().optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
   repeat: z.boolean().optional(),

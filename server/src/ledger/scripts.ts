@@ -23,7 +23,7 @@ export const SCRIPT_NAMES = [
   "adjust-5",
   "put-account-3",
   "dismiss-alert-3",
-  "set-budget-4",
+  "set-budget-5",
   "set-plan-6",
   "read-session-5",
   "touch-3",

@@ -5,14 +5,16 @@
   session already has (a retried PUT) changes nothing: no seq, no second webhook.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the session's hash
+  KEYS[5] the account's per-minute charges (lib/burn: the snapshot's forecast)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] session id
   ARGV[4] the budget in credits (a whole number), or "" to remove it
-  Returns JSON { account, session, sessions?, budget_reached?, alert?, changed, deadline? }
+  Returns JSON { account, session, sessions?, burn?, budget_reached?, alert?, changed, deadline? }
     or { error = "unknown_account" }.
 ]]
 --- @include "lib/context"
 
 local ctx = new_context()
+ctx.burn_key = KEYS[5]
 local sid, credits = ARGV[3], ARGV[4]
 -- Declared before maintain, which may touch this session (an expiring hold of it).
 session_declare(ctx, sid, KEYS[4])
