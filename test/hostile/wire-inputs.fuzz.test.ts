@@ -26,7 +26,11 @@ describe("malformed wire input", () => {
     return socket;
   };
   const send = (method: string, path: string, body: string) =>
-    fetch(`${node.url}${path}`, { method, headers: { authorization: `Bearer ${ops}`, "content-type": "application/json" }, body });
+    fetch(`${node.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ops}`, "content-type": "application/json" },
+      body,
+    });
 
   beforeAll(async () => {
     // The per-socket event limit has its own test (test/edges/socket-guards.test.ts); here every
@@ -51,11 +55,24 @@ describe("malformed wire input", () => {
   it(`acks ${FUZZ_WIRE_RUNS} malformed panel messages with { ok: false, error }`, async () => {
     const socket = await connect(await d.token(ACCOUNT));
     const before = await snapshotLedger(d.redis, d.prefix);
-    const junk = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ sessionId: fc.oneof(fc.string(), fc.integer()), accountId: fc.string() }), fc.record({ level: fc.string() }));
-    const samples = fc.sample(fc.tuple(fc.constantFrom("session:watch", "session:unwatch", "alert:dismiss"), junk), { numRuns: FUZZ_WIRE_RUNS, seed: 3 });
+    const junk = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record({ sessionId: fc.oneof(fc.string(), fc.integer()), accountId: fc.string() }),
+      fc.record({ level: fc.string() }),
+      // session:budget's shape with a credits value that is never a whole number ≥ 0.
+      fc.record({
+        sessionId: fc.string(),
+        credits: fc.oneof(fc.integer({ min: -1000, max: -1 }), fc.string(), fc.constant(1.5)),
+      }),
+    );
+    const events = ["session:watch", "session:unwatch", "alert:dismiss", "session:budget"] as const;
+    const samples = fc.sample(fc.tuple(fc.constantFrom(...events), junk), { numRuns: FUZZ_WIRE_RUNS, seed: 3 });
     let refused = 0;
     for (const [event, payload] of samples) {
-      const ack = (await socket.timeout(5000).emitWithAck(event as "session:watch", payload as never)) as { ok: boolean; error?: { code: string; message: string } };
+      const ack = (await socket.timeout(5000).emitWithAck(event as "session:watch", payload as never)) as {
+        ok: boolean;
+        error?: { code: string; message: string };
+      };
       // A random record can be valid by chance (a well-formed sessionId of the user's own account).
       if (ack.ok) continue;
       refused += 1;
@@ -93,8 +110,15 @@ describe("malformed wire input", () => {
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 40 }),
-      fc.record({ packId: fc.oneof(fc.string(), fc.integer()), credits: fc.oneof(fc.double(), fc.string(), fc.integer({ min: -1e12, max: 0 })) }).map((v) => JSON.stringify(v)),
-      fc.record({ plan: fc.string(), lowBalanceThresholds: fc.jsonValue({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          packId: fc.oneof(fc.string(), fc.integer()),
+          credits: fc.oneof(fc.double(), fc.string(), fc.integer({ min: -1e12, max: 0 })),
+        })
+        .map((v) => JSON.stringify(v)),
+      fc
+        .record({ plan: fc.string(), lowBalanceThresholds: fc.jsonValue({ maxDepth: 2 }) })
+        .map((v) => JSON.stringify(v)),
     );
     const samples = fc.sample(fc.tuple(fc.constantFrom(...routes), body), { numRuns: FUZZ_WIRE_RUNS, seed: 5 });
     for (const [[method, path], raw] of samples) {
@@ -104,7 +128,11 @@ describe("malformed wire input", () => {
       expect(answer.error?.code).toBe("invalid_input");
       expect(answer.error?.details?.field, JSON.stringify(answer)).toBeTruthy();
     }
-    const huge = await send("POST", `/v1/accounts/${ACCOUNT}/packs`, JSON.stringify({ packId: "p", credits: 1, pad: "x".repeat(200_000) }));
+    const huge = await send(
+      "POST",
+      `/v1/accounts/${ACCOUNT}/packs`,
+      JSON.stringify({ packId: "p", credits: 1, pad: "x".repeat(200_000) }),
+    );
     expect(huge.status).toBe(413);
     expect(await snapshotLedger(d.redis, d.prefix)).toEqual(before);
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
