@@ -25,7 +25,7 @@ export class Metrics {
   });
   readonly pushSeconds = new Histogram({
     name: "creditmeter_event_to_push_seconds",
-    help: "From the event's occurredAt to the moment its update was emitted",
+    help: "From the event's occurredAt to the emit of its session update (balance pushes are paced on purpose and not timed)",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [this.registry],
   });
