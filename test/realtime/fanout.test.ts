@@ -155,3 +155,31 @@ describe("balance pushes with a 3 s interval", () => {
     }
   });
 });
+
+describe("a panel that connects while its account's balance push is held", () => {
+  const acct = "acct-joiner";
+  const at = nodeWithAccount(acct, 100, { CREDITMETER_BALANCE_PUSH_INTERVAL_MS: "3000" });
+
+  it("gets the ledger's balance at connect, not the older one the room last had", async () => {
+    const [first] = await openPanels(at.d, at.node.url, acct, 1, []);
+    if (!first) throw new Error("missing panel");
+    try {
+      const start = Date.now();
+      // The first charge is pushed at once and opens the interval; the second is held in it.
+      await at.d.enqueue([completed(acct, "video-1", "script")]);
+      await waitFor(() => balancesOf(first, start).at(-1)?.value.used === 1, 15_000, "the lone charge's balance");
+      await at.d.enqueue([completed(acct, "video-1", "script")]);
+      await waitFor(async () => (await at.node.ledger.balance(acct)).used === 2, 15_000, "the second charge applied");
+
+      const [joiner] = await openPanels(at.d, at.node.url, acct, 1, []);
+      const joined = joiner ? balancesOf(joiner)[0] : undefined;
+      expect(joined?.value.used).toBe(2);
+      await waitFor(() => balancesOf(first).at(-1)?.value.used === 2, 15_000, "the held push");
+      // Precondition, so that the test shows what it says: the joiner connected inside the interval.
+      expect(joined?.at ?? Infinity).toBeLessThan(balancesOf(first).at(-1)?.at ?? 0);
+      joiner?.socket.disconnect();
+    } finally {
+      first.socket.disconnect();
+    }
+  });
+});
