@@ -17,7 +17,7 @@ interface Report {
 }
 
 // Issue 12: a consumer whose connection failed at setup used to spin in BullMQ's fetch loop (every
-// fetch failing at once), starving its own event loop. `runWhenReady` (server/src/app/start-consumer.ts)
+// fetch failing at once), starving its own event loop. `runWhenReady` (server/src/app/run-when-ready.ts)
 // runs the worker only once its connection is ready. Here the server's startConsumer runs in a child
 // against a Redis that refuses every new client (maxclients reached: each connection is answered
 // with an error at its handshake) until the test lets clients in again.
