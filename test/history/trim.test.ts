@@ -111,7 +111,7 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
     await redis.close();
   });
 
-  it("a backdated cycle into a trimmed trail without the archive answers unavailable, writing nothing", async () => {
+  it("without the archive, a backdated cycle or a read into a trimmed trail answers unavailable, writing nothing", async () => {
     const { pool } = await historyDatabase(postgres());
     const { ledger, redis, namespace } = await archivedLedger({}, pool);
     await ledger.putAccount("noarch", { plan: "pro" });
@@ -140,6 +140,15 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
       }),
     ).rejects.toMatchObject({ code: "unavailable" });
     expect(await redis.xLen(log)).toBe(length);
+    // Reads that reach below the marker would be silently short without the archive: unavailable too.
+    await expect(withoutArchive.ledgerPage("noarch", { limit: 50 })).rejects.toMatchObject({ code: "unavailable" });
+    await expect(withoutArchive.usage("noarch", { groupBy: "action" })).rejects.toMatchObject({ code: "unavailable" });
+    // What lies wholly in Redis still answers: a page with more after it, a window from the marker on.
+    await ledger.adjust("noarch", { adjustmentId: "a3", credits: 5, reason: "r" });
+    const marker = Number(await redis.get(ledger.keys("noarch").trimmed));
+    expect((await withoutArchive.ledgerPage("noarch", { limit: 1 })).entries).toHaveLength(1);
+    const hot = await withoutArchive.usage("noarch", { from: new Date(marker).toISOString(), groupBy: "action" });
+    expect(hot.total).toBe(0);
     await pool.end();
     await redis.close();
   });

@@ -27,7 +27,7 @@ import { plannedField } from "./forecast-view.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
-import { readLedgerPage, readUsage } from "./reads.js";
+import { readLedgerPage, readUsage, usageWindow } from "./reads.js";
 import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
 
 const LEGACY_SUM_ROUNDS = 5;
@@ -352,7 +352,12 @@ export class RedisLedger implements LedgerApi {
     totals: Record<Plan, number> | null,
   ): Promise<LedgerOutcome & { session: SessionSnapshot }> {
     const k = this.keys(accountId);
-    const reply = await this.call("set-plan-6", k, [k.session(sessionId), k.burn, k.plans], [sessionId, plannedField(totals)]);
+    const reply = await this.call(
+      "set-plan-6",
+      k,
+      [k.session(sessionId), k.burn, k.plans],
+      [sessionId, plannedField(totals)],
+    );
     this.fail(reply, accountId);
     return { ...buildOutcome(accountId, reply), session: this.sessionOf(accountId, sessionId, reply) };
   }
@@ -374,14 +379,29 @@ export class RedisLedger implements LedgerApi {
     await this.requireAccount(accountId);
     // With history in PostgreSQL the trail may be trimmed: the archive answers below it.
     if (this.opts.archive) return this.opts.archive.usage(this.keys(accountId), query);
-    return readUsage(this.opts.redis, this.keys(accountId).log, query);
+    const usage = await readUsage(this.opts.redis, this.keys(accountId).log, query);
+    await this.requireUntrimmed(accountId, usageWindow(query).from);
+    return usage;
   }
 
   /** The audit trail, newest first, one page at a time. */
   async ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
     await this.requireAccount(accountId);
     if (this.opts.archive) return this.opts.archive.ledgerPage(this.keys(accountId), query);
-    return readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
+    const page = await readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
+    // A page that reached the trail's first entry may be missing the archived ones below it.
+    if (page.nextCursor === null) await this.requireUntrimmed(accountId, Number.NEGATIVE_INFINITY);
+    return page;
+  }
+
+  /**
+   * Without the archive, a read reaching below the trail's trim marker (set by a process that had
+   * CREDITMETER_DATABASE_URL) would answer short: 503 unavailable instead, as start-cycle does.
+   * Checked after the read, so a trim during it is seen too.
+   */
+  private async requireUntrimmed(accountId: string, fromMs: number): Promise<void> {
+    const trimmed = Number((await this.opts.redis.get(this.keys(accountId).trimmed)) ?? 0);
+    if (trimmed > 0 && fromMs < trimmed) this.archive();
   }
 
   private archive(): ArchiveReads {
