@@ -2,13 +2,14 @@
 // the Lua scripts), with the test-only virtual clock placing each charge in a chosen minute.
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_PRICE_BOOK, quoteOnEveryPlan, type QuoteItem } from "@creditmeter/shared";
+import { accountKeys } from "../../server/src/ledger/keys.js";
 import { stageEvent, testLedger } from "../support/ledger.js";
 
 const MINUTE = 60_000;
 // T0 starts minute M; the window of C at T0 + 20 s is minutes M-4 … M.
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 let now = T0;
-const { ledger, redis } = await testLedger({ virtualClock: () => now });
+const { ledger, redis, namespace } = await testLedger({ virtualClock: () => now });
 afterAll(async () => {
   await redis.close();
 });
@@ -130,5 +131,20 @@ describe("the forecast of a planned session", () => {
     expect(removed.session).toMatchObject({ seq: 4, forecast: null });
     const more = await ledger.addPack(acct, { packId: "p3", credits: 1 });
     expect(more.sessions.map((s) => s.sessionId)).toEqual(["s2"]);
+  });
+
+  it("keeps only the newest 20 planned sessions indexed, however many the account plans", async () => {
+    const acct = "fc-many";
+    now = T0;
+    await ledger.putAccount(acct, { plan: "free" });
+    for (let i = 0; i < 25; i++) {
+      now = T0 + i;
+      await ledger.setPlan(acct, `s${i}`, quoteOnEveryPlan(DEFAULT_PRICE_BOOK, [{ action: "script" }]));
+    }
+    // Only the newest 20 are ever re-pushed, so the index holds no more (it would grow for the retention).
+    const indexed = await redis.zRange(accountKeys(namespace, acct).plans, 0, -1);
+    expect(indexed).toEqual(Array.from({ length: 20 }, (_, i) => `s${i + 5}`));
+    const pack = await ledger.addPack(acct, { packId: "p1", credits: 1 });
+    expect(pack.sessions.map((s) => s.sessionId).sort()).toEqual([...indexed].sort());
   });
 });

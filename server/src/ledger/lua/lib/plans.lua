@@ -4,7 +4,8 @@
   plan that no event of the session makes (a pack, an adjustment, a new cycle, another plan) moves
   every planned session's forecast: those scripts re-push the newest PLANS_REFRESH_MAX of them as
   session changes, so the shortfall warning a person sees goes when they buy credits, not at their
-  video's next step. Bounded: a script touches at most that many sessions, whatever the account holds.
+  video's next step. Bounded: a script touches at most that many sessions, and the set keeps only
+  those newest PLANS_REFRESH_MAX (older ones are never read, and would pile up for the retention).
 ]]
 local PLANS_REFRESH_MAX = 20
 
@@ -21,6 +22,7 @@ local function plans_record(ctx, sid, planned)
     redis.call("ZREM", key, sid)
   else
     redis.call("ZADD", key, ctx.now, sid)
+    redis.call("ZREMRANGEBYRANK", key, 0, -(PLANS_REFRESH_MAX + 1))
     redis.call("PEXPIRE", key, ctx.retention_ms)
   end
 end
