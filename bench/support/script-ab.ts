@@ -5,28 +5,21 @@
 //   AB_OLD_DIR=/tmp/old/server/src/ledger/lua node scripts/run-ts.mjs bench/support/script-ab.ts
 // AB_OLD_SCRIPT / AB_OLD_KEYS: the old script's name and keys per event (apply-events-6n, 6);
 // AB_BATCH events per call (16), AB_ROUNDS (10). See docs/performance.md ("Forecast cost").
-import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { createClient, type RedisClientType } from "redis";
 import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
 import { eventCall } from "../../server/src/ledger/event-batch.js";
+import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { startRedis } from "../../test/support/redis-server.js";
 import { buildWorkload } from "../../test/support/workload.js";
 
-const INCLUDE = /^--- @include "([a-z/-]+)"$/gm;
-function assemble(dir: string, name: string, seen = new Set<string>()): string {
-  return readFileSync(`${dir}/${name}.lua`, "utf8").replace(INCLUDE, (_l, dep: string) => {
-    if (seen.has(dep)) return "";
-    seen.add(dep);
-    return assemble(dir, dep, seen);
-  });
-}
 const oldDir = process.env.AB_OLD_DIR;
 if (!oldDir) throw new Error("AB_OLD_DIR: the old server/src/ledger/lua directory (git archive)");
 const oldKeys = Number(process.env.AB_OLD_KEYS ?? 6);
-const oldSrc = assemble(oldDir, process.env.AB_OLD_SCRIPT ?? "apply-events-6n");
-const newSrc = assemble(new URL("../../server/src/ledger/lua", import.meta.url).pathname, "apply-events-7n");
+const oldSrc = assembleLua(process.env.AB_OLD_SCRIPT ?? "apply-events-6n", new Set(), pathToFileURL(`${oldDir}/`));
+const newSrc = assembleLua("apply-events-7n");
 const r = await startRedis();
 const client: RedisClientType = createClient({ url: r.url });
 await client.connect();

@@ -5,13 +5,16 @@ import type { RedisClientType } from "redis";
 const LUA_DIR = new URL("./lua/", import.meta.url);
 const INCLUDE = /^--- @include "([a-z/-]+)"$/gm;
 
-/** Reads a Lua file and splices its `--- @include "lib/x"` lines in, each helper once. */
-export function assembleLua(name: string, seen: Set<string> = new Set()): string {
-  const source = readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8");
+/**
+ * Reads a Lua file and splices its `--- @include "lib/x"` lines in, each helper once; `dir` is
+ * the scripts' folder (another release's, for bench/support/script-ab.ts).
+ */
+export function assembleLua(name: string, seen: Set<string> = new Set(), dir: URL = LUA_DIR): string {
+  const source = readFileSync(new URL(`${name}.lua`, dir), "utf8");
   return source.replace(INCLUDE, (_line, dep: string) => {
     if (seen.has(dep)) return "";
     seen.add(dep);
-    return assembleLua(dep, seen);
+    return assembleLua(dep, seen, dir);
   });
 }
 
