@@ -18,6 +18,7 @@ import {
 } from "@creditmeter/shared";
 import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
+import { owedWebhooks } from "./owed-webhooks.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
 const TYPE_VERB = {
@@ -194,35 +195,6 @@ export function conflictError(
     `conflict: ${field}: eventId "${event.eventId}" was already ${how} with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
     field,
   );
-}
-
-type Owed = NonNullable<Extract<BatchReply["events"][number], { a: number }>["owed"]>;
-
-/**
- * The alert and denial a duplicate's first application raised, rebuilt as they were then from its
- * record; and its session's budget_reached, as the session stands now, if that budget is still the
- * one it used up (its reachedAt is the first application's time).
- */
-function owedWebhooks(
-  owed: Owed,
-  base: { accountId: string; sessionId: string; stepId: string; action: StageEvent["action"] },
-  dr: DenyReason | undefined,
-  session: () => SessionSnapshot,
-): NonNullable<LedgerOutcome["reraise"]> {
-  const at = new Date(owed.t).toISOString();
-  const available = owed.av ?? 0;
-  const now = owed.br ? session() : null;
-  return {
-    budgetReached: now?.budget?.reachedAt === at ? now : null,
-    alert:
-      owed.al !== undefined
-        ? { accountId: base.accountId, level: owed.al, threshold: owed.th ?? 0, available, at }
-        : null,
-    denied:
-      owed.rq !== undefined
-        ? { ...base, required: owed.rq, available, reason: dr ?? "insufficient_credits", at }
-        : null,
-  };
 }
 
 /** An event as sent in a batch: parsed, with the stage its action belongs to. */
