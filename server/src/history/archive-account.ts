@@ -43,6 +43,15 @@ export async function readCursor(db: Pool | PoolClient, accountId: string): Prom
   return row ? `${row.ms}-${row.seq}` : null;
 }
 
+/** The cursors of several accounts at once (an account without one is absent from the map). */
+export async function readCursors(db: Pool, accountIds: string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ account_id: string; ms: string; seq: string }>(
+    "SELECT account_id, ms, seq FROM archive_cursors WHERE account_id = ANY($1::text[])",
+    [accountIds],
+  );
+  return new Map(rows.map((r) => [r.account_id, `${r.ms}-${r.seq}`]));
+}
+
 async function copyBatch(
   client: PoolClient,
   redis: AppRedis,

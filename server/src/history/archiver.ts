@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import type { AppRedis } from "../redis/redis-client.js";
 import { accountKeys } from "../ledger/keys.js";
-import { archiveAccount, readCursor } from "./archive-account.js";
+import { archiveAccount, readCursors } from "./archive-account.js";
 import { compareIds } from "./entry-row.js";
 import { scheduleTrim, trimDue, type TrimOptions } from "./trim.js";
 import { accountsWithTrail, clearPending, notePending, pendingAccounts } from "./pending.js";
@@ -72,13 +72,16 @@ export function startArchiver(o: ArchiverOptions): Archiver {
   const scan = async (): Promise<number> => {
     let noted = 0;
     for await (const ids of accountsWithTrail(o.redis, o.namespace)) {
-      const behind: string[] = [];
-      for (const accountId of ids) {
-        const [last] = await o.redis.xRevRange(accountKeys(o.namespace, accountId).log, "+", "-", { COUNT: 1 });
-        if (!last) continue;
-        const cursor = await readCursor(o.pool, accountId);
-        if (!cursor || compareIds(last.id, cursor) > 0) behind.push(accountId);
-      }
+      // One round trip each way per SCAN page, not per account: the backstop visits every trail.
+      const [lasts, cursors] = await Promise.all([
+        Promise.all(ids.map((id) => o.redis.xRevRange(accountKeys(o.namespace, id).log, "+", "-", { COUNT: 1 }))),
+        readCursors(o.pool, ids),
+      ]);
+      const behind = ids.filter((accountId, i) => {
+        const last = lasts[i]?.[0];
+        const cursor = cursors.get(accountId);
+        return last !== undefined && (cursor === undefined || compareIds(last.id, cursor) > 0);
+      });
       await notePending(o.redis, o.namespace, behind);
       noted += behind.length;
     }
