@@ -269,4 +269,13 @@ describe("createCreditMeter", () => {
       message: "invalid_input: items: too small",
     });
   });
+
+  it("a quote asked before the first balance waits for it, so it is priced on the account's plan", async () => {
+    server = await scriptedServer();
+    meter = createCreditMeter({ url: server.url, token: async () => "tok" });
+    // Asked at once: without the account the server would price it on the free plan, not the account's.
+    const items = [{ action: "script" as const }];
+    expect(await meter.quote(items)).toEqual(QUOTE);
+    expect(server.quotes).toEqual([{ authorization: "Bearer tok", body: { accountId: "a1", items } }]);
+  });
 });

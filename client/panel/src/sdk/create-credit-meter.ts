@@ -149,6 +149,27 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
     else retryLater();
   });
 
+  /**
+   * The account a quote is for: the option, else the balance's. Before the first balance it waits
+   * for it (at most ackTimeoutMs): a quote without an account is priced on the free plan, not the
+   * account's, and has no shortfall.
+   */
+  function quoteAccount(): Promise<string | undefined> {
+    const known = options.accountId ?? balance?.accountId;
+    if (known !== undefined || closed) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(undefined);
+      }, ackTimeoutMs);
+      const off = balances.add((b) => {
+        clearTimeout(timer);
+        off();
+        resolve(b.accountId);
+      });
+    });
+  }
+
   socket.on("auth:expired", () => {
     tokenExpired = true;
   });
@@ -229,7 +250,7 @@ export function createCreditMeter(options: CreditMeterOptions & ConnectionTuning
       return session;
     },
     async quote(items) {
-      const accountId = options.accountId ?? balance?.accountId;
+      const accountId = await quoteAccount();
       const body = accountId === undefined ? { items } : { accountId, items };
       return postQuote(options.url, await currentToken(), body, ackTimeoutMs);
     },
