@@ -77,6 +77,18 @@ describe.skipIf(!postgresAvailable)("history migrations", () => {
       await pool.end();
     }
   });
+
+  it("a step longer than the pool's statement timeout (meant for reads) still completes", async () => {
+    const url = await postgres().createDatabase();
+    // The server's pool cuts statements at 10 s; a backfill over a large archive takes longer.
+    const pool = new pg.Pool({ connectionString: url, statement_timeout: 100 });
+    try {
+      const slow = [...MIGRATIONS, { version: 99, name: "slow backfill", sql: "SELECT pg_sleep(0.5)" }];
+      expect(await migrate(pool, slow)).toEqual([...MIGRATIONS.map((m) => m.version), 99]);
+    } finally {
+      await pool.end();
+    }
+  });
 });
 
 describe("history configuration", () => {

@@ -112,6 +112,10 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = MIG
         if (done.has(m.version)) continue;
         await client.query("BEGIN");
         try {
+          // The pool's statement timeout is for reads; a step (a backfill over a large archive) may
+          // take longer, and one that timed out would be retried, and cut, forever. LOCAL: the
+          // client goes back to the pool with the timeout.
+          await client.query("SET LOCAL statement_timeout = 0");
           await client.query(m.sql);
           await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
           await client.query("COMMIT");
