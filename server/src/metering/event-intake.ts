@@ -8,9 +8,7 @@ import { accountOf, otherAccountConflict, priorOf, type Prior } from "./prior-de
 
 /** What POST /v1/events?wait learnt within the wait. */
 export type Submitted =
-  | { state: "applied"; result: EventResult }
-  | { state: "failed"; error: CreditmeterError }
-  | { state: "queued" };
+  { state: "applied"; result: EventResult } | { state: "failed"; error: CreditmeterError } | { state: "queued" };
 
 /** What became of one event of a batch. */
 export type BatchOutcome = "queued" | "repeat" | CreditmeterError;
@@ -86,15 +84,34 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
     return { ...base, state: "unknown" };
   }
 
-  async function decide(watch: Watch): Promise<Submitted> {
+  /**
+   * The ledger's result for this very event when a job of it failed after the ledger applied it
+   * (its webhooks could not be queued through every attempt, say): answered as applied, since a
+   * worker told "failed" would send the work again under a new eventId and be charged twice.
+   */
+  async function appliedAfterAll(event: StageEvent): Promise<Submitted | null> {
+    const raw = await deps.readRecord(event.accountId, event.eventId);
+    const was = fingerprintFromRecord(raw);
+    if (!was || fingerprintDifference(was, fingerprintValues(event))) return null;
+    const result = resultFromRecord(raw);
+    return result ? { state: "applied", result } : null;
+  }
+
+  /** What a failed job of `event` answers: applied when the ledger holds its record, else the failure. */
+  async function failedOrApplied(event: StageEvent, reason: string): Promise<Submitted> {
+    return (await appliedAfterAll(event)) ?? { state: "failed", error: errorOfReason(reason) };
+  }
+
+  async function decide(event: StageEvent, watch: Watch): Promise<Submitted> {
     for (;;) {
       const heard = await watch.next();
       if (heard.kind === "completed") {
         const parsed = EventResult.loose().safeParse(heard.returnvalue);
-        if (!parsed.success) throw new CreditmeterError("internal", "internal: the processor returned an unreadable result");
+        if (!parsed.success)
+          throw new CreditmeterError("internal", "internal: the processor returned an unreadable result");
         return { state: "applied", result: parsed.data };
       }
-      if (heard.kind === "failed") return { state: "failed", error: errorOfReason(heard.reason) };
+      if (heard.kind === "failed") return failedOrApplied(event, heard.reason);
       if (heard.kind === "timeout") return { state: "queued" };
       // `duplicated`: the job id existed. submit() looked at that job after adding (priorOf): it
       // holds this very event, still to be decided, so its completion or failure is this event's.
@@ -102,9 +119,9 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
   }
 
   /** What submit() answers, before waiting, from what held the eventId once it was added. */
-  function settled(prior: Prior): Submitted | null {
+  async function settled(event: StageEvent, prior: Prior): Promise<Submitted | null> {
     if (prior.kind === "conflict") return { state: "failed", error: prior.error };
-    if (prior.kind === "failed") return { state: "failed", error: errorOfReason(prior.reason) };
+    if (prior.kind === "failed") return failedOrApplied(event, prior.reason);
     if (prior.kind === "completed") {
       const parsed = EventResult.loose().safeParse(prior.returnvalue);
       if (parsed.success) return { state: "applied", result: parsed.data };
@@ -121,7 +138,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
       const add = () => queue.add(event.type, event, opts);
       if (waitMs <= 0) {
         await add();
-        const answer = settled(await priorOf(deps, event));
+        const answer = await settled(event, await priorOf(deps, event));
         if (answer?.state === "failed") throw answer.error;
         return { state: "queued" };
       }
@@ -130,7 +147,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
       try {
         await add();
         // Before waiting: a job of another event under this id must not answer for this one.
-        return settled(await priorOf(deps, event)) ?? (await decide(watch));
+        return (await settled(event, await priorOf(deps, event))) ?? (await decide(event, watch));
       } finally {
         watch.cancel();
       }
@@ -150,12 +167,18 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
       });
       const queued = [...first.values()];
       if (queued.length === 0) return outcomes;
-      await queue.addBulk(queued.map((e) => ({ name: e.type, data: e, opts: withRequestId({ ...deps.jobOptions, jobId: e.eventId }, requestId) })));
+      await queue.addBulk(
+        queued.map((e) => ({
+          name: e.type,
+          data: e,
+          opts: withRequestId({ ...deps.jobOptions, jobId: e.eventId }, requestId),
+        })),
+      );
       // What BullMQ left in place of each: another event's job (not queued), or a failed one.
       const refusals = new Map<string, CreditmeterError>();
       await Promise.all(
         queued.map(async (e) => {
-          const answer = settled(await priorOf(deps, e));
+          const answer = await settled(e, await priorOf(deps, e));
           if (answer?.state === "failed") refusals.set(e.eventId, answer.error);
         }),
       );
