@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountId, ActionId, EventId, GrantId, IsoTime, Plan, SessionId, Stage } from "./ids.js";
+import { AccountId, ActionId, EventId, GrantId, IsoTime, Plan, SessionId, Stage, TrailText } from "./ids.js";
 import { AlertLevel, Thresholds } from "./thresholds.js";
 import { Forecast } from "./forecast.js";
 
@@ -28,7 +28,7 @@ export const AdjustmentBody = z.strictObject({
     .min(-1e12)
     .max(1e12)
     .refine((n) => n !== 0, "must not be zero"),
-  reason: z.string().min(1).max(500),
+  reason: TrailText.min(1).max(500),
 });
 export type AdjustmentBody = z.infer<typeof AdjustmentBody>;
 

@@ -5,6 +5,12 @@ export const EVENT_ID_PATTERN = /^(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Account and session ids. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/**
+ * Free text an audit entry keeps (an adjustment's reason, an event's model): no NUL character,
+ * which PostgreSQL's text and jsonb cannot hold; one such entry would stop its account's archive.
+ */
+export const TrailText = z.string().regex(/^[^\0]*$/, "must not contain a NUL character");
+
 export const EventId = z.string().regex(EVENT_ID_PATTERN, "must match the event id pattern");
 export const AccountId = z.string().regex(ACCOUNT_ID_PATTERN, "must match the account id pattern");
 export const SessionId = AccountId;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountId, ActionId, EventId, IsoTime, SessionId, StepId } from "./ids.js";
+import { AccountId, ActionId, EventId, IsoTime, SessionId, StepId, TrailText } from "./ids.js";
 import { CreditmeterError, fromZodError } from "./errors.js";
 import type { PriceBook } from "./price-book.js";
 
@@ -17,7 +17,7 @@ export const StageEventSchema = z.strictObject({
   stepId: StepId,
   action: ActionId,
   occurredAt: IsoTime,
-  model: z.string().min(1).max(64).optional(),
+  model: TrailText.min(1).max(64).optional(),
   scenes: z.number().int().min(1).max(1000).optional(),
   seconds: z.number().gt(0).lte(3600).optional(),
   progress: z.number().min(0).max(1).optional(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ACTIONS, AdjustmentBody, StageEventSchema } from "@creditmeter/shared";
 import { waitFor } from "../support/redis-server.js";
 import { testLedger } from "../support/ledger.js";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
@@ -51,5 +52,27 @@ describe.skipIf(!postgresAvailable)("the archiver", () => {
       await pool.end();
       await redis.close();
     }
+  });
+});
+
+describe("text that reaches the trail", () => {
+  // PostgreSQL refuses a NUL in text and jsonb ("unsupported Unicode escape sequence"): one such
+  // entry would fail its account's archive on every pass, so the boundary refuses it.
+  it("refuses a NUL character in an adjustment's reason and an event's model", () => {
+    const adjustment = { adjustmentId: "adj-1", credits: 5, reason: "a\u0000b" };
+    expect(AdjustmentBody.safeParse(adjustment).success).toBe(false);
+    expect(AdjustmentBody.safeParse({ ...adjustment, reason: "ab" }).success).toBe(true);
+    const event = {
+      v: 1,
+      eventId: "e-1",
+      type: "stage.completed",
+      accountId: "acct",
+      sessionId: "s",
+      stepId: "st-1",
+      action: ACTIONS[0],
+      occurredAt: new Date().toISOString(),
+    };
+    expect(StageEventSchema.safeParse({ ...event, model: "m\u0000" }).success).toBe(false);
+    expect(StageEventSchema.safeParse({ ...event, model: "m" }).success).toBe(true);
   });
 });
