@@ -4,7 +4,7 @@ import { waitFor } from "../support/redis-server.js";
 import { testLedger } from "../support/ledger.js";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { startArchiver } from "../../server/src/history/archiver.js";
-import { pendingKey } from "../../server/src/history/pending.js";
+import { notePending, pendingKey } from "../../server/src/history/pending.js";
 import { archivedIds, archivedLedger, caughtUp, historyDatabase, trailIds } from "./harness.js";
 
 describe.skipIf(!postgresAvailable)("the archiver", () => {
@@ -47,6 +47,29 @@ describe.skipIf(!postgresAvailable)("the archiver", () => {
       expect(await archivedIds(pool, "lost")).toEqual(await trailIds(redis, log));
       // Caught up: a second scan notes nothing.
       expect(await archiver.scan()).toBe(0);
+    } finally {
+      await archiver.stop();
+      await pool.end();
+      await redis.close();
+    }
+  });
+
+  it("moves an account that keeps failing behind the others, so 200 of them do not stop the rest", async () => {
+    const { pool } = await historyDatabase(postgres());
+    const { ledger, redis, namespace } = await archivedLedger();
+    // 200 trails with an entry the archive refuses, noted before a healthy account.
+    const poisoned = Array.from({ length: 200 }, (_, i) => `poison-${i}`);
+    for (const id of poisoned) await redis.xAdd(ledger.keys(id).log, "*", { k: "adjustment", amt: "1.5" });
+    await notePending(redis, namespace, poisoned, Date.now() - 60_000);
+    await ledger.putAccount("healthy", { plan: "pro" });
+    await ledger.adjust("healthy", { adjustmentId: "adj-1", credits: 7, reason: "goodwill" });
+    const archiver = startArchiver({ pool, redis, namespace, intervalMs: 3_600_000, onError: () => undefined });
+    try {
+      await archiver.pass();
+      await archiver.pass();
+      const log = ledger.keys("healthy").log;
+      expect(await trailIds(redis, log)).toHaveLength(1);
+      expect(await archivedIds(pool, "healthy")).toEqual(await trailIds(redis, log));
     } finally {
       await archiver.stop();
       await pool.end();

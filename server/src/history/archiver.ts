@@ -4,7 +4,7 @@ import { accountKeys } from "../ledger/keys.js";
 import { archiveAccount, readCursors } from "./archive-account.js";
 import { compareIds } from "./entry-row.js";
 import { scheduleTrim, trimDue, type TrimOptions } from "./trim.js";
-import { accountsWithTrail, clearPending, notePending, pendingAccounts } from "./pending.js";
+import { accountsWithTrail, clearPending, notePending, pendingAccounts, requeuePending } from "./pending.js";
 
 export interface ArchiverOptions {
   pool: Pool;
@@ -64,7 +64,10 @@ export function startArchiver(o: ArchiverOptions): Archiver {
       try {
         await drainAccount(o, accountId);
       } catch (err) {
-        o.onError(err); // this account stays pending; the others go on
+        o.onError(err);
+        // Still pending, but behind the others: accounts that keep failing (PostgreSQL refusing a
+        // row) must not hold the oldest PENDING_PER_PASS places and stop everyone else's archive.
+        await requeuePending(o.redis, o.namespace, accountId).catch(o.onError);
       }
     }
     if (o.trim && !stopped) await trimDue(o.pool, o.redis, o.namespace, o.trim, (o.now ?? Date.now)(), o.onError);

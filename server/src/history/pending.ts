@@ -30,6 +30,16 @@ export async function pendingAccounts(redis: AppRedis, namespace: string, limit:
   return redis.zRange(pendingKey(namespace), 0, limit - 1);
 }
 
+/** Moves a still-noted account behind the others (its archive failed); one already dropped stays dropped. */
+export async function requeuePending(
+  redis: AppRedis,
+  namespace: string,
+  accountId: string,
+  now = Date.now(),
+): Promise<void> {
+  await redis.zAdd(pendingKey(namespace), { score: now, value: accountId }, { condition: "XX" });
+}
+
 /** Drops an account from the set (the caller re-checks its trail afterwards, see archiver.ts). */
 export async function clearPending(redis: AppRedis, namespace: string, accountId: string): Promise<void> {
   await redis.zRem(pendingKey(namespace), accountId);
