@@ -1,17 +1,26 @@
 import type { z } from "zod";
 
 /** The error codes of the wire contract (CONTRACT §4), plus the queue's rejection reasons. */
-export type ErrorCode =
-  | "invalid_input"
-  | "invalid_event"
-  | "unknown_account"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "rate_limited"
-  | "unavailable"
-  | "internal";
+export const ERROR_CODES = [
+  "invalid_input",
+  "invalid_event",
+  "unknown_account",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "rate_limited",
+  "unavailable",
+  "internal",
+] as const;
+
+/** One of ERROR_CODES. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether a code read off the wire is one of the contract's. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
 
 /** An expected failure: carried as a value, mapped to a status at the edge. */
 export class CreditmeterError extends Error {

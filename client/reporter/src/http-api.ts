@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { CreditmeterError, ErrorBody, type ErrorCode } from "@creditmeter/shared";
+import { CreditmeterError, ErrorBody, isErrorCode } from "@creditmeter/shared";
 
 /** Where the metering server's REST API is, for the calls that have no queue event (CONTRACT §10). */
 export interface ReporterHttpOptions {
@@ -11,17 +11,6 @@ export interface ReporterHttpOptions {
   timeoutMs?: number;
 }
 
-const KNOWN_CODES = new Set<string>([
-  "invalid_input",
-  "invalid_event",
-  "unknown_account",
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "rate_limited",
-] satisfies ErrorCode[]);
-
 /** The server refused a REST call: `code` is its error code (CONTRACT §4), `status` the HTTP status. */
 export class RequestRefusedError extends CreditmeterError {
   constructor(
@@ -30,7 +19,7 @@ export class RequestRefusedError extends CreditmeterError {
     message: string,
     field?: string,
   ) {
-    super(KNOWN_CODES.has(code) ? (code as ErrorCode) : "internal", message, field);
+    super(isErrorCode(code) ? code : "internal", message, field);
     this.name = "RequestRefusedError";
   }
 }
