@@ -46,7 +46,7 @@ for acct, a in pairs(accounts) do
   -- The minute's charges of an account charged in the batch (the forecast's burn rate).
   if a.charged then
     redis.call("HSET", a.burn, "29000000", "100")
-    redis.call("PEXPIRE", a.burn, 360000)
+    redis.call("PEXPIRE", a.burn, 420000)
   end
 end
 for key, _ in pairs(sessions) do

@@ -6,7 +6,8 @@ import { accountKeys } from "../../server/src/ledger/keys.js";
 import { stageEvent, testLedger } from "../support/ledger.js";
 
 const MINUTE = 60_000;
-// T0 starts minute M; the window of C at T0 + 20 s is minutes M-4 … M.
+// T0 starts minute M. C at T0 + r (0 ≤ r < 60 s) is the trailing 300 s: minutes M-4 … M in full
+// plus floor(by[M-5] × (60000 − r) / 60000), the part of minute M-5 still inside it.
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 let now = T0;
 const { ledger, redis, namespace } = await testLedger({ virtualClock: () => now });
@@ -32,10 +33,10 @@ describe("the forecast of a planned session", () => {
     const acct = "fc-hand";
     now = T0 - 10 * MINUTE;
     await ledger.putAccount(acct, { plan: "free" });
-    await ledger.addPack(acct, { packId: "p1", credits: 351 });
+    await ledger.addPack(acct, { packId: "p1", credits: 363 });
 
     const set = await ledger.setPlan(acct, "s1", quoteOnEveryPlan(DEFAULT_PRICE_BOOK, PLAN));
-    // Nothing charged yet: C = 0, so no burn and no run-out time; 351 available covers 273.
+    // Nothing charged yet: C = 0, so no burn and no run-out time; 363 available covers 273.
     expect(set.session.forecast).toEqual({
       planned: 273,
       remaining: 273,
@@ -55,6 +56,7 @@ describe("the forecast of a planned session", () => {
       seconds: 10,
     }); // 100, minute M-6
     await charge(T0 - 4 * MINUTE - 1, "s0", { type: "stage.completed", action: "script", accountId: acct }); // 1, last ms of minute M-5
+    await charge(T0 - 4 * MINUTE - 1, "s0", { type: "stage.completed", action: "image", accountId: acct, scenes: 4 }); // 12, minute M-5
     await charge(T0 - 4 * MINUTE, "s1", { type: "stage.completed", action: "script", accountId: acct }); // 1, first ms of minute M-4
     await charge(T0 - 4 * MINUTE, "s1", { type: "stage.completed", action: "image", accountId: acct, scenes: 4 }); // 12
     await charge(T0 - MINUTE + 30_000, "s1", {
@@ -69,11 +71,13 @@ describe("the forecast of a planned session", () => {
       stageEvent({ type: "stage.started", action: "voiceover", accountId: acct, sessionId: "s1", seconds: 20 }),
     ]); // holds 30
 
-    // used 213, reserved 30; available 351 − 100 − 1 − 13 − 200 − 30 = 7.
+    // used 213, reserved 30; available 363 − 100 − 13 − 13 − 200 − 30 = 7.
     // remaining = 273 − 213 − 30 = 30; shortfall = 30 − 7 = 23.
-    // C = 13 + 200 = 213 (minutes M-4 … M; the 100 and the 1 are older); burn = round(42.6) = 43;
-    // runs out in floor(7 × 300 / 213) = floor(9.86) = 9 s.
-    const expected = { planned: 273, remaining: 30, shortfall: 23, burnPerMinute: 43, runsOutInSeconds: 9 };
+    // 20 s into minute M: C = 13 + 200 (minutes M-4 … M) + floor(13 × 40000 / 60000) = floor(8.67) = 8
+    // (the 40 s of minute M-5 still inside the trailing 300 s) = 221; the 100 of minute M-6 is older.
+    // burn = round(44.2) = 44 (the whole minutes alone would give 43); runs out in
+    // floor(7 × 300 / 221) = floor(9.50) = 9 s.
+    const expected = { planned: 273, remaining: 30, shortfall: 23, burnPerMinute: 44, runsOutInSeconds: 9 };
     if (!held || held instanceof Error) throw new Error("the started was not applied");
     expect(held.result).toMatchObject({ decision: "granted", held: 30, available: 7 });
     expect(held.sessions.find((s) => s.sessionId === "s1")?.forecast).toEqual(expected);
@@ -83,26 +87,62 @@ describe("the forecast of a planned session", () => {
     // A session without a plan has no forecast.
     expect((await ledger.session(acct, "s0")).forecast).toBeNull();
 
-    // The account's counters: a field per minute, the minutes that left the window deleted on write.
-    const burn = await redis.hGetAll(`${ledger.keys(acct).prefix}burn`);
+    // The account's counters: a field per minute. The last write (minute M-1) deleted nothing: minute
+    // M-6 is then M-1's m−5, still partly inside the window.
+    const burnKey = `${ledger.keys(acct).prefix}burn`;
     const m = Math.floor(T0 / MINUTE);
-    expect(burn).toEqual({ [String(m - 5)]: "1", [String(m - 4)]: "13", [String(m - 1)]: "200" });
-    expect(await redis.pTTL(`${ledger.keys(acct).prefix}burn`)).toBeGreaterThan(5 * MINUTE);
+    expect(await redis.hGetAll(burnKey)).toEqual({
+      [String(m - 6)]: "100",
+      [String(m - 5)]: "13",
+      [String(m - 4)]: "13",
+      [String(m - 1)]: "200",
+    });
+    expect(await redis.pTTL(burnKey)).toBeGreaterThan(6 * MINUTE);
 
-    // Three minutes on: the window is M-1 … M+3, so C = 200: burn 40, floor(7 × 300 / 200) = 10 s.
+    // At a minute boundary minute m−5 counts in full: at M+1, C = 13 (M-4, whole) + 200 = 213:
+    // burn round(42.6) = 43, floor(7 × 300 / 213) = 9 s.
+    now = T0 + MINUTE;
+    expect((await ledger.session(acct, "s1")).forecast).toEqual({
+      ...expected,
+      burnPerMinute: 43,
+      runsOutInSeconds: 9,
+    });
+    // 45 s on, M-4's 13 counts for the 15 s left of it: floor(13 × 15000 / 60000) = 3, C = 203:
+    // burn round(40.6) = 41, floor(7 × 300 / 203) = floor(10.3) = 10 s.
+    now = T0 + MINUTE + 45_000;
+    expect((await ledger.session(acct, "s1")).forecast).toEqual({
+      ...expected,
+      burnPerMinute: 41,
+      runsOutInSeconds: 10,
+    });
+
+    // Three minutes on: the window is M-2 (nothing) … M+3, so C = 200: burn 40, floor(7 × 300 / 200) = 10 s.
     now = T0 + 3 * MINUTE;
     expect((await ledger.session(acct, "s1")).forecast).toEqual({
       ...expected,
       burnPerMinute: 40,
       runsOutInSeconds: 10,
     });
-    // At M+4 nothing was charged in the window: C = 0.
-    now = T0 + 4 * MINUTE;
+    // 45 s into M+4 the 200 of minute M-1 (now m−5) counts for its last 15 s: floor(200 × 15000 /
+    // 60000) = 50: burn 10, floor(7 × 300 / 50) = 42 s (summing whole minutes only, C would be 0).
+    now = T0 + 4 * MINUTE + 45_000;
     expect((await ledger.session(acct, "s1")).forecast).toEqual({
       ...expected,
-      burnPerMinute: 0,
-      runsOutInSeconds: null,
+      burnPerMinute: 10,
+      runsOutInSeconds: 42,
     });
+    // Its last millisecond: floor(200 × 1 / 60000) = 0. At M+5 minute M-1 is m−6, out: C = 0 either way.
+    for (const at of [T0 + 5 * MINUTE - 1, T0 + 5 * MINUTE]) {
+      now = at;
+      expect((await ledger.session(acct, "s1")).forecast).toEqual({
+        ...expected,
+        burnPerMinute: 0,
+        runsOutInSeconds: null,
+      });
+    }
+    // A charge at M+5 deletes the minutes at or below M-1 (m−6) on its write.
+    await charge(T0 + 5 * MINUTE, "s0", { type: "stage.completed", action: "script", accountId: acct });
+    expect(await redis.hGetAll(burnKey)).toEqual({ [String(m + 5)]: "1" });
   });
 
   it("follows the account's plan as the ledger would charge, and is removed by an empty plan", async () => {
