@@ -5,14 +5,15 @@ import type { AppRedis } from "../redis/redis-client.js";
 import { readLedgerWithArchive, readUsageWithArchive } from "./history-reads.js";
 
 /**
- * True for a failure to reach PostgreSQL (refused, reset, timed out, shutting down), as opposed
- * to an error in the query itself: SQLSTATE classes 08 (connection) and 57P (shutdown), or a
- * Node error without a SQLSTATE.
+ * True for a failure to reach PostgreSQL (refused, reset, timed out, shutting down, a statement
+ * cancelled by its timeout), as opposed to an error in the query itself: SQLSTATE classes 08
+ * (connection) and 57P (shutdown), 57014, or a Node error without a SQLSTATE.
  */
 function unreachable(err: unknown): boolean {
   const code = err instanceof Error && "code" in err ? String(err.code) : "";
   if (!/^[0-9A-Z]{5}$/.test(code)) return true;
-  return code.startsWith("08") || code.startsWith("57P");
+  // 57014: a statement cancelled by the timeout, an overloaded PostgreSQL: try again, as for 503.
+  return code.startsWith("08") || code.startsWith("57P") || code === "57014";
 }
 
 /** Runs a read of the archive; PostgreSQL out of reach becomes 503 `unavailable` (CONTRACT §11). */

@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import type { LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
+import { CreditmeterError, type LedgerPage, type LedgerQuery, type Usage, type UsageQuery } from "@creditmeter/shared";
 import type { AppRedis } from "../redis/redis-client.js";
 import type { AccountKeys } from "../ledger/keys.js";
 import { addToGroup, scanUsage, toEntry, usageAnswer, usageWindow, type UsageGroups } from "../ledger/reads.js";
@@ -32,7 +32,15 @@ async function stableRead<T>(redis: AppRedis, k: AccountKeys, read: (head: Head)
     const head = await readHead(redis, k);
     const result = await read(head);
     const after = await readHead(redis, k);
-    if ((after.firstId === head.firstId && after.trimmed === head.trimmed) || attempt >= 4) return result;
+    if (after.firstId === head.firstId && after.trimmed === head.trimmed) return result;
+    // A head that keeps moving (at most one trim a second per account makes this all but
+    // impossible): refuse rather than answer with a possible gap at the seam.
+    if (attempt >= 4) {
+      throw new CreditmeterError(
+        "unavailable",
+        "unavailable: the trail kept being trimmed while it was read; try again",
+      );
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { AppRedis } from "../redis/redis-client.js";
 import type { RedisLedger } from "../ledger/redis-ledger.js";
 import { accountKeys } from "../ledger/keys.js";
 import { readCursor } from "./archive-account.js";
+import { inTransaction } from "./database.js";
 import { msOf } from "./entry-row.js";
 
 /** What trimming needs: the ledger's trim script and how long entries stay hot. */
@@ -60,8 +61,14 @@ export async function trimAccount(
   if (cursor) removed = await o.ledger.trimLog(accountId, Math.min(msOf(cursor), now - o.hotMs));
   if (o.retentionMs !== undefined) {
     const day = Math.floor((now - o.retentionMs) / DAY);
-    await pool.query("DELETE FROM ledger_entries WHERE account_id = $1 AND ms < $2", [accountId, day * DAY]);
-    await pool.query("DELETE FROM usage_rollup WHERE account_id = $1 AND day < $2", [accountId, day]);
+    // One transaction (a crash between the two would leave rollups of days whose entries are
+    // gone), without the pool's statement timeout: the first run after the retention was lowered
+    // on a busy account deletes a large backlog, and a timeout would cut it on every pass.
+    await inTransaction(pool, async (client) => {
+      await client.query("SET LOCAL statement_timeout = 0");
+      await client.query("DELETE FROM ledger_entries WHERE account_id = $1 AND ms < $2", [accountId, day * DAY]);
+      await client.query("DELETE FROM usage_rollup WHERE account_id = $1 AND day < $2", [accountId, day]);
+    });
   }
   const [first] = await redis.xRange(accountKeys(namespace, accountId).log, "-", "+", { COUNT: 1 });
   // Next: when the oldest archived entry leaves the hot window; with nothing archived left to trim,
