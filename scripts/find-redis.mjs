@@ -167,13 +167,17 @@ export async function findRedis(url, dataDir, log, { production = false } = {}) 
  */
 function startKept(dataDir) {
   const keeperPath = join(dirname(fileURLToPath(import.meta.url)), "redis-keeper.mjs");
-  const keeper = spawn(process.execPath, [keeperPath, dataDir], { detached: true, stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  const keeper = spawn(process.execPath, [keeperPath, dataDir], {
+    detached: true,
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+  });
   const gone = new Promise((resolve) => keeper.once("exit", resolve));
   return new Promise((resolve, reject) => {
     keeper.once("error", reject);
     void gone.then(() => reject(new Error("the private redis-server's keeper exited before Redis answered")));
     keeper.once("message", (message) => {
-      if (typeof message?.url !== "string") return reject(new Error(String(message?.error ?? "the private redis-server did not start")));
+      if (typeof message?.url !== "string")
+        return reject(new Error(String(message?.error ?? "the private redis-server did not start")));
       resolve({
         url: message.url,
         pid: message.pid,

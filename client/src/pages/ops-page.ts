@@ -28,7 +28,11 @@ async function main(): Promise<void> {
 
   // A fresh token at every (re)connect: after `auth:expired` the stored one is no longer valid.
   const socket: OpsSocket = io("/ops", {
-    auth: (cb) => void resolveOpsToken().then((fresh) => cb({ token: fresh }), () => cb({ token })),
+    auth: (cb) =>
+      void resolveOpsToken().then(
+        (fresh) => cb({ token: fresh }),
+        () => cb({ token }),
+      ),
     transports: ["websocket", "polling"],
     tryAllTransports: true,
   });
@@ -39,7 +43,12 @@ async function main(): Promise<void> {
     // socket.io does not reconnect by itself after the server closed the socket (expired token, deploy).
     if (reason === "io server disconnect") socket.connect();
   });
-  socket.on("connect_error", (err) => setStatus(err.message === "forbidden" || err.message === "unauthorized" ? `Refused: ${err.message}` : "Offline", "down"));
+  socket.on("connect_error", (err) =>
+    setStatus(
+      err.message === "forbidden" || err.message === "unauthorized" ? `Refused: ${err.message}` : "Offline",
+      "down",
+    ),
+  );
   socket.on("ops:stats", (raw) => {
     const parsed = OpsStatsSchema.safeParse(raw);
     if (!parsed.success) return;

@@ -2,7 +2,13 @@
 // A key carries 256 random bits, so a fast hash is as safe as a slow one here (docs/decisions.md).
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { API_KEY_PREFIX, CreditmeterError, type ApiKeyCreateBody, type ApiKeyCreated, type ApiKeyInfo } from "@creditmeter/shared";
+import {
+  API_KEY_PREFIX,
+  CreditmeterError,
+  type ApiKeyCreateBody,
+  type ApiKeyCreated,
+  type ApiKeyInfo,
+} from "@creditmeter/shared";
 import type { AppRedis } from "../redis/redis-client.js";
 import type { AuthVerifier, Principal } from "./principal.js";
 
@@ -71,7 +77,10 @@ export class ApiKeyStore {
 
   /** Every key, oldest first, with when it was last used; never the key or its hash. */
   async list(): Promise<ApiKeyInfo[]> {
-    const [all, used] = await Promise.all([this.opts.redis.hGetAll(this.keysKey), this.opts.redis.hGetAll(this.usedKey)]);
+    const [all, used] = await Promise.all([
+      this.opts.redis.hGetAll(this.keysKey),
+      this.opts.redis.hGetAll(this.usedKey),
+    ]);
     const keys: ApiKeyInfo[] = [];
     for (const raw of Object.values(all)) {
       const rec = this.parse(raw);
@@ -130,7 +139,9 @@ export class ApiKeyStore {
     if (last !== undefined && now - last < (this.opts.touchEveryMs ?? 60_000)) return;
     if (this.touched.size >= 10_000) this.touched.clear();
     this.touched.set(id, now);
-    this.opts.redis.hSet(this.usedKey, id, new Date(now).toISOString()).catch((err: unknown) => this.opts.onError?.(err));
+    this.opts.redis
+      .hSet(this.usedKey, id, new Date(now).toISOString())
+      .catch((err: unknown) => this.opts.onError?.(err));
   }
 }
 

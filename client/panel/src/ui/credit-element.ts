@@ -29,7 +29,8 @@ export class CreditElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed);
-    if (changed.has("creditMeter") && this.isConnected) for (const controller of this.meterControllers) controller.resubscribe();
+    if (changed.has("creditMeter") && this.isConnected)
+      for (const controller of this.meterControllers) controller.resubscribe();
   }
 
   /** The words in use: the locale's set with the host's overrides. */

@@ -19,7 +19,9 @@ export async function resolveOpsToken(): Promise<string> {
     body: JSON.stringify({ role: "ops" }),
   });
   if (!res.ok) {
-    throw new Error(`The ops view needs an ops token: set sessionStorage "${TOKEN_KEY}" to one (no development login here, HTTP ${res.status})`);
+    throw new Error(
+      `The ops view needs an ops token: set sessionStorage "${TOKEN_KEY}" to one (no development login here, HTTP ${res.status})`,
+    );
   }
   return DevLogin.parse(await res.json()).token;
 }
