@@ -22,7 +22,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  verifier = createAuthVerifier({ authSecret: SECRET, jwksUrl: `http://127.0.0.1:${port}/jwks.json`, production: false });
+  verifier = createAuthVerifier({
+    authSecret: SECRET,
+    jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+    production: false,
+  });
 });
 
 afterAll(async () => {
@@ -35,7 +39,11 @@ function rs256(key: CryptoKey, kid: string): Promise<string> {
 
 describe("createAuthVerifier with a JWKS", () => {
   it("accepts RS256 tokens signed by a key of the set", async () => {
-    await expect(verifier.verify(await rs256(trustedKey, "k1"))).resolves.toEqual({ accountId: "acme", role: "ops", expiresAt: expect.any(Number) });
+    await expect(verifier.verify(await rs256(trustedKey, "k1"))).resolves.toEqual({
+      accountId: "acme",
+      role: "ops",
+      expiresAt: expect.any(Number),
+    });
   });
 
   it("rejects RS256 tokens signed by a key outside the set", async () => {
@@ -46,6 +54,10 @@ describe("createAuthVerifier with a JWKS", () => {
 
   it("still accepts HS256 tokens signed with the secret", async () => {
     const token = await mintToken(SECRET, { sub: "acme", role: "worker", ttlSeconds: 60 });
-    await expect(verifier.verify(token)).resolves.toEqual({ accountId: "acme", role: "worker", expiresAt: expect.any(Number) });
+    await expect(verifier.verify(token)).resolves.toEqual({
+      accountId: "acme",
+      role: "worker",
+      expiresAt: expect.any(Number),
+    });
   });
 });

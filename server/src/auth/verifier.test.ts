@@ -65,7 +65,9 @@ describe("createAuthVerifier (HS256)", () => {
 
   it("rejects missing or invalid claims, naming the claim", async () => {
     expect((await rejection(await sign({ sub: "acme", exp: now() + 60 }))).message).toMatch(/claim role/);
-    expect((await rejection(await sign({ sub: "acme", role: "admin", exp: now() + 60 }))).message).toMatch(/claim role/);
+    expect((await rejection(await sign({ sub: "acme", role: "admin", exp: now() + 60 }))).message).toMatch(
+      /claim role/,
+    );
     expect((await rejection(await sign({ sub: "ac:me", role: "user", exp: now() + 60 }))).message).toMatch(/claim sub/);
     expect((await rejection(await sign({ role: "user", exp: now() + 60 }))).message).toMatch(/sub/);
     expect((await rejection(await sign({ sub: "acme", role: "user" }))).message).toMatch(/exp/);

@@ -32,7 +32,9 @@ afterAll(() => app.close());
 
 describe("access log", () => {
   it("keeps a sane X-Request-Id, logs it and echoes it", async () => {
-    const res = await fetch(`${app.url}/v1/pricing`, { headers: { "x-request-id": "lb-7f3a.42", authorization: "Bearer secret-token" } });
+    const res = await fetch(`${app.url}/v1/pricing`, {
+      headers: { "x-request-id": "lb-7f3a.42", authorization: "Bearer secret-token" },
+    });
     expect(res.headers.get("x-request-id")).toBe("lb-7f3a.42");
     const line = await lineOf("lb-7f3a.42");
     expect(line?.req?.url).toBe("/v1/pricing");

@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import { SANE_REQUEST_ID } from "../metering/job-request-id.js";
 
-
 /** The request id of a request: the caller's X-Request-Id if short and plain, else a new UUID. */
 export function requestId(header: string | string[] | undefined): string {
   return typeof header === "string" && SANE_REQUEST_ID.test(header) ? header : randomUUID();
@@ -24,6 +23,7 @@ export function accessLog(logger: Logger): RequestHandler {
     },
     // Never log bearer tokens or API keys.
     redact: ["req.headers.authorization", "req.headers.cookie"],
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
   });
 }

@@ -31,7 +31,8 @@ export class HttpStatusError extends CreditmeterError {
 
 /** The body every error answers with: `{ error: { code, message, details? } }`. */
 export function errorBody(err: CreditmeterError): ErrorBody {
-  const details = err.field === undefined && err.details === undefined ? undefined : { field: err.field, ...err.details };
+  const details =
+    err.field === undefined && err.details === undefined ? undefined : { field: err.field, ...err.details };
   return { error: { code: err.code, message: err.message, ...(details ? { details } : {}) } };
 }
 
