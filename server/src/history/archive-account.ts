@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from "pg";
 import type { AppRedis } from "../redis/redis-client.js";
+import { expandEntries } from "../ledger/audit-entries.js";
 import { toRow } from "./entry-row.js";
 import { inTransaction } from "./database.js";
 
@@ -65,10 +66,13 @@ async function copyBatch(
   );
   if (!lease.rows[0]?.ok) return { state: "busy" };
   const cursor = await readCursor(client, accountId);
+  // Whole stream entries (a packed one holds several movements, all below the next entry's id):
+  // the cursor is the last movement copied, so the next pass starts at the next entry.
   const batch = await redis.xRange(log, cursor ? `(${cursor}` : "-", "+", { COUNT: limit });
-  const last = batch.at(-1);
+  const moves = expandEntries(batch);
+  const last = moves.at(-1);
   if (!last) return { state: "copied", copied: 0, inserted: 0, more: false, cursor };
-  const rows = batch.map(({ id, message }) => toRow(id, message));
+  const rows = moves.map(({ id, fields }) => toRow(id, fields));
   const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
   const res = await client.query<{ inserted: number }>(INSERT_BATCH, [
     accountId,
@@ -86,7 +90,7 @@ async function copyBatch(
   await client.query(ADVANCE_CURSOR, [accountId, lastRow?.ms, lastRow?.seq]);
   return {
     state: "copied",
-    copied: batch.length,
+    copied: rows.length,
     inserted: res.rows[0]?.inserted ?? 0,
     more: batch.length === limit,
     cursor: last.id,
@@ -94,7 +98,7 @@ async function copyBatch(
 }
 
 /**
- * Copies the next `limit` entries of one account's audit trail after its cursor, and advances the
+ * Copies the movements of the next `limit` stream entries of one account's audit trail after its cursor, and advances the
  * cursor, in one transaction under a per-account advisory lease (another process holding it: "busy").
  * A crash before COMMIT copies nothing and moves nothing; one after it has copied and moved both:
  * with the primary key on (account, id) every entry ends in PostgreSQL exactly once.

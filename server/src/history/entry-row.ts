@@ -1,5 +1,6 @@
-/** A stream entry's fields as Redis returns them. */
-export type EntryFields = Record<string, string>;
+/** A movement's fields in the named layout (ledger/audit-entries.ts expands packed entries). */
+export type { EntryFields } from "../ledger/audit-entries.js";
+import type { EntryFields } from "../ledger/audit-entries.js";
 
 /** The columns of one ledger_entries row (account_id aside). */
 export interface EntryRow {
@@ -25,17 +26,11 @@ export function msOf(id: string): number {
   return Number(splitId(id).ms);
 }
 
-/** Orders stream ids by (ms, seq): negative, zero or positive, like a sort comparator. */
-export function compareIds(a: string, b: string): number {
-  const x = splitId(a);
-  const y = splitId(b);
-  const ms = BigInt(x.ms) - BigInt(y.ms);
-  const d = ms !== 0n ? ms : BigInt(x.seq) - BigInt(y.seq);
-  return d < 0n ? -1 : d > 0n ? 1 : 0;
-}
+/** Orders stream ids by (ms, seq) (one comparator for the ledger's reads and the archive's). */
+export { compareIds } from "../ledger/audit-entries.js";
 
 /**
- * The row an audit entry is archived as. The group keys are what /usage groups by (ledger/reads.ts
+ * The row a ledger movement (an expanded audit entry: ledger/audit-entries.ts) is archived as. The group keys are what /usage groups by (ledger/reads.ts
  * groupKey: a missing field is "none"); `amount` is the stream's `amt` as written (an integer).
  * Everything else stays in `fields`, read back by the same decoder as a Redis read.
  */

@@ -3,6 +3,7 @@ import { CreditmeterError, type LedgerPage, type LedgerQuery, type Usage, type U
 import type { AppRedis } from "../redis/redis-client.js";
 import type { AccountKeys } from "../ledger/keys.js";
 import { addToGroup, scanUsage, toEntry, usageAnswer, usageWindow, type UsageGroups } from "../ledger/reads.js";
+import { movementsBefore } from "../ledger/audit-entries.js";
 import { archiveRead } from "./archive-reads.js";
 import { compareIds, msOf, splitId } from "./entry-row.js";
 
@@ -112,10 +113,8 @@ export function readLedgerWithArchive(
   query: LedgerQuery,
 ): Promise<LedgerPage> {
   return stableRead(redis, k, async (head) => {
-    const batch = await redis.xRevRange(k.log, query.cursor ? `(${query.cursor}` : "+", "-", {
-      COUNT: query.limit + 1,
-    });
-    const entries = batch.map(({ id, message }) => toEntry(id, message));
+    const moves = await movementsBefore(redis, k.log, query.cursor ?? null, query.limit + 1);
+    const entries = moves.map(({ id, fields }) => toEntry(id, fields));
     if (entries.length <= query.limit && head.trimmed > 0) {
       // Older than anything Redis holds (and than the cursor): the archive, newest first.
       const below =

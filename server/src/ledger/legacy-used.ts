@@ -1,4 +1,5 @@
 import type { AppRedis } from "../redis/redis-client.js";
+import { expandEntry } from "./audit-entries.js";
 
 /** Where a sum of pre-v1.1 audit entries stands: the last one summed ("" for none) and their charges. */
 export interface LegacySum {
@@ -25,9 +26,12 @@ export async function sumLegacyCharges(
   for (;;) {
     const batch = await redis.xRange(log, cursor, "+", { COUNT: PAGE });
     for (const { id, message } of batch) {
-      if (message.cum !== undefined) return { after, sum };
-      if (message.k === "charge") sum += Number(message.amt ?? 0);
-      after = id;
+      // A packed entry always has `cum` (its movements' come from the entry's).
+      for (const m of expandEntry(id, message)) {
+        if (m.fields.cum !== undefined) return { after, sum };
+        if (m.fields.k === "charge") sum += Number(m.fields.amt ?? 0);
+        after = m.id;
+      }
     }
     const last = batch.at(-1);
     if (batch.length < PAGE || !last) return { after, sum };

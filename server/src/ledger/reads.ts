@@ -1,5 +1,6 @@
 import type { AppRedis } from "../redis/redis-client.js";
 import type { LedgerEntry, LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
+import { expandEntry, movementsBefore } from "./audit-entries.js";
 
 const DAY = 86_400_000;
 const PAGE = 1000;
@@ -57,9 +58,12 @@ export async function scanUsage(
   const end = `(${Math.max(0, toMs)}-0`;
   for (;;) {
     const batch = await redis.xRange(log, cursor, end, { COUNT: PAGE });
+    // A packed entry's movements are all in its own millisecond: whole entries fit the window.
     for (const { id, message } of batch) {
-      if (message.k !== "charge") continue;
-      addToGroup(groups, groupKey(groupBy, message, atOf(id)), Number(message.amt ?? 0), 1);
+      for (const m of expandEntry(id, message)) {
+        if (m.fields.k !== "charge") continue;
+        addToGroup(groups, groupKey(groupBy, m.fields, atOf(m.id)), Number(m.fields.amt ?? 0), 1);
+      }
     }
     const last = batch.at(-1);
     if (batch.length < PAGE || !last) break;
@@ -137,12 +141,11 @@ export function toEntry(id: string, f: Fields): LedgerEntry {
 
 /** One page of the audit trail, newest first; `nextCursor` continues after the last entry. */
 export async function readLedgerPage(redis: AppRedis, log: string, query: LedgerQuery): Promise<LedgerPage> {
-  const end = query.cursor ? `(${query.cursor}` : "+";
-  const batch = await redis.xRevRange(log, end, "-", { COUNT: query.limit + 1 });
-  const page = batch.slice(0, query.limit);
+  const moves = await movementsBefore(redis, log, query.cursor ?? null, query.limit + 1);
+  const page = moves.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    entries: page.map(({ id, message }) => toEntry(id, message)),
-    nextCursor: batch.length > query.limit && last ? last.id : null,
+    entries: page.map(({ id, fields }) => toEntry(id, fields)),
+    nextCursor: moves.length > query.limit && last ? last.id : null,
   };
 }
