@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Balance, SessionSnapshot } from "@creditmeter/shared";
 import { waitFor } from "../support/redis-server.js";
-import { completed, nodeWithAccount, recorder, type Deployment, type Recorder } from "./harness.js";
+import { completed, cycleOf, nodeWithAccount, recorder, type Deployment, type Recorder } from "./harness.js";
 
 // Big accounts (docs/realtime.md, "Pushes and coalescing"): every open panel of an account gets
 // its balance at a human rate, the latest last, while the sessions people watch stay immediate.
@@ -180,6 +180,51 @@ describe("a panel that connects while its account's balance push is held", () =>
       joiner?.socket.disconnect();
     } finally {
       first.socket.disconnect();
+    }
+  });
+});
+
+describe("balances of many busy accounts falling due together (more sockets than one slice of writes)", () => {
+  // 12 accounts × 20 panels: 240 sockets, over the 200 writes of one slice (socket-publisher.ts),
+  // so the pushes that fall due together go out over several slices.
+  const accounts = Array.from({ length: 12 }, (_, i) => `acct-many-${i}`);
+  const at = nodeWithAccount(accounts[0] ?? "acct-many-0", 100_000);
+
+  it("ends every panel of every account on its REST balance, never backwards, watched sessions exact", async () => {
+    for (const acct of accounts.slice(1)) {
+      await at.node.ledger.putAccount(acct, { plan: "free" });
+      await at.node.ledger.startCycle(acct, cycleOf("c1", 100_000));
+    }
+    const byAccount = await Promise.all(accounts.map((acct) => openPanels(at.d, at.node.url, acct, 20, ["s-0"])));
+    try {
+      // Interleaved, so every account is busy at once and their intervals run together.
+      const events = Array.from({ length: 30 }, () => accounts.map((acct) => completed(acct, "s-0", "script"))).flat();
+      await at.d.enqueue(events);
+      await waitFor(
+        async () => (await Promise.all(accounts.map((a) => at.node.ledger.balance(a)))).every((b) => b.used === 30),
+        30_000,
+        "the 360 charges in the ledger",
+      );
+      const truths = await Promise.all(accounts.map(async (a) => Balance.parse(await at.node.ledger.balance(a))));
+      await waitFor(
+        () => byAccount.every((panels, i) => panels.every((p) => balancesOf(p).at(-1)?.value.seq === truths[i]?.seq)),
+        10_000,
+        "every panel on its account's final balance",
+      );
+      // Longer than the interval: a push still waiting for a slice would land in here.
+      await new Promise((r) => setTimeout(r, 600));
+      for (const [i, panels] of byAccount.entries()) {
+        for (const p of panels) {
+          const seen = balancesOf(p);
+          for (let j = 1; j < seen.length; j++)
+            expect(seen[j]?.value.seq).toBeGreaterThanOrEqual(seen[j - 1]?.value.seq ?? Infinity);
+          expect(seen.at(-1)?.value).toEqual(truths[i]);
+        }
+        const watched = panels[0] ? sessionsOf(panels[0], "s-0") : [];
+        expect(watched.at(-1)?.value.used).toBe(30);
+      }
+    } finally {
+      for (const p of byAccount.flat()) p.socket.disconnect();
     }
   });
 });

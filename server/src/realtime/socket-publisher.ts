@@ -1,8 +1,9 @@
-import type { Balance, SessionUpdate } from "@creditmeter/shared";
+import type { Balance, ServerToClientEvents, SessionUpdate } from "@creditmeter/shared";
 import type { Publisher } from "../ledger/api.js";
 import type { LedgerOutcome } from "../ledger/outcome.js";
 import { Coalescer, type Sequenced } from "./coalescer.js";
 import { accountRoom, sessionRoom } from "./rooms.js";
+import { SlicedSender } from "./sliced-sender.js";
 import type { PanelServer, RealtimeDeps } from "./types.js";
 
 /** A Publisher that also empties its coalescing buffers on shutdown. */
@@ -17,6 +18,35 @@ export interface PushLimits {
   burst: number;
   /** Account rooms: a lone balance change at once, then at most one push per this many ms, always the latest. */
   balanceIntervalMs: number;
+}
+
+/**
+ * Balance pushes per slice of the event loop (SlicedSender): 200 socket writes take a few ms, so a
+ * session update never waits behind more than that; 50 rooms bound a slice whose rooms have no
+ * members on this node (a consumer-only process), whose writes happen on the nodes that hear it.
+ */
+const BALANCE_SLICE = { writes: 200, rooms: 50, stallMs: 1000 };
+
+/** socket.io-parser's PacketType.EVENT (Socket.IO protocol v5): what `emit` sends. */
+const EVENT_PACKET = 2;
+
+/**
+ * What `io.to(room).emit(event, value)` does, returning the adapter's promise: the Redis adapter
+ * writes to this node's sockets once the room's publish is answered, and the slicer waits for that
+ * before the next slice (socket.io's emit drops the promise). The adapter's `broadcast` is its public
+ * interface (socket.io-adapter), typed `void` on the in-memory base class it extends.
+ */
+function broadcast<E extends keyof ServerToClientEvents>(
+  nsp: PanelServer["sockets"],
+  room: string,
+  event: E,
+  ...args: Parameters<ServerToClientEvents[E]>
+): Promise<void> {
+  const written: unknown = nsp.adapter.broadcast(
+    { type: EVENT_PACKET, data: [event, ...args] },
+    { rooms: new Set([room]), except: new Set(), flags: {} },
+  );
+  return written instanceof Promise ? written.then(() => undefined) : Promise.resolve();
 }
 
 /**
@@ -52,10 +82,15 @@ export function createSocketPublisher(
   // writes, and pushing at the session rate (60/s per room) starved the session updates people
   // watch (docs/performance.md, "Big accounts"). One push per interval, the latest, is all a
   // person can read of a number that moves that fast.
+  const panels = io.of("/");
+  const balanceWrites = new SlicedSender<Balance>(
+    { ...BALANCE_SLICE, size: (room) => panels.adapter.rooms.get(room)?.size ?? 0 },
+    (room, balance) => broadcast(panels, room, "balance:update", balance),
+  );
   const balances = coalesced<Balance>(
     limit.balanceIntervalMs,
     1,
-    (room, balance) => io.to(room).emit("balance:update", balance),
+    (room, balance) => balanceWrites.offer(room, balance),
     false,
   );
   const sessions = coalesced<SessionUpdate>(
@@ -81,6 +116,7 @@ export function createSocketPublisher(
     },
     flush(): void {
       balances.flush();
+      balanceWrites.flush();
       sessions.flush();
     },
   };
