@@ -7,6 +7,7 @@ import { notePending } from "../../server/src/history/pending.js";
 import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
 import { archiveReads } from "../../server/src/history/archive-reads.js";
 import type { ArchiveReads } from "../../server/src/ledger/api.js";
+import { expandEntries } from "../../server/src/ledger/audit-entries.js";
 import { testLedger } from "../support/ledger.js";
 import type { TestPostgres } from "../support/postgres-server.js";
 import { buildWorkload } from "../support/workload.js";
@@ -69,9 +70,9 @@ export async function seedWorkload(
   return buildWorkload({ accounts, sessionsPerAccount: 2, stepsPerSession, plan: "pro", seed, tag: `h${seed}` }).events;
 }
 
-/** Every stream id of an account's trail, oldest first. */
+/** Every movement id of an account's trail (packed entries expanded), oldest first. */
 export async function trailIds(redis: Awaited<ReturnType<typeof testLedger>>["redis"], log: string): Promise<string[]> {
-  return (await redis.xRange(log, "-", "+")).map((e) => e.id);
+  return expandEntries(await redis.xRange(log, "-", "+")).map((m) => m.id);
 }
 
 /** Every archived id of an account, oldest first. */
@@ -83,14 +84,14 @@ export async function archivedIds(pool: pg.Pool, accountId: string): Promise<str
   return rows.map((r) => r.id);
 }
 
-/** True when the account's cursor is its trail's last id. */
+/** True when the account's cursor is its trail's last movement id. */
 export async function caughtUp(
   pool: pg.Pool,
   redis: Awaited<ReturnType<typeof testLedger>>["redis"],
   log: string,
   accountId: string,
 ): Promise<boolean> {
-  const [last] = await redis.xRevRange(log, "+", "-", { COUNT: 1 });
+  const last = expandEntries(await redis.xRevRange(log, "+", "-", { COUNT: 1 })).at(-1);
   return last !== undefined && (await readCursor(pool, accountId)) === last.id;
 }
 

@@ -59,7 +59,8 @@ describe.skipIf(!postgresAvailable)("reads across the hot boundary", () => {
     for (let w = 0; w < usageBefore.length; w += 5) expect(usageBefore[w]?.total).toBeGreaterThan(0);
 
     const removed = await trimAccount(pool, redis, namespace, "reader", { ledger, hotMs: 7 * DAY }, now);
-    expect(removed).toBeGreaterThan(50);
+    // Stream entries (a packed one holds several movements).
+    expect(removed).toBeGreaterThan(15);
     // Same entries, same ids, same cursors, page for page; same groups for every window.
     expect(await allPages(ledger, "reader", 7)).toEqual(pagesBefore);
     expect(await allPages(ledger, "reader", 100)).toEqual(await allPagesUntrimmedEquivalent(pagesBefore, 100));

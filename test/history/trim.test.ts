@@ -3,6 +3,7 @@ import { DEFAULT_PRICE_BOOK, type Balance } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
+import { expandEntries } from "../../server/src/ledger/audit-entries.js";
 import { trimAccount } from "../../server/src/history/trim.js";
 import { archiveAll, archivedLedger, daysOfWork, historyDatabase, type TestClock } from "./harness.js";
 
@@ -52,11 +53,12 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
       end: new Date(Date.now() + 30 * DAY).toISOString(),
     };
     const [trimmedAfter, twinAfter] = [await ledger.startCycle("trimmed", c2), await ledger.startCycle("twin", c2)];
-    const expected = before
-      .filter((e) => e.message.k === "charge" && Number(e.id.split("-")[0]) >= start)
-      .reduce((sum, e) => sum + Number(e.message.amt), 0);
-    const inTrimmedPart = before.filter(
-      (e) => e.message.k === "charge" && Number(e.id.split("-")[0]) >= start && Number(e.id.split("-")[0]) < hotFrom,
+    const moves = expandEntries(before);
+    const expected = moves
+      .filter((m) => m.fields.k === "charge" && Number(m.id.split("-")[0]) >= start)
+      .reduce((sum, m) => sum + Number(m.fields.amt), 0);
+    const inTrimmedPart = moves.filter(
+      (m) => m.fields.k === "charge" && Number(m.id.split("-")[0]) >= start && Number(m.id.split("-")[0]) < hotFrom,
     );
     expect(inTrimmedPart.length).toBeGreaterThan(0);
     expect(trimmedAfter.balance.used).toBe(expected);

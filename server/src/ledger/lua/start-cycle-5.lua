@@ -2,7 +2,8 @@
   Starts a billing cycle (CONTRACT §3): the previous subscription credits are forfeited (no
   rollover), a new subscription bucket of `credits` expires at `end`, and `used` counts from
   `start`: charges already applied since `start` count, found in O(1) from the running total
-  every audit entry carries (`cum`), however far back `start` is.
+  every audit entry carries (`cum`; a packed entry, the total before its first movement),
+  however far back `start` is.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the grant's record
   KEYS[5] the pre-v1.1 grants hash (read only; lib/grants.lua)
@@ -59,7 +60,9 @@ local function used_since(start_ms, legacy_after, legacy_sum)
     local name = f[i]
     if name == "cum" then cum = tonumber(f[i + 1])
     elseif name == "k" then kind = f[i + 1]
-    elseif name == "amt" then amount = tonumber(f[i + 1]) end
+    elseif name == "amt" then amount = tonumber(f[i + 1])
+    -- A packed entry (lib/audit) starts with the running total before its first movement.
+    elseif name == "m" then cum, kind = tonumber(string.match(f[i + 1], "^(%d+)")), "packed" end
   end
   if not cum then return nil end
   -- cum counts this entry's own charge; everything charged before it is cum minus that.

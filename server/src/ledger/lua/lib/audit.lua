@@ -1,6 +1,8 @@
 --[[
-  The audit trail: a Redis Stream per account (the "log" key), one entry per ledger movement,
-  with the balance after it and the running total of charges (`cum`, since v1.1). Stream ids are Redis-clock milliseconds, so `at` and the usage
+  The audit trail: a Redis Stream per account (the "log" key) of ledger movements, each with the
+  balance after it and the running total of charges (`cum`, since v1.1). The hold, release and
+  charge movements of one script are packed into one entry (see audit_write_run); the rare kinds
+  are one entry each, their fields named. Stream ids are Redis-clock milliseconds, so `at` and the usage
   window come from the id; MINID trimming enforces the retention.
   Needs: ctx.log (key), ctx.now (ms), ctx.retention_ms.
   Entries are queued with the balance at the moment of the movement and written by audit_flush,
@@ -24,8 +26,38 @@ local function audit_check(log, now, virtual)
   end
 end
 
+-- The packed layout (docs/ledger.md "Audit trail layout", read by ledger/audit-entries.ts): hold,
+-- release and charge movements are values at fixed positions, so no field name is stored per
+-- movement. Position (1-based here) of each named field, after the kind letter (1) and amt (2),
+-- av (3), hd (4), od (5); a hold or release has AUDIT_WIDTH.h positions, a charge AUDIT_WIDTH.c.
+local AUDIT_LETTER = { hold = "h", release = "r", charge = "c" }
+local AUDIT_POS = { eid = 6, sid = 7, act = 8, step = 9, stg = 10, mdl = 11, units = 12, rate = 13, pbv = 14 }
+local AUDIT_WIDTH = { h = 9, r = 9, c = 14 }
+-- A packed entry holds at most this many movements (a reverse page reads whole entries).
+local AUDIT_RUN_MAX = 100
+
 local function audit(ctx, a, kind, amount, fields)
   ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
+  ctx.audit_queue = ctx.audit_queue or {}
+  local letter = AUDIT_LETTER[kind]
+  if letter then
+    local v = { letter, fmt(amount), fmt(available(a)), fmt(a.held), fmt(a.overdraft) }
+    local packable = true
+    for i = 1, #fields, 2 do
+      local p, x = AUDIT_POS[fields[i]], fields[i + 1]
+      if not p then packable = false break end
+      v[p] = x or ""
+    end
+    -- Ids, actions and stages are of [A-Za-z0-9._-] (validated at the boundary); a model and the
+    -- price book's version are free text: one holding a separator (, |) or the ditto (^) is
+    -- written in the named layout instead, never escaped.
+    if packable and letter == "c" and string.find((v[11] or "") .. (v[14] or ""), "[,|^]") then packable = false end
+    if packable then
+      ctx.audit_queue[#ctx.audit_queue + 1] = { v = v, charge = letter == "c" and amount or 0, cum = a.tot_charged }
+      return
+    end
+  end
+  -- The named layout: one entry per movement.
   -- Under a test's virtual clock the entry's time is that clock's ("<ms>-*": Redis 7 picks the
   -- sequence), so `at` and the usage windows follow it; otherwise Redis's own clock ("*").
   local args = { ctx.log, "MINID", "~", ctx.minid, ctx.virtual and (fmt(ctx.now) .. "-*") or "*",
@@ -45,12 +77,59 @@ local function audit(ctx, a, kind, amount, fields)
       end
     end
   end
-  ctx.audit_queue = ctx.audit_queue or {}
-  ctx.audit_queue[#ctx.audit_queue + 1] = args
+  ctx.audit_queue[#ctx.audit_queue + 1] = { args = args }
 end
 
+-- Writes one packed entry: "<cum before>" then "|" and each movement's positions joined by ","
+-- ("^": the value at that position in the latest earlier movement that has it; trailing empty
+-- positions left out). Its id (Redis's, as for any entry) is its first movement's; XSETID moves the
+-- stream's last id past the others (<ms>-<seq + k - 1>), so the next entry, whoever writes it, gets
+-- an id above every movement of this one, and every movement keeps its own ms-seq id.
+local function audit_write_run(ctx, run, cum0)
+  local parts, prev = { fmt(cum0) }, {}
+  for _, v in ipairs(run) do
+    local width = AUDIT_WIDTH[v[1]]
+    local last = 5
+    for i = 6, width do
+      local x = v[i] or ""
+      if x ~= "" then
+        last = i
+        if prev[i] == x then v[i] = "^" else v[i] = x end
+      else
+        v[i] = ""
+      end
+      prev[i] = x
+    end
+    parts[#parts + 1] = table.concat(v, ",", 1, last)
+  end
+  local id = redis.call("XADD", ctx.log, "MINID", "~", ctx.minid, ctx.virtual and (fmt(ctx.now) .. "-*") or "*",
+    "m", table.concat(parts, "|"))
+  if #run > 1 then
+    local ms, seq = string.match(id, "^(%d+)-(%d+)$")
+    redis.call("XSETID", ctx.log, ms .. "-" .. fmt(tonumber(seq) + #run - 1))
+  end
+end
+
+-- Writes the queued movements in order: each run of consecutive hold/release/charge movements as
+-- one packed entry (a new one when `cum` does not follow from the run's charges, as a check), the
+-- others one named entry each.
 local function audit_flush(ctx)
   if not ctx.audit_queue then return end
-  for _, args in ipairs(ctx.audit_queue) do redis.call("XADD", unpack(args)) end
+  local run, cum0, cum = {}, 0, 0
+  for _, q in ipairs(ctx.audit_queue) do
+    if q.v and #run > 0 and (q.cum ~= cum + q.charge or #run >= AUDIT_RUN_MAX) then
+      audit_write_run(ctx, run, cum0)
+      run = {}
+    end
+    if q.v then
+      if #run == 0 then cum0 = q.cum - q.charge end
+      run[#run + 1] = q.v
+      cum = q.cum
+    else
+      if #run > 0 then audit_write_run(ctx, run, cum0) run = {} end
+      redis.call("XADD", unpack(q.args))
+    end
+  end
+  if #run > 0 then audit_write_run(ctx, run, cum0) end
   ctx.audit_queue = nil
 end
