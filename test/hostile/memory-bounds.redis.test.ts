@@ -24,13 +24,21 @@ describe("memory bounds (raw keys)", () => {
     const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: RETENTION_S });
     await ledger.putAccount("mem", { plan: "free" });
     await ledger.startCycle("mem", cycle("c1", 100_000));
-    const { events } = buildWorkload({ accounts: ["mem"], sessionsPerAccount: 2, stepsPerSession: 30, plan: "free", seed: 3, tag: "mem" });
+    const { events } = buildWorkload({
+      accounts: ["mem"],
+      sessionsPerAccount: 2,
+      stepsPerSession: 30,
+      plan: "free",
+      seed: 3,
+      tag: "mem",
+    });
     for (const e of events) await ledger.applyEvent(e);
     for (const e of events) await ledger.applyEvent(e); // duplicates must not refresh into forever
     const ttls: number[] = [];
     for (const pattern of ["evt:*", "st:*"]) {
       const keys: string[] = [];
-      for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 })) keys.push(...batch);
+      for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 }))
+        keys.push(...batch);
       expect(keys.length, pattern).toBeGreaterThan(0);
       for (const key of keys) ttls.push(await redis.pTTL(key));
     }
@@ -48,10 +56,26 @@ describe("memory bounds (raw keys)", () => {
     await ledger.putAccount("grow", { plan: "free" });
     await ledger.startCycle("grow", cycle("c1", 1000));
     const t0 = Date.now();
-    await ledger.applyEvent(stageEvent({ accountId: "grow", sessionId: "long", stepId: "first-step", type: "stage.completed", action: "script" }));
+    await ledger.applyEvent(
+      stageEvent({
+        accountId: "grow",
+        sessionId: "long",
+        stepId: "first-step",
+        type: "stage.completed",
+        action: "script",
+      }),
+    );
     // Half the retention later the same session gets a new step.
     await waitFor(() => Date.now() > t0 + (retentionS * 1000) / 2, 10_000, "half the retention to pass");
-    await ledger.applyEvent(stageEvent({ accountId: "grow", sessionId: "long", stepId: "later-step", type: "stage.completed", action: "script" }));
+    await ledger.applyEvent(
+      stageEvent({
+        accountId: "grow",
+        sessionId: "long",
+        stepId: "later-step",
+        type: "stage.completed",
+        action: "script",
+      }),
+    );
     // Whatever layout keeps step states: once the first step's own retention has passed, nothing in
     // Redis names it any more (no key, no field of a per-session map).
     const mentions = async (step: string): Promise<number> => {
@@ -112,11 +136,24 @@ describe("memory bounds (raw keys)", () => {
     const { ledger, queue, redis } = pipeline;
     await ledger.putAccount("jobs", { plan: "free" });
     await ledger.startCycle("jobs", cycle("c1", 1_000_000));
-    const { events } = buildWorkload({ accounts: ["jobs"], sessionsPerAccount: 3, stepsPerSession: 40, plan: "free", seed: 5, tag: `jobs-${randomUUID().slice(0, 8)}` });
+    const { events } = buildWorkload({
+      accounts: ["jobs"],
+      sessionsPerAccount: 3,
+      stepsPerSession: 40,
+      plan: "free",
+      seed: 5,
+      tag: `jobs-${randomUUID().slice(0, 8)}`,
+    });
     await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.eventId } })));
-    await waitFor(async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0, 20_000, "the queue to drain");
+    await waitFor(
+      async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0,
+      20_000,
+      "the queue to drain",
+    );
     expect(await queue.getJobCounts("completed", "failed")).toEqual({ completed: 0, failed: 0 });
-    const jobHashes = await Promise.all(events.slice(0, 50).map((e) => redis.exists(`${pipeline?.prefix}:${pipeline?.queueName}:${e.eventId}`)));
+    const jobHashes = await Promise.all(
+      events.slice(0, 50).map((e) => redis.exists(`${pipeline?.prefix}:${pipeline?.queueName}:${e.eventId}`)),
+    );
     expect(jobHashes.every((n) => n === 0)).toBe(true);
   });
 
@@ -124,12 +161,34 @@ describe("memory bounds (raw keys)", () => {
     pipeline = await startPipeline({ consumer: false });
     const { ledger, queue, redis, queueName, prefix } = pipeline;
     const kept = 10;
-    const consumer = createConsumer({ redis, queueName, queuePrefix: prefix, concurrency: 10, failedJobsKept: kept, ledger, publisher: new RecordingPublisher(), priceBook: DEFAULT_PRICE_BOOK, idempotencyRetentionSeconds: 86400 });
+    const consumer = createConsumer({
+      redis,
+      queueName,
+      queuePrefix: prefix,
+      concurrency: 10,
+      failedJobsKept: kept,
+      ledger,
+      publisher: new RecordingPublisher(),
+      priceBook: DEFAULT_PRICE_BOOK,
+      idempotencyRetentionSeconds: 86400,
+    });
     try {
-      await queue.addBulk(Array.from({ length: 120 }, (_, i) => ({ name: "stage.completed", data: { v: 2, junk: i }, opts: { jobId: `bad-${i}`, attempts: 1 } })));
-      await waitFor(async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0, 20_000, "every bad job to be processed");
+      await queue.addBulk(
+        Array.from({ length: 120 }, (_, i) => ({
+          name: "stage.completed",
+          data: { v: 2, junk: i },
+          opts: { jobId: `bad-${i}`, attempts: 1 },
+        })),
+      );
+      await waitFor(
+        async () => (await queue.count()) === 0 && (await queue.getJobCounts("active")).active === 0,
+        20_000,
+        "every bad job to be processed",
+      );
       expect((await queue.getJobCounts("failed")).failed).toBe(kept);
-      const hashes = await Promise.all(Array.from({ length: 120 }, (_, i) => redis.exists(`${prefix}:${queueName}:bad-${i}`)));
+      const hashes = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => redis.exists(`${prefix}:${queueName}:bad-${i}`)),
+      );
       expect(hashes.reduce((a: number, b) => a + b, 0)).toBe(kept);
     } finally {
       await consumer.close();

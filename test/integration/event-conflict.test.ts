@@ -37,7 +37,11 @@ describe("a reused eventId with a different body", () => {
     // The exact same event again (a new job: the failed one is removed first) is still a duplicate.
     await failed?.remove();
     const again = await p.queue.add(first.type, first, { jobId: first.eventId });
-    expect(await again.waitUntilFinished(p.events, 10_000)).toMatchObject({ status: "duplicate", charged: 0, available: 980 });
+    expect(await again.waitUntilFinished(p.events, 10_000)).toMatchObject({
+      status: "duplicate",
+      charged: 0,
+      available: 980,
+    });
   });
 });
 
@@ -67,29 +71,33 @@ describe("fingerprint fields (ledger)", () => {
   });
 
   it("names model and scenes too, and sees a conflict inside one batch", async () => {
-    const anim = stageEvent({ accountId: "f", type: "stage.completed", action: "animation", model: "sora-2", seconds: 2 });
+    const anim = stageEvent({
+      accountId: "f",
+      type: "stage.completed",
+      action: "animation",
+      model: "sora-2",
+      seconds: 2,
+    });
     const img = stageEvent({ accountId: "f", type: "stage.completed", action: "image", scenes: 2 });
     const out = await ctx.ledger.applyEvents([anim, { ...anim, model: "veo-3.1" }, img, { ...img, scenes: 3 }, img]);
-    expect(out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status))).toEqual([
-      "applied",
-      "conflict: model",
-      "applied",
-      "conflict: scenes",
-      "duplicate",
-    ]);
+    expect(
+      out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status)),
+    ).toEqual(["applied", "conflict: model", "applied", "conflict: scenes", "duplicate"]);
     // Only the two applied charges: 2 s × 10 and 2 scenes × 3.
     const page = await ctx.ledger.ledgerPage("f", { limit: 100 });
-    expect(page.entries.filter((e) => e.kind === "charge" && (e.eventId === anim.eventId || e.eventId === img.eventId)).map((e) => e.amount)).toEqual([6, 20]);
+    expect(
+      page.entries
+        .filter((e) => e.kind === "charge" && (e.eventId === anim.eventId || e.eventId === img.eventId))
+        .map((e) => e.amount),
+    ).toEqual([6, 20]);
   });
 
   it("takes scenes absent and scenes 1 (the default) as the same event, records written before included", async () => {
     const img = stageEvent({ accountId: "f", type: "stage.completed", action: "image" });
     const out = await ctx.ledger.applyEvents([img, { ...img, scenes: 1 }, { ...img, scenes: 2 }]);
-    expect(out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status))).toEqual([
-      "applied",
-      "duplicate",
-      "conflict: scenes",
-    ]);
+    expect(
+      out.map((o) => (o instanceof Error ? o.message.split(":").slice(0, 2).join(":") : o.result?.status)),
+    ).toEqual(["applied", "duplicate", "conflict: scenes"]);
     // A record written before the normalisation, holding scenes 1, against an event without it.
     const old = stageEvent({ accountId: "f", type: "stage.completed", action: "image" });
     const fp = ["stage.completed", old.sessionId, old.stepId, "image", null, 1, null];

@@ -40,7 +40,13 @@ function toEvents(steps: Step[], tag: string): StageEvent[] {
     const earlier = s.repeat === null || i === 0 ? undefined : out[s.repeat % i];
     if (earlier) return out.push(earlier);
     const accountId = ACCOUNTS[s.account] ?? "b-missing";
-    const base = { eventId: `${tag}-${i}`, accountId, sessionId: `s-${s.session}`, stepId: `st-${s.step}`, action: "talking_head" as const };
+    const base = {
+      eventId: `${tag}-${i}`,
+      accountId,
+      sessionId: `s-${s.session}`,
+      stepId: `st-${s.step}`,
+      action: "talking_head" as const,
+    };
     if (s.kind === "progress") return out.push(stageEvent({ ...base, type: "stage.progress", progress: 0.5 }));
     if (s.kind === "failed") return out.push(stageEvent({ ...base, type: "stage.failed" }));
     return out.push(stageEvent({ ...base, type: `stage.${s.kind}`, seconds: s.seconds }));
@@ -99,27 +105,31 @@ describe("ledger batches (property)", () => {
 
   it("any cut into batches gives every event the answer, and the ledger the state, of one at a time", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 10 }), async (steps, cuts) => {
-        run += 1;
-        const [single, batched] = [await fresh(), await fresh()];
-        const at = cycle("c", 0);
-        await seed(single, run, at);
-        await seed(batched, run, at);
-        const events = toEvents(steps, `r${run}`);
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 10 }),
+        async (steps, cuts) => {
+          run += 1;
+          const [single, batched] = [await fresh(), await fresh()];
+          const at = cycle("c", 0);
+          await seed(single, run, at);
+          await seed(batched, run, at);
+          const events = toEvents(steps, `r${run}`);
 
-        const one: unknown[] = [];
-        for (const e of events) one.push(answer(await single.applyEvent(e).catch((err: unknown) => err as Error)));
+          const one: unknown[] = [];
+          for (const e of events) one.push(answer(await single.applyEvent(e).catch((err: unknown) => err as Error)));
 
-        const many: unknown[] = [];
-        for (let i = 0, c = 0; i < events.length; c++) {
-          const size = cuts[c % cuts.length] ?? 1;
-          many.push(...(await batched.applyEvents(events.slice(i, i + size))).map(answer));
-          i += size;
-        }
+          const many: unknown[] = [];
+          for (let i = 0, c = 0; i < events.length; c++) {
+            const size = cuts[c % cuts.length] ?? 1;
+            many.push(...(await batched.applyEvents(events.slice(i, i + size))).map(answer));
+            i += size;
+          }
 
-        expect(many).toEqual(one);
-        expect(await state(batched)).toEqual(await state(single));
-      }),
+          expect(many).toEqual(one);
+          expect(await state(batched)).toEqual(await state(single));
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -127,8 +137,12 @@ describe("ledger batches (property)", () => {
   it("pushes each account's balance and touched sessions once per batch, at their final state", async () => {
     const ledger = await fresh();
     await seed(ledger, 0, cycle("c", 0));
-    const events = [0, 1, 2].map((i) => stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: `p-${i}`, type: "stage.completed", action: "script" }));
-    events.push(stageEvent({ accountId: "b-2", sessionId: "s-1", stepId: "p-x", type: "stage.completed", action: "script" }));
+    const events = [0, 1, 2].map((i) =>
+      stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: `p-${i}`, type: "stage.completed", action: "script" }),
+    );
+    events.push(
+      stageEvent({ accountId: "b-2", sessionId: "s-1", stepId: "p-x", type: "stage.completed", action: "script" }),
+    );
     const outcomes = await ledger.applyEvents(events);
     const ok = outcomes.filter((o): o is LedgerOutcome => !(o instanceof Error));
     expect(ok).toHaveLength(4);
@@ -144,9 +158,27 @@ describe("ledger batches (property)", () => {
     await seed(ledger, 0, cycle("c", 0));
     // A key of the wrong type where b-2's session should be: its event makes the script fail.
     await redis.set(`${namespace}:{b-2}:sess:s-0`, "not a hash");
-    const good = stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "g-1", type: "stage.completed", action: "script" });
-    const poisoned = stageEvent({ accountId: "b-2", sessionId: "s-0", stepId: "p-1", type: "stage.completed", action: "script" });
-    const after = stageEvent({ accountId: "b-3", sessionId: "s-0", stepId: "g-2", type: "stage.completed", action: "script" });
+    const good = stageEvent({
+      accountId: "b-1",
+      sessionId: "s-0",
+      stepId: "g-1",
+      type: "stage.completed",
+      action: "script",
+    });
+    const poisoned = stageEvent({
+      accountId: "b-2",
+      sessionId: "s-0",
+      stepId: "p-1",
+      type: "stage.completed",
+      action: "script",
+    });
+    const after = stageEvent({
+      accountId: "b-3",
+      sessionId: "s-0",
+      stepId: "g-2",
+      type: "stage.completed",
+      action: "script",
+    });
 
     const failed = await ledger.applyEvents([good, poisoned, after]);
     expect(failed.every((o) => o instanceof Error && !(o instanceof CreditmeterError))).toBe(true);
@@ -154,7 +186,14 @@ describe("ledger batches (property)", () => {
     expect((await ledger.ledgerPage("b-1", { limit: 10 })).entries.map((e) => e.kind)).toEqual(["grant"]);
 
     const batcher = new EventBatcher(ledger);
-    const results = await Promise.all([good, poisoned, after].map((e) => batcher.applyEvent(e).then((o) => o.result?.status, (err: Error) => err.message)));
+    const results = await Promise.all(
+      [good, poisoned, after].map((e) =>
+        batcher.applyEvent(e).then(
+          (o) => o.result?.status,
+          (err: Error) => err.message,
+        ),
+      ),
+    );
     expect(results[0]).toBe("applied");
     expect(results[1]).toMatch(/WRONGTYPE/);
     expect(results[2]).toBe("applied");
@@ -168,7 +207,9 @@ describe("ledger batches (property)", () => {
     made.push(redis);
     await seed(ledger, 0, cycle("c", 0));
     await redis.hSet(`${namespace}:{b-1}:step:s-0/old-done`, "state", "completed");
-    const again = await ledger.applyEvent(stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "old-done", type: "stage.completed", action: "script" }));
+    const again = await ledger.applyEvent(
+      stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "old-done", type: "stage.completed", action: "script" }),
+    );
     expect(again.result?.status).toBe("ignored");
     expect((await ledger.balance("b-1")).used).toBe(0);
   });
@@ -177,7 +218,14 @@ describe("ledger batches (property)", () => {
     const { ledger, redis, namespace } = await testLedger();
     made.push(redis);
     await seed(ledger, 0, cycle("c", 0));
-    const start = stageEvent({ eventId: "old-rec", accountId: "b-1", sessionId: "s-0", stepId: "o-1", type: "stage.started", action: "script" });
+    const start = stageEvent({
+      eventId: "old-rec",
+      accountId: "b-1",
+      sessionId: "s-0",
+      stepId: "o-1",
+      type: "stage.started",
+      action: "script",
+    });
     // Key order as cjson wrote it; this release writes the same fields by hand.
     await redis.set(`${namespace}:{b-1}:evt:old-rec`, '{"d":"granted","h":1,"s":"applied","c":0}');
     const again = await ledger.applyEvent(start);
@@ -188,16 +236,31 @@ describe("ledger batches (property)", () => {
   it("runs on a Redis whose Lua prints whole numbers up to 2^53 exactly with %d (the ledger's fmt)", async () => {
     const { redis } = await testLedger();
     made.push(redis);
-    expect(await redis.eval('return string.format("%d", 2^53) .. " " .. string.format("%d", -2^53)')).toBe("9007199254740992 -9007199254740992");
+    expect(await redis.eval('return string.format("%d", 2^53) .. " " .. string.format("%d", -2^53)')).toBe(
+      "9007199254740992 -9007199254740992",
+    );
   });
 
   it("re-pushes an account's balance when a repeated event is not its last event in the batch", async () => {
     const ledger = await fresh();
     await seed(ledger, 0, cycle("c", 0));
-    const done = stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "r-1", type: "stage.completed", action: "script" });
+    const done = stageEvent({
+      accountId: "b-1",
+      sessionId: "s-0",
+      stepId: "r-1",
+      type: "stage.completed",
+      action: "script",
+    });
     await ledger.applyEvent(done);
     // A retry after a crash between the ledger and the push, then an event that changes nothing.
-    const quiet = stageEvent({ accountId: "b-1", sessionId: "s-1", stepId: "r-2", type: "stage.progress", action: "script", progress: 0.5 });
+    const quiet = stageEvent({
+      accountId: "b-1",
+      sessionId: "s-1",
+      stepId: "r-2",
+      type: "stage.progress",
+      action: "script",
+      progress: 0.5,
+    });
     const [again, last] = await ledger.applyEvents([done, quiet]);
     expect(again instanceof Error ? null : again?.result?.status).toBe("duplicate");
     if (!last || last instanceof Error) throw new Error("no outcome for the last event");
@@ -211,7 +274,15 @@ describe("ledger batches (property)", () => {
     const { ledger, redis, namespace } = await testLedger();
     made.push(redis);
     await seed(ledger, 0, cycle("c", 0));
-    const start = (eventId: string) => stageEvent({ eventId, accountId: "b-1", sessionId: "s-0", stepId: "h-1", type: "stage.started", action: "script" });
+    const start = (eventId: string) =>
+      stageEvent({
+        eventId,
+        accountId: "b-1",
+        sessionId: "s-0",
+        stepId: "h-1",
+        type: "stage.started",
+        action: "script",
+      });
     expect((await ledger.applyEvent(start("h-a"))).result?.held).toBe(1);
     await redis.del(`${namespace}:{b-1}:steps:s-0`);
     expect((await ledger.applyEvent(start("h-b"))).result?.status).toBe("ignored");

@@ -38,16 +38,53 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
 
   it("declares every key its events name; what it cannot know stays in the account's slot", async () => {
     // A hold that will have expired when the batch runs: its session is found only inside the script.
-    await ledger.applyEvent(stageEvent({ accountId: "k-1", sessionId: "s-expiring", type: "stage.started", action: "script" }));
+    await ledger.applyEvent(
+      stageEvent({ accountId: "k-1", sessionId: "s-expiring", type: "stage.started", action: "script" }),
+    );
     const placed = Date.now();
     await waitFor(() => Date.now() > placed + 1100, 10_000, "the hold's time-to-live to pass");
 
     const batch = [
-      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.started", action: "voiceover", seconds: 10 }),
-      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.progress", action: "voiceover", progress: 0.5 }),
-      stageEvent({ accountId: "k-1", sessionId: "s-a", stepId: "a1", type: "stage.completed", action: "voiceover", seconds: 12 }),
-      stageEvent({ accountId: "k-1", sessionId: "s-b", stepId: "b1", type: "stage.started", action: "image", scenes: 2 }),
-      stageEvent({ accountId: "k-1", sessionId: "s-b", stepId: "b1", type: "stage.failed", action: "image", reason: "x" }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-a",
+        stepId: "a1",
+        type: "stage.started",
+        action: "voiceover",
+        seconds: 10,
+      }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-a",
+        stepId: "a1",
+        type: "stage.progress",
+        action: "voiceover",
+        progress: 0.5,
+      }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-a",
+        stepId: "a1",
+        type: "stage.completed",
+        action: "voiceover",
+        seconds: 12,
+      }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-b",
+        stepId: "b1",
+        type: "stage.started",
+        action: "image",
+        scenes: 2,
+      }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-b",
+        stepId: "b1",
+        type: "stage.failed",
+        action: "image",
+        reason: "x",
+      }),
       stageEvent({ accountId: "k-2", sessionId: "s-c", stepId: "c1", type: "stage.completed", action: "script" }),
     ];
     const lines: string[] = [];
@@ -66,17 +103,25 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
     expect(evals).toHaveLength(1);
     const call = evals[0] ?? [];
     const declared = new Set(call.slice(3, 3 + Number(call[2])));
-    const inScript = lines.filter((l) => l.includes(" lua]")).map(monitorArgs).filter((args) => (args[1] ?? "").startsWith(`${namespace}:`));
+    const inScript = lines
+      .filter((l) => l.includes(" lua]"))
+      .map(monitorArgs)
+      .filter((args) => (args[1] ?? "").startsWith(`${namespace}:`));
     expect(inScript.length).toBeGreaterThan(10);
     const undeclared = inScript.filter((args) => !declared.has(args[1] ?? ""));
     // Declared: what each event names.
     for (const e of batch) {
-      for (const key of [`${namespace}:{${e.accountId}}:sess:${e.sessionId}`, `${namespace}:{${e.accountId}}:evt:${e.eventId}`]) {
+      for (const key of [
+        `${namespace}:{${e.accountId}}:sess:${e.sessionId}`,
+        `${namespace}:{${e.accountId}}:evt:${e.eventId}`,
+      ]) {
         expect(declared.has(key), key).toBe(true);
       }
     }
     // Undeclared writes: only the session of the hold that expired, in its account's slot.
-    const undeclaredWrites = [...new Set(undeclared.filter((args) => WRITES.has((args[0] ?? "").toUpperCase())).map((args) => args[1]))];
+    const undeclaredWrites = [
+      ...new Set(undeclared.filter((args) => WRITES.has((args[0] ?? "").toUpperCase())).map((args) => args[1])),
+    ];
     expect(undeclaredWrites).toEqual([`${namespace}:{k-1}:sess:s-expiring`]);
     // Undeclared reads: that session, and the read-only lookups of earlier step layouts, all in a declared account's slot.
     for (const args of undeclared) {
@@ -86,7 +131,9 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
   });
 
   it("checks the audit stream's type before its first write: a wrong-typed one fails the script, nothing changed", async () => {
-    await ledger.applyEvent(stageEvent({ accountId: "k-2", sessionId: "s-w", type: "stage.started", action: "script" }));
+    await ledger.applyEvent(
+      stageEvent({ accountId: "k-2", sessionId: "s-w", type: "stage.started", action: "script" }),
+    );
     const log = ledger.keys("k-2").log;
     const entries = await redis.xRange(log, "-", "+");
     await redis.del(log);
@@ -94,7 +141,14 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
     try {
       const before = await snapshotKeys(redis, namespace);
       const events = [
-        stageEvent({ accountId: "k-2", sessionId: "s-w", stepId: "w1", type: "stage.completed", action: "voiceover", seconds: 5 }),
+        stageEvent({
+          accountId: "k-2",
+          sessionId: "s-w",
+          stepId: "w1",
+          type: "stage.completed",
+          action: "voiceover",
+          seconds: 5,
+        }),
         stageEvent({ accountId: "k-2", sessionId: "s-w2", type: "stage.started", action: "script" }),
       ];
       const out = await ledger.applyEvents(events);

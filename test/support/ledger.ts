@@ -13,7 +13,9 @@ export async function testRedis(): Promise<RedisClientType> {
 }
 
 /** A ledger in a fresh namespace of its own (nothing shared with other tests, nothing flushed). */
-export async function testLedger(overrides: Partial<LedgerOptions> = {}): Promise<{ ledger: RedisLedger; redis: RedisClientType; namespace: string }> {
+export async function testLedger(
+  overrides: Partial<LedgerOptions> = {},
+): Promise<{ ledger: RedisLedger; redis: RedisClientType; namespace: string }> {
   const redis = await testRedis();
   const namespace = `t-${randomUUID()}`;
   const ledger = new RedisLedger({
@@ -31,7 +33,9 @@ export async function testLedger(overrides: Partial<LedgerOptions> = {}): Promis
 let counter = 0;
 
 /** Builds a valid stage event; ids unique per call unless given. */
-export function stageEvent(partial: Partial<StageEvent> & Pick<StageEvent, "type" | "action" | "accountId">): StageEvent {
+export function stageEvent(
+  partial: Partial<StageEvent> & Pick<StageEvent, "type" | "action" | "accountId">,
+): StageEvent {
   counter += 1;
   return {
     v: 1,
@@ -44,6 +48,15 @@ export function stageEvent(partial: Partial<StageEvent> & Pick<StageEvent, "type
 }
 
 /** A cycle body: `credits` from an hour ago to `endInMs` from now. */
-export function cycle(cycleId: string, credits: number, endInMs = 30 * 86_400_000): { cycleId: string; credits: number; start: string; end: string } {
-  return { cycleId, credits, start: new Date(Date.now() - 3_600_000).toISOString(), end: new Date(Date.now() + endInMs).toISOString() };
+export function cycle(
+  cycleId: string,
+  credits: number,
+  endInMs = 30 * 86_400_000,
+): { cycleId: string; credits: number; start: string; end: string } {
+  return {
+    cycleId,
+    credits,
+    start: new Date(Date.now() - 3_600_000).toISOString(),
+    end: new Date(Date.now() + endInMs).toISOString(),
+  };
 }
