@@ -11,6 +11,10 @@ import type { ScenarioOptions } from "./options.js";
 // What each record kind is kept for, with the deployment's (and production's) defaults:
 // CREDITMETER_IDEMPOTENCY_RETENTION 30 days, CREDITMETER_LEDGER_RETENTION_DAYS 400.
 const IDEMPOTENCY_DAYS = 30;
+// A generation (server/src/ledger/lua/lib/idem.lua, 15 days) expires at its end + the retention +
+// 1 h: its records are kept on average half a generation longer than the retention.
+const GENERATION_DAYS = 15;
+const GENERATION_KEPT_DAYS = IDEMPOTENCY_DAYS + GENERATION_DAYS / 2 + 1 / 24;
 const LEDGER_DAYS = 400;
 const RATES = [10, 100, 1000];
 // One video's worth of steps per session (test/support/workload.ts STEP_SPECS has 11 actions).
@@ -18,7 +22,7 @@ const STEPS_PER_SESSION = 11;
 const SESSIONS_PER_ACCOUNT = 4;
 const BATCH = 16;
 
-type Kind = "evt" | "st" | "sess" | "log" | "holds" | "acct" | "other";
+type Kind = "ids" | "evt" | "st" | "sess" | "log" | "holds" | "acct" | "other";
 interface Usage {
   bytes: number;
   keys: number;
@@ -28,7 +32,7 @@ type Snapshot = Record<Kind, Usage>;
 /** Which record a key is, from what follows the account's `{tag}:`. */
 function kindOf(key: string): Kind {
   const rest = key.slice(key.indexOf("}:") + 2);
-  for (const k of ["evt", "st", "sess"] as const) if (rest.startsWith(`${k}:`)) return k;
+  for (const k of ["ids", "evt", "st", "sess"] as const) if (rest.startsWith(`${k}:`)) return k;
   if (rest === "log" || rest === "holds" || rest === "acct") return rest;
   return "other";
 }
@@ -39,7 +43,7 @@ async function usedMemory(client: RedisClientType): Promise<number> {
 
 /** MEMORY USAGE (SAMPLES 0: every element, exact) of every key of the namespace, summed by kind. */
 async function snapshot(client: RedisClientType, namespace: string): Promise<Snapshot> {
-  const out: Snapshot = { evt: z(), st: z(), sess: z(), log: z(), holds: z(), acct: z(), other: z() };
+  const out: Snapshot = { ids: z(), evt: z(), st: z(), sess: z(), log: z(), holds: z(), acct: z(), other: z() };
   for await (const keys of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 1000 })) {
     const sizes = await Promise.all(keys.map((key) => client.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"])));
     keys.forEach((key, i) => {
@@ -52,6 +56,17 @@ async function snapshot(client: RedisClientType, namespace: string): Promise<Sna
 }
 function z(): Usage {
   return { bytes: 0, keys: 0 };
+}
+
+/** The fields of the namespace's idempotency generations: records (`e:`) and step states (`s:`). */
+async function generationFields(client: RedisClientType, namespace: string): Promise<{ e: number; s: number }> {
+  const out = { e: 0, s: 0 };
+  for await (const keys of client.scanIterator({ MATCH: `${namespace}:*:ids:*`, COUNT: 1000 })) {
+    for (const key of keys) {
+      for (const f of await client.hKeys(key)) out[f.startsWith("e:") ? "e" : "s"] += 1;
+    }
+  }
+  return out;
 }
 
 async function streamEntries(client: RedisClientType, namespace: string, accounts: string[]): Promise<number> {
@@ -140,6 +155,7 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
     }
     const m1 = await usedMemory(dep.client);
     const s1 = await snapshot(dep.client, namespace);
+    const fields = await generationFields(dep.client, namespace);
     const entries = (await streamEntries(dep.client, namespace, accounts)) - x0;
     const moves = (await movements(dep.client, namespace, accounts)) - v0;
     const hold = await holdBytes(dep, namespace, accounts[0] ?? "mem-0", 500);
@@ -149,14 +165,21 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
     // Each kind: how many per event, bytes each, bytes per event, and how long it is kept (days; 0: not per day).
     const kinds = [
       {
-        name: "idempotency record `evt:<eventId>`",
+        name: `idempotency generation \`ids:<g>\` (${fmt(fields.e / n, 3)} record \`e:\` + ${fmt(fields.s / n, 3)} step state \`s:\` fields per event)`,
+        count: fields.e + fields.s,
+        bytes: d("ids").bytes,
+        days: GENERATION_KEPT_DAYS,
+        kept: `${IDEMPOTENCY_DAYS} d + 1 h after its ${GENERATION_DAYS}-day generation's end (on average ${fmt(GENERATION_KEPT_DAYS, 1)} d)`,
+      },
+      {
+        name: "idempotency record `evt:<eventId>` (the layout before)",
         count: d("evt").keys,
         bytes: d("evt").bytes,
         days: IDEMPOTENCY_DAYS,
         kept: `${IDEMPOTENCY_DAYS} d (idempotency retention)`,
       },
       {
-        name: "step state `st:<session>/<step>`",
+        name: "step state `st:<session>/<step>` (the layout before)",
         count: d("st").keys,
         bytes: d("st").bytes,
         days: IDEMPOTENCY_DAYS,
@@ -194,7 +217,7 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
       "",
       "",
       fmt(rest / n, 1),
-      "with the keys above (97 % of them 30-day ones)",
+      "with the keys above",
     ]);
     rows.push(["**used_memory growth (INFO memory)**", "", "", `**${fmt(total / n, 1)}**`, ""]);
     rows.push([
@@ -223,12 +246,10 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
       bytesPerEvent * rate * 86_400 * days;
     const dayRows = RATES.map((rate) => {
       const p = perDay(rate);
-      const short = steadyOf(
-        rate,
-        IDEMPOTENCY_DAYS,
-        (kinds[0]?.bytes ?? 0) / n + (kinds[1]?.bytes ?? 0) / n + rest / n,
-      );
-      const long = steadyOf(rate, LEDGER_DAYS, (kinds[2]?.bytes ?? 0) / n + (kinds[3]?.bytes ?? 0) / n);
+      const short =
+        steadyOf(rate, GENERATION_KEPT_DAYS, (kinds[0]?.bytes ?? 0) / n) +
+        steadyOf(rate, IDEMPOTENCY_DAYS, (kinds[1]?.bytes ?? 0) / n + (kinds[2]?.bytes ?? 0) / n + rest / n);
+      const long = steadyOf(rate, LEDGER_DAYS, (kinds[3]?.bytes ?? 0) / n + (kinds[4]?.bytes ?? 0) / n);
       const holdsMax = (rate / (n / steps)) * 3600 * hold;
       return [String(rate), mb(p.day), mb(short), mb(long), mb(p.steady), mb(holdsMax)];
     });
@@ -239,7 +260,7 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
         [
           "events/s",
           "added per day",
-          `steady state, ${IDEMPOTENCY_DAYS}-day records (evt, st, tables)`,
+          `steady state, idempotency records (ids, evt, st, tables)`,
           `steady state, ${LEDGER_DAYS}-day records (sess, log)`,
           "steady state, total",
           "open holds, at most (every hold lasting its 1 h TTL)",

@@ -8,8 +8,8 @@ import { RecordingPublisher, startPipeline, type Pipeline } from "../support/pip
 import { waitFor } from "../support/redis-server.js";
 
 // Why raw keys: "memory stays bounded under a flood" is a property of what Redis holds, not of
-// any API answer. Each bound is asserted where it lives: TTLs on the idempotency (evt:) and
-// step state (st:) records, holds that expire even at zero credits, the audit stream's MINID trim,
+// any API answer. Each bound is asserted where it lives: TTLs on the idempotency generations
+// (ids:<g>, holding the records and step states), holds that expire even at zero credits, the audit stream's MINID trim,
 // and BullMQ's removal of finished jobs.
 const RETENTION_S = 120;
 
@@ -20,7 +20,14 @@ describe("memory bounds (raw keys)", () => {
     pipeline = null;
   });
 
-  it("every idempotency record and step state expires within the retention", async () => {
+  // lua/lib/idem.lua: records and step states are fields of one hash per account and 15-day
+  // generation, which expires at the generation's end + the retention + one hour of slack.
+  const GEN_MS = 15 * 86_400_000;
+  const SLACK_MS = 3_600_000;
+  const bound = (retentionS: number, at: number) =>
+    (Math.floor(at / GEN_MS) + 1) * GEN_MS - at + retentionS * 1000 + SLACK_MS;
+
+  it("every idempotency record and step state expires within its generation's end + the retention", async () => {
     const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: RETENTION_S });
     await ledger.putAccount("mem", { plan: "free" });
     await ledger.startCycle("mem", cycle("c1", 100_000));
@@ -32,21 +39,26 @@ describe("memory bounds (raw keys)", () => {
       seed: 3,
       tag: "mem",
     });
+    const t0 = Date.now();
     for (const e of events) await ledger.applyEvent(e);
     for (const e of events) await ledger.applyEvent(e); // duplicates must not refresh into forever
-    const ttls: number[] = [];
-    for (const pattern of ["evt:*", "st:*"]) {
-      const keys: string[] = [];
-      for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:${pattern}`, COUNT: 1000 }))
-        keys.push(...batch);
-      expect(keys.length, pattern).toBeGreaterThan(0);
-      for (const key of keys) ttls.push(await redis.pTTL(key));
+    const t1 = Date.now();
+    const keys: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{mem}:*`, COUNT: 1000 })) keys.push(...batch);
+    // No key per event or step any more; every generation hash holds its events' records.
+    expect(keys.filter((k) => /:(evt|st):/.test(k))).toEqual([]);
+    const gens = keys.filter((k) => /:ids:\d+$/.test(k));
+    expect(gens.length).toBeGreaterThan(0);
+    let fields = 0;
+    for (const key of gens) {
+      fields += await redis.hLen(key);
+      const ttl = await redis.pTTL(key);
+      // At least the retention after its last write, at most the generation's end + the retention + slack.
+      expect(ttl).toBeGreaterThan(RETENTION_S * 1000);
+      expect(ttl).toBeLessThanOrEqual(bound(RETENTION_S, t0) + 1000);
+      expect(ttl).toBeGreaterThanOrEqual(bound(RETENTION_S, t1) - (t1 - t0) - 1000 - (Date.now() - t1));
     }
-    expect(ttls.length).toBeGreaterThanOrEqual(events.length);
-    for (const ttl of ttls) {
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(RETENTION_S * 1000);
-    }
+    expect(fields).toBeGreaterThanOrEqual(events.length);
     await redis.close();
   });
 
@@ -55,7 +67,6 @@ describe("memory bounds (raw keys)", () => {
     const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: retentionS });
     await ledger.putAccount("grow", { plan: "free" });
     await ledger.startCycle("grow", cycle("c1", 1000));
-    const t0 = Date.now();
     await ledger.applyEvent(
       stageEvent({
         accountId: "grow",
@@ -65,33 +76,35 @@ describe("memory bounds (raw keys)", () => {
         action: "script",
       }),
     );
-    // Half the retention later the same session gets a new step.
-    await waitFor(() => Date.now() > t0 + (retentionS * 1000) / 2, 10_000, "half the retention to pass");
-    await ledger.applyEvent(
-      stageEvent({
-        accountId: "grow",
-        sessionId: "long",
-        stepId: "later-step",
-        type: "stage.completed",
-        action: "script",
-      }),
-    );
-    // Whatever layout keeps step states: once the first step's own retention has passed, nothing in
-    // Redis names it any more (no key, no field of a per-session map).
-    const mentions = async (step: string): Promise<number> => {
-      let n = 0;
-      for await (const keys of redis.scanIterator({ MATCH: `${namespace}:{grow}:*`, COUNT: 1000 })) {
-        for (const key of keys) {
-          if (key.includes(step) && (await redis.exists(key))) n += 1;
-          if ((await redis.type(key)) === "hash" && (await redis.hExists(key, step))) n += 1;
-        }
+    const gen = async (): Promise<{ key: string; ttl: number }[]> => {
+      const out: { key: string; ttl: number }[] = [];
+      for await (const keys of redis.scanIterator({ MATCH: `${namespace}:{grow}:ids:*`, COUNT: 1000 })) {
+        for (const key of keys) out.push({ key, ttl: await redis.pTTL(key) });
       }
-      return n;
+      return out;
     };
-    expect(await mentions("first-step")).toBeGreaterThan(0);
-    await waitFor(() => Date.now() > t0 + retentionS * 1000 + 200, 10_000, "the first step's retention to pass");
-    expect(await mentions("first-step")).toBe(0);
-    expect(await mentions("later-step")).toBeGreaterThan(0);
+    const [first] = await gen();
+    expect(first).toBeDefined();
+    // Later steps of the same session write into the same generation without pushing its end out:
+    // the first step's state goes with it, at most the generation's end + the retention after.
+    for (let i = 0; i < 20; i++) {
+      await ledger.applyEvent(
+        stageEvent({
+          accountId: "grow",
+          sessionId: "long",
+          stepId: `later-${i}`,
+          type: "stage.completed",
+          action: "script",
+        }),
+      );
+    }
+    const after = await gen();
+    expect(after.map((g) => g.key)).toEqual([first?.key]);
+    expect(after[0]?.ttl).toBeLessThanOrEqual(first?.ttl ?? 0);
+    expect(after[0]?.ttl).toBeLessThanOrEqual(bound(retentionS, Date.now()) + 1000);
+    // No key names a step (states are fields under a hash of the step), none outlives its generation.
+    for await (const keys of redis.scanIterator({ MATCH: `${namespace}:{grow}:*step*`, COUNT: 1000 }))
+      expect(keys).toEqual([]);
     await redis.close();
   });
 

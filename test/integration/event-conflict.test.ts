@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreditmeterError } from "@creditmeter/shared";
-import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 import { snapshotKeys, startPipeline, type Pipeline } from "../support/pipeline.js";
 
 const accountId = "acct-conflict";
@@ -101,12 +101,14 @@ describe("fingerprint fields (ledger)", () => {
     // A record written before the normalisation, holding scenes 1, against an event without it.
     const old = stageEvent({ accountId: "f", type: "stage.completed", action: "image" });
     const fp = ["stage.completed", old.sessionId, old.stepId, "image", null, 1, null];
+    await asAccountOfLayoutBefore(ctx.redis, ctx.namespace, "f");
     await ctx.redis.set(`${ctx.namespace}:{f}:evt:${old.eventId}`, JSON.stringify({ s: "applied", c: 3, h: 0, f: fp }));
     expect((await ctx.ledger.applyEvent(old)).result?.status).toBe("duplicate");
   });
 
   it("treats a record written before fingerprints (no fingerprint) as a duplicate", async () => {
     const e = stageEvent({ accountId: "f", type: "stage.completed", action: "script" });
+    await asAccountOfLayoutBefore(ctx.redis, ctx.namespace, "f");
     await ctx.redis.set(`${ctx.namespace}:{f}:evt:${e.eventId}`, '{"s":"applied","c":1,"h":0}');
     expect((await ctx.ledger.applyEvent({ ...e, stepId: "x" })).result?.status).toBe("duplicate");
   });

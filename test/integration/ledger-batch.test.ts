@@ -10,7 +10,7 @@ import type { RedisClientType } from "redis";
 import { CreditmeterError, type StageEvent } from "@creditmeter/shared";
 import type { LedgerOutcome, RedisLedger } from "@creditmeter/server";
 import { EventBatcher } from "../../server/src/metering/event-batcher.js";
-import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const ACCOUNTS = ["b-1", "b-2", "b-3"];
 
@@ -206,6 +206,7 @@ describe("ledger batches (property)", () => {
     const { ledger, redis, namespace } = await testLedger();
     made.push(redis);
     await seed(ledger, 0, cycle("c", 0));
+    await asAccountOfLayoutBefore(redis, namespace, "b-1");
     await redis.hSet(`${namespace}:{b-1}:step:s-0/old-done`, "state", "completed");
     const again = await ledger.applyEvent(
       stageEvent({ accountId: "b-1", sessionId: "s-0", stepId: "old-done", type: "stage.completed", action: "script" }),
@@ -227,6 +228,7 @@ describe("ledger batches (property)", () => {
       action: "script",
     });
     // Key order as cjson wrote it; this release writes the same fields by hand.
+    await asAccountOfLayoutBefore(redis, namespace, "b-1");
     await redis.set(`${namespace}:{b-1}:evt:old-rec`, '{"d":"granted","h":1,"s":"applied","c":0}');
     const again = await ledger.applyEvent(start);
     expect(again.result).toMatchObject({ status: "duplicate", decision: "granted", held: 0 });

@@ -2,10 +2,11 @@
  * How apply-events-7n treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
  * keys a script declares and in what order it writes are properties of the script's commands,
  * not of any API answer).
- * - Every key an event names (account, holds, audit stream, its session, its step, its
- *   idempotency record) is declared in KEYS; the only keys it touches undeclared are the sessions of
- *   holds that expire (unknowable before the call) and the read-only lookups of older layouts,
- *   all in the account's hash slot.
+ * - Every key an event names (account, holds, audit stream, its session, its step's and its
+ *   idempotency record's keys of the layout before) is declared in KEYS; the only keys it touches
+ *   undeclared are the sessions of holds that expire (unknowable before the call), the idempotency
+ *   generations (which ones depends on the script's clock) and the read-only lookups of older
+ *   layouts, all in the account's hash slot.
  * - Reads and checks come first, then writes, and nothing that can fail follows the first write:
  *   an audit stream of the wrong type fails the script with nothing written.
  */
@@ -122,11 +123,18 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
     const undeclaredWrites = [
       ...new Set(undeclared.filter((args) => WRITES.has((args[0] ?? "").toUpperCase())).map((args) => args[1])),
     ];
-    expect(undeclaredWrites).toEqual([`${namespace}:{k-1}:sess:s-expiring`]);
-    // Undeclared reads: that session, and the read-only lookups of earlier step layouts, all in a declared account's slot.
+    // Undeclared writes: the session of the hold that expired, and each account's current
+    // idempotency generation (lua/lib/idem.lua: which one depends on the script's clock), in its account's slot.
+    const gen = Math.floor(Date.now() / (15 * 86_400_000));
+    expect(undeclaredWrites.sort()).toEqual(
+      [`${namespace}:{k-1}:sess:s-expiring`, `${namespace}:{k-1}:ids:${gen}`, `${namespace}:{k-2}:ids:${gen}`].sort(),
+    );
+    // Undeclared reads: those, and the read-only lookups of earlier step layouts, all in a declared account's slot.
     for (const args of undeclared) {
       const key = args[1] ?? "";
-      expect(key, args.join(" ")).toMatch(new RegExp(`^${namespace}:\\{k-[12]\\}:(sess:s-expiring|steps:|step:)`));
+      expect(key, args.join(" ")).toMatch(
+        new RegExp(`^${namespace}:\\{k-[12]\\}:(sess:s-expiring|ids:\\d+$|steps:|step:)`),
+      );
     }
   });
 

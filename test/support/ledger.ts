@@ -60,3 +60,16 @@ export function cycle(
     end: new Date(Date.now() + endInMs).toISOString(),
   };
 }
+
+/**
+ * Makes an account look as the release before the compact idempotency layout left it (its hash
+ * without "ix", lua/lib/idem.lua): only such an account may still hold `evt:`/`st:` keys and older
+ * step layouts, so only then are they read. For tests that write those keys by hand.
+ */
+export async function asAccountOfLayoutBefore(
+  redis: RedisClientType,
+  namespace: string,
+  accountId: string,
+): Promise<void> {
+  await redis.hDel(`${namespace}:{${accountId}}:acct`, "ix");
+}

@@ -82,7 +82,7 @@ async function startEventIntake(
     queue,
     waiters: new DecisionWaiters(listener),
     jobOptions: ingestJobOptions(config),
-    readRecord: (accountId, eventId) => redis.get(ledger.keys(accountId).event(eventId)),
+    readRecord: (accountId, eventId) => ledger.readEventRecord(accountId, eventId),
   });
   return { intake, close: () => listener.close() };
 }

@@ -19,6 +19,7 @@ import {
 import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { owedWebhooks } from "./owed-webhooks.js";
+import { FINGERPRINT_FIELDS, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
 const TYPE_VERB = {
@@ -28,46 +29,7 @@ const TYPE_VERB = {
   "stage.failed": "failed",
 } as const;
 
-/** The fields of an event's fingerprint (CONTRACT §2 v1.1), in the order a conflict is looked for. */
-export const FINGERPRINT_FIELDS = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
-
-type FingerprintField = (typeof FINGERPRINT_FIELDS)[number];
-const SCENES = FINGERPRINT_FIELDS.indexOf("scenes");
-
-/**
- * The fingerprint's values of an event (or of anything shaped like one, e.g. a queued job's data),
- * null where absent. `scenes: 1` is the default of a per-scene action (CONTRACT §2), so it is kept
- * as null: sending it or leaving it out is the same event. Records written before this carry 1;
- * lib/apply.lua (and sameFingerprint) read a stored 1 as null too.
- */
-export function fingerprintValues(event: unknown): unknown[] {
-  const get = (f: string): unknown => (typeof event === "object" && event !== null ? Reflect.get(event, f) : undefined);
-  return FINGERPRINT_FIELDS.map((f, i) => {
-    const v = get(f) ?? null;
-    return i === SCENES && v === 1 ? null : v;
-  });
-}
-
-/**
- * What the idempotency record keeps of an event so that a reused eventId with another body is told
- * from a redelivery: a JSON array of the FINGERPRINT_FIELDS (fingerprintValues). The script stores
- * this text in the record as is; on a repeat it decodes both arrays and compares them field by field.
- */
-export function fingerprint(event: StageEvent): string {
-  return JSON.stringify(fingerprintValues(event));
-}
-
-/** The first field where two fingerprints (fingerprintValues, or a record's stored array) differ, with its value in `was`; null when they are the same. */
-export function fingerprintDifference(
-  was: readonly unknown[],
-  now: readonly unknown[],
-): { field: FingerprintField; was: unknown } | null {
-  for (const [i, field] of FINGERPRINT_FIELDS.entries()) {
-    const norm = (v: unknown) => (i === SCENES && v === 1 ? null : (v ?? null));
-    if (norm(was[i]) !== norm(now[i])) return { field, was: was[i] ?? null };
-  }
-  return null;
-}
+export { FINGERPRINT_FIELDS, fingerprintDifference, fingerprintValues } from "./fingerprint.js";
 
 /** The keys and arguments of one event in apply-events-7n (see its header), or why it cannot be applied. */
 export function eventCall(
@@ -123,7 +85,7 @@ export function eventCall(
       event.model ?? "",
       ...amounts,
       ttlMs,
-      fingerprint(event),
+      fingerprintArgument(event),
       units ?? "",
       ...rates,
     ],
@@ -181,7 +143,8 @@ export type BatchAccount = z.infer<typeof BatchAccount>;
 
 /**
  * The refusal of a reused eventId whose event differs from the one applied (CONTRACT §2 v1.1), or
- * (`how` = "queued") from the one the queue already holds under that id.
+ * (`how` = "queued") from the one the queue already holds under that id. `was` undefined: not
+ * known (the record keeps a hash of the ids).
  */
 export function conflictError(
   event: StageEvent,
@@ -190,9 +153,11 @@ export function conflictError(
   how: "applied" | "queued" = "applied",
 ): CreditmeterError {
   const now = event[field] ?? null;
+  // undefined: the record keeps only a hash of it (an id, lua/lib/idem.lua).
+  const then = was === undefined ? `another ${field}` : `${field} ${JSON.stringify(was)}`;
   return new CreditmeterError(
     "conflict",
-    `conflict: ${field}: eventId "${event.eventId}" was already ${how} with ${field} ${JSON.stringify(was ?? null)}, this event has ${JSON.stringify(now)}`,
+    `conflict: ${field}: eventId "${event.eventId}" was already ${how} with ${then}, this event has ${JSON.stringify(now)}`,
     field,
   );
 }

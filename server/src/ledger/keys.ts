@@ -16,9 +16,12 @@ export interface AccountKeys {
   grants: string;
   /** A grant's idempotency record (body and first answer), kept for the ledger retention. */
   grant(kind: "cycle" | "pack" | "adjustment", id: string): string;
-  /** Where one step stands (lua/lib/steps.lua): one key per step, its own TTL. */
+  /** Where one step stood in the layout before the idempotency generations (lua/lib/idem.lua): read only, until expired. */
   step(sessionId: string, stepId: string): string;
+  /** An eventId's idempotency record in the layout before the generations (lua/lib/idem.lua): read only, until expired. */
   event(eventId: string): string;
+  /** The account's idempotency generation `g` (lua/lib/idem.lua): its records and step states of 15 days. */
+  idempotency(generation: number): string;
   session(sessionId: string): string;
   /** The credits charged per minute over the last few minutes (lua/lib/burn.lua): the forecast's burn rate. */
   burn: string;
@@ -40,6 +43,7 @@ export function accountKeys(namespace: string, accountId: string): AccountKeys {
     grant: (kind, id) => `${prefix}grant:${kind}:${id}`,
     step: (sessionId, stepId) => `${prefix}st:${sessionId}/${stepId}`,
     event: (eventId) => `${prefix}evt:${eventId}`,
+    idempotency: (generation) => `${prefix}ids:${generation}`,
     session: (sessionId) => `${prefix}sess:${sessionId}`,
     burn: `${prefix}burn`,
     plans: `${prefix}plans`,

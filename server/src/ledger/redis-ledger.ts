@@ -429,11 +429,33 @@ export class RedisLedger implements LedgerApi {
   }
 
   /**
-   * Records that the webhooks an event raised are queued (mark-webhooks-1.lua): a later redelivery
+   * Records that the webhooks an event raised are queued (mark-webhooks-2.lua): a later redelivery
    * answered `duplicate` then owes none (LedgerOutcome.reraise). Only events that raised something call it.
    */
   async markWebhooksQueued(accountId: string, eventId: string): Promise<void> {
-    await this.scripts.run("mark-webhooks-1", [this.keys(accountId).event(eventId)], []);
+    const k = this.keys(accountId);
+    await this.scripts.run("mark-webhooks-2", [k.account, k.event(eventId)], [k.prefix, this.idempotencyArg, eventId]);
+  }
+
+  /**
+   * An event's idempotency record as stored (read-event-2.lua: the compact text, or the JSON of the
+   * layout before; event-record.ts reads both), or null when the ledger keeps none.
+   */
+  async readEventRecord(accountId: string, eventId: string): Promise<string | null> {
+    const k = this.keys(accountId);
+    const raw = await this.scripts.run(
+      "read-event-2",
+      [k.account, k.event(eventId)],
+      [k.prefix, this.idempotencyArg, eventId],
+    );
+    return raw === "" ? null : raw;
+  }
+
+  /** The idempotency retention argument of read-event-2 and mark-webhooks-2 (with the virtual clock, as retentionMs). */
+  private get idempotencyArg(): string {
+    const retention = String(this.opts.idempotencyRetentionSeconds * 1000);
+    const clock = this.opts.virtualClock;
+    return clock ? `${retention}@${Math.trunc(clock())}` : retention;
   }
 
   /** Moves the deadlines index entry unless it changed since `seen` was read (see deadline-cas-1.lua). */

@@ -32,7 +32,8 @@ export const SCRIPT_NAMES = [
   "touch-3",
   "deadline-cas-1",
   "trim-log-2",
-  "mark-webhooks-1",
+  "mark-webhooks-2",
+  "read-event-2",
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

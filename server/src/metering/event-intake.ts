@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from "bullmq";
 import { CreditmeterError, EventResult, type ErrorCode, type EventStatus, type StageEvent } from "@creditmeter/shared";
 import { conflictError, fingerprintDifference, fingerprintValues } from "../ledger/event-batch.js";
-import { fingerprintFromRecord, resultFromRecord } from "../ledger/event-record.js";
+import { fingerprintFromRecord, recordDifference, resultFromRecord } from "../ledger/event-record.js";
 import type { DecisionWaiters, Watch } from "./decision-waiters.js";
 import { withRequestId } from "./job-request-id.js";
 import { accountOf, otherAccountConflict, priorOf, type Prior } from "./prior-delivery.js";
@@ -52,7 +52,7 @@ export function errorOfReason(reason: string): CreditmeterError {
 /** A reused eventId refused before adding: the ledger already applied another event under it. */
 function recordConflict(event: StageEvent, raw: string | null): CreditmeterError | null {
   const was = fingerprintFromRecord(raw);
-  const diff = was && fingerprintDifference(was, fingerprintValues(event));
+  const diff = was && recordDifference(was, event);
   return diff ? conflictError(event, diff.field, diff.was) : null;
 }
 
@@ -92,7 +92,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
   async function appliedAfterAll(event: StageEvent): Promise<Submitted | null> {
     const raw = await deps.readRecord(event.accountId, event.eventId);
     const was = fingerprintFromRecord(raw);
-    if (!was || fingerprintDifference(was, fingerprintValues(event))) return null;
+    if (!was || recordDifference(was, event)) return null;
     const result = resultFromRecord(raw);
     return result ? { state: "applied", result } : null;
   }

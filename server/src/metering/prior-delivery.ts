@@ -5,7 +5,7 @@
 import type { Job, Queue } from "bullmq";
 import { CreditmeterError, type StageEvent } from "@creditmeter/shared";
 import { conflictError, fingerprintDifference, fingerprintValues } from "../ledger/event-batch.js";
-import { fingerprintFromRecord } from "../ledger/event-record.js";
+import { fingerprintFromRecord, recordDifference } from "../ledger/event-record.js";
 
 /** What holds the event's id: nothing else (or the same event, still to be decided), another event, a failed or a completed job. */
 export type Prior =
@@ -51,6 +51,6 @@ export async function priorOf(deps: PriorDeps, event: StageEvent): Promise<Prior
     return { kind: "same" };
   }
   const was = fingerprintFromRecord(await deps.readRecord(event.accountId, event.eventId));
-  const diff = was && fingerprintDifference(was, fingerprintValues(event));
+  const diff = was && recordDifference(was, event);
   return diff ? { kind: "conflict", error: conflictError(event, diff.field, diff.was) } : { kind: "same" };
 }

@@ -5,17 +5,19 @@
   Cluster the caller sends one batch per slot.
 
   KEYS, seven per event i (from 7(i-1)+1): account hash, holds hash, audit stream, the session's
-        totals (lib/session), the step's state (lib/steps), the idempotency record of the eventId,
-        the account's per-minute charges (lib/burn).
-        Every key an event names is declared. The sessions of holds that expire or shrink cannot
-        be known before the call (maintain finds them): those are built from the key prefix, in
-        the account's hash slot, as BullMQ's scripts build their job keys (docs/scale-out.md).
+        totals (lib/session), the step's state and the eventId's idempotency record in the layout
+        before (read only, while they can exist: lib/idem), the account's per-minute charges (lib/burn).
+        Every key an event names is declared. What cannot be known before the call is built from
+        the key prefix, in the account's hash slot, as BullMQ's scripts build their job keys
+        (docs/scale-out.md): the sessions of holds that expire or shrink (maintain finds them), and
+        the idempotency generations (lib/idem: which ones depends on the script's clock).
   ARGV[1] ledger retention ms (with "@<now ms>" under a test's virtual clock: lib/context),
         ARGV[2] the price book's version; then eighteen per event i (from
         18(i-1)+3): key prefix ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type
         (started|progress|completed|failed), sessionId, stepId, action, stage, model ("" for none),
         the quote on the free, plus and pro plans (the hold for started, the charge for completed),
-        hold ttl ms, the event's fingerprint (a JSON array, event-batch.ts), the charge's units
+        hold ttl ms, the event's fingerprint (event-batch.ts fingerprintArgument: its step's
+        28-hex hash, then its compact fingerprint), the charge's units
         ("" for flat actions), its rate on the free, plus and pro plans
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn? } ],
@@ -57,9 +59,12 @@ for i = 1, #KEYS / 7 do
     local p = (plan == "plus" and 1) or (plan == "pro" and 2) or 0
     local ev = { idem_ms = tonumber(ARGV[v + 2]), id = ARGV[v + 3], kind = ARGV[v + 4], sid = ARGV[v + 5],
       step = ARGV[v + 6], action = ARGV[v + 7], stage = ARGV[v + 8], model = ARGV[v + 9],
-      quote = tonumber(ARGV[v + 10 + p]), ttl_ms = tonumber(ARGV[v + 13]), fp = ARGV[v + 14],
+      quote = tonumber(ARGV[v + 10 + p]), ttl_ms = tonumber(ARGV[v + 13]), fparg = ARGV[v + 14],
       units = ARGV[v + 15], rate = ARGV[v + 16 + p], pbv = pbv,
       step_key = KEYS[k + 5], evt_key = KEYS[k + 6] }
+    -- The fingerprint argument: the step's 28-hex hash (its field, lib/idem), then the compact fingerprint.
+    ev.sfield = "s:" .. string.sub(ev.fparg, 1, 28)
+    ev.fp = string.sub(ev.fparg, 29)
     session_declare(acc.ctx, ev.sid, KEYS[k + 4])
     local r = apply_event(acc.ctx, acc.a, ev, records)
     -- A conflict (r.error) is answered as it is: the event was not applied.
@@ -92,12 +97,12 @@ end
 local out = {}
 for i, acc in ipairs(accounts) do
   local moved = close_account(acc.ctx, acc.a)
+  idem_flush(acc.ctx, acc.a)
   local sessions = {}
   for sid, _ in pairs(acc.ctx.touched) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   for sid, _ in pairs(acc.repushed) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   out[i] = { account = account_view(acc.a), changed = acc.a.changed, sessions = sessions,
     deadline = moved and acc.a.next_deadline or nil, burn = acc.ctx.burn and fmt(burn_total(acc.ctx)) or nil }
 end
-records_flush(records)
 for _, acc in ipairs(accounts) do audit_flush(acc.ctx) end
 return cjson.encode({ now = now, accounts = out, events = events })

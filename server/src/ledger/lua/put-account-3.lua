@@ -27,4 +27,7 @@ if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(th
   a.thresholds_dirty = true
   a.changed = true
 end
-return finish(ctx, a, { alert = evaluate_alerts(a), created = created })
+local reply = finish(ctx, a, { alert = evaluate_alerts(a), created = created })
+-- Created with the compact idempotency layout: no record of the layout before can exist (lib/idem).
+if created then redis.call("HSET", ctx.acct, "ix", "n" .. fmt(ctx.now)) end
+return reply

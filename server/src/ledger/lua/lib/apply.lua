@@ -4,7 +4,8 @@
   One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
   { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
   the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
-  evt_key (its idempotency record), step_key (its step's state, lib/steps), fp (its fingerprint),
+  sfield (its step's field, lib/idem), fp (its compact fingerprint), evt_key and step_key (its
+  record and its step's state in the layout before, read only while they can exist: lib/idem),
   units ("" for flat actions) and rate (on the account's plan) of the charge, pbv (price book
   version) }. A charge's audit entry carries units, rate, model and pbv, so that it can be
   recomputed from the entry alone (CONTRACT §4 v1.1): units × rate = amount (flat: rate = amount).
@@ -14,86 +15,106 @@
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
 ]]
--- The idempotency records of a script's events, written by records_flush after the state they
--- answer for (SET cannot fail, so nothing is remembered that was not applied). A repeat of an
--- eventId within the same script finds its record here.
-local function new_records() return { by_key = {}, order = {} } end
+-- The idempotency records of a script's events (lib/idem), written by idem_flush after the state
+-- they answer for, into their account's generation. A repeat of an eventId within the same script
+-- finds its record here.
+local function new_records() return { by_key = {} } end
 
 -- The idempotency record of an event: how it was answered, so a repeat answers the same, and the
--- event's fingerprint (ev.fp, a JSON array built by the caller), so a reused eventId with another
--- body is told from a repeat (CONTRACT §2 v1.1). A denial keeps its reason (dr), so a duplicate
--- answers the same denyReason.
-local function remember(records, ev, status, decision, charged, held, dr)
-  -- The JSON written by hand: every value is one of this script's own words, a whole number or
-  -- the caller's JSON text, and a record is written for every event (cjson.encode costs about
-  -- three times as much).
-  if dr then
-    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","dr":"%s","f":%s}', status, charged, held, decision, dr, ev.fp)
-  elseif decision then
-    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"d":"%s","f":%s}', status, charged, held, decision, ev.fp)
-  else
-    records.by_key[ev.evt_key] = string.format('{"s":"%s","c":%d,"h":%d,"f":%s}', status, charged, held, ev.fp)
-  end
-  records.order[#records.order + 1] = ev
+-- event's fingerprint (ev.fp, compact, built by the caller), so a reused eventId with another body
+-- is told from a repeat (CONTRACT §2 v1.1). A denial keeps its reason (in its code), so a duplicate
+-- answers the same denyReason. `code`: lib/idem IDEM_CODES; `amt` what was held (g) or charged.
+local function remember(ctx, records, ev, code, amt)
+  local r = { id = ev.id, code = code, amt = amt, fp = ev.fp, keep = ev.idem_ms }
+  records.by_key[ev.evt_key] = r
+  ctx.idem_recs = ctx.idem_recs or {}
+  ctx.idem_recs[#ctx.idem_recs + 1] = r
 end
 
--- The fingerprint's fields, in the caller's order (event-batch.ts FINGERPRINT_FIELDS).
+-- The fingerprint's fields, in the order a conflict is looked for (event-batch.ts FINGERPRINT_FIELDS).
 local FP_FIELDS = { "type", "sessionId", "stepId", "action", "model", "scenes", "seconds" }
+local FP_TYPES = { s = "stage.started", p = "stage.progress", c = "stage.completed", f = "stage.failed" }
+local FP_CODES = { ["stage.started"] = "s", ["stage.progress"] = "p", ["stage.completed"] = "c", ["stage.failed"] = "f" }
 
--- `scenes: 1` is a per-scene action's default: the caller writes it as null, and records written
--- before that may hold 1, so a stored 1 reads as null (event-batch.ts fingerprintValues).
-local FP_SCENES = 6
-local function fp_value(i, v)
-  if i == FP_SCENES and v == 1 then return cjson.null end
-  return v
+-- A compact fingerprint's fields, in FP_FIELDS order: the type's code, the two hashes, the action,
+-- the model ("" none), scenes and seconds as numbers (nil none).
+local function fp_fields(fp)
+  local action, scenes, seconds, model = string.match(string.sub(fp, 27), "^([^,]*),([^,]*),([^,]*),(.*)$")
+  return { string.sub(fp, 1, 1), string.sub(fp, 2, 13), string.sub(fp, 14, 25), action, model,
+    tonumber(scenes), tonumber(seconds) }
+end
+
+-- The same fields of a record of the layout before (its fingerprint a JSON array of the values),
+-- hashed as event-batch.ts hashes them; `scenes: 1` there is the default, as if absent.
+local function fp_fields_legacy(f)
+  local sid, step = tostring(f[2]), tostring(f[3])
+  local model = f[5]
+  return { FP_CODES[f[1]] or tostring(f[1]), string.sub(redis.sha1hex(sid), 1, 12),
+    string.sub(redis.sha1hex(sid .. "/" .. step), 1, 12), tostring(f[4]),
+    (model == nil or model == cjson.null) and "" or tostring(model),
+    f[6] ~= 1 and tonumber(f[6]) or nil, tonumber(f[7]) }
 end
 
 -- nil when the record's fingerprint is the event's (or the record predates fingerprints: those
--- answer as repeats, as they did); else the first differing field and its value in the record.
+-- answer as repeats, as they did); else the first differing field and its value in the record,
+-- when the record keeps it (ids are kept as hashes: nil; an absent value: cjson.null).
 local function fp_conflict(p, ev)
-  if p.f == nil then return nil end
-  local now = cjson.decode(ev.fp)
+  local was
+  if p.fp then
+    if p.fp == ev.fp then return nil end
+    was = fp_fields(p.fp)
+  elseif p.f then
+    was = fp_fields_legacy(p.f)
+  else
+    return nil
+  end
+  local now = fp_fields(ev.fp)
   for i, name in ipairs(FP_FIELDS) do
-    if fp_value(i, p.f[i]) ~= fp_value(i, now[i]) then return name, p.f[i] end
+    if was[i] ~= now[i] then
+      if p.f then
+        local v = p.f[i]
+        if i == 6 and v == 1 then v = cjson.null end
+        return name, v == nil and cjson.null or v
+      end
+      if i == 1 then return name, FP_TYPES[was[1]] end
+      if i == 2 or i == 3 then return name, nil end
+      if i == 4 then return name, was[4] end
+      if i == 5 then return name, was[5] ~= "" and was[5] or cjson.null end
+      return name, was[i] == nil and cjson.null or was[i]
+    end
   end
   return nil
 end
 
 -- Adds what stood after the event (available, the session's used) to its record, so that
--- GET /v1/accounts/:id/events/:eventId answers the processor's whole result. The record is this
--- script's own JSON object: its closing brace is replaced, whatever fields come before it.
+-- GET /v1/accounts/:id/events/:eventId answers the processor's whole result.
 local function remember_after(records, ev, av, su)
   local rec = records.by_key[ev.evt_key]
-  if rec then records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. string.format(',"av":%d,"su":%d}', av, su) end
+  if rec then rec.av, rec.su = av, su end
 end
 
 -- What the event raised (a denial, an alert) and when, so that a redelivery answered `duplicate`
--- can raise its webhooks again until they are known to be queued (mark-webhooks-1.lua adds "wq":1;
--- outbox.ts `settle`). The fields ride only on records of events that raised something: t the
--- script's time (ms), rq the denial's required credits, al/th the alert's level and threshold (the
--- available credits of both are the record's av), br 1 when it used its session's budget up (the
--- session's budget_reached is then this same t, which tells whether that budget is still in force).
+-- can raise its webhooks again until they are known to be queued (mark-webhooks-2.lua appends
+-- ";q"; outbox.ts `settle`). Kept only on records of events that raised something: t the script's
+-- time (ms), rq the denial's required credits, al/th the alert's level and threshold (the available
+-- credits of both are the record's av), br 1 when it used its session's budget up (the session's
+-- budget_reached is then this same t, which tells whether that budget is still in force).
 local function remember_raised(records, ev, r, now)
   if not (r.denied or r.alert or r.br) then return end
   local rec = records.by_key[ev.evt_key]
   if not rec then return end
-  local extra = string.format(',"t":%d', now)
-  if r.denied then extra = extra .. string.format(',"rq":%d', r.denied.required) end
-  if r.alert then extra = extra .. string.format(',"al":"%s","th":%d', r.alert.level, r.alert.threshold) end
-  if r.br then extra = extra .. ',"br":1' end
-  records.by_key[ev.evt_key] = string.sub(rec, 1, -2) .. extra .. "}"
-end
-
-local function records_flush(records)
-  for _, ev in ipairs(records.order) do redis.call("SET", ev.evt_key, records.by_key[ev.evt_key], "PX", ev.idem_ms) end
+  rec.raised = string.format("%d;%s;%s;%s;%s", now, r.denied and fmt(r.denied.required) or "",
+    r.alert and r.alert.level or "", r.alert and fmt(r.alert.threshold) or "", r.br and "1" or "")
 end
 
 local function apply_event(ctx, a, ev, records)
   local mine = records.by_key[ev.evt_key]
-  local previous = mine or redis.call("GET", ev.evt_key)
-  if previous then
+  local previous, stored_step
+  if not mine then previous, stored_step = idem_lookup(ctx, a, ev, true) end
+  if mine or previous then
     -- Already applied: a no-op, answered with the current snapshots so a retry re-pushes them.
-    local p = cjson.decode(previous)
+    local p = mine and { fp = mine.fp, d = IDEM_CODES[mine.code].d, dr = IDEM_CODES[mine.code].dr }
+      or idem_record_parse(previous) or {}
     local field, was = fp_conflict(p, ev)
     if field then return { error = "conflict", field = field, was = was } end
     local r = { status = "duplicate", charged = 0, held = 0, decision = p.d, dr = p.dr, repush = true }
@@ -106,7 +127,7 @@ local function apply_event(ctx, a, ev, records)
 
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
-  local state = step_state(ctx, ev.step_key, sid, ev.step)
+  local state = step_state(ctx, ev, stored_step)
   local reply = { status = "applied", charged = 0, held = 0 }
 
   -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
@@ -114,9 +135,9 @@ local function apply_event(ctx, a, ev, records)
   -- means every key the script later writes has been read first (see apply-events-7n).
   if state == "completed" or state == "failed" or (kind == "started" and (state == "held" or hold_get(ctx, ref))) then
     reply.status = "ignored"
-    remember(records, ev, "ignored", nil, 0, 0)
+    remember(ctx, records, ev, "x", 0)
   elseif kind == "progress" then
-    remember(records, ev, "applied", nil, 0, 0)
+    remember(ctx, records, ev, "a", 0)
     reply.progress = true
   elseif kind == "started" then
     local avail = available(a)
@@ -126,12 +147,12 @@ local function apply_event(ctx, a, ev, records)
     local budget = quote > 0 and session_budget(ctx, sid)
     local over_budget = budget and session_spent(ctx, sid) + quote > budget
     if quote > avail or over_budget then
-      step_set(ctx, ev.step_key, "denied", ev.idem_ms)
+      step_set(ctx, ev, "denied")
       reply.status = "denied"
       reply.decision = "denied"
       reply.dr = quote > avail and "insufficient_credits" or "session_budget"
       reply.denied = { required = quote, available = avail, reason = reply.dr }
-      remember(records, ev, "denied", "denied", 0, 0, reply.dr)
+      remember(ctx, records, ev, reply.dr == "session_budget" and "b" or "i", 0)
     else
       a.held = a.held + quote
       a.changed = true
@@ -141,12 +162,12 @@ local function apply_event(ctx, a, ev, records)
       hold_put(ctx, ref, { a = quote, x = ctx.now + ev.ttl_ms, n = a.seq * 1000 + ctx.placed, s = sid })
       session_add(ctx, sid, "reserved", quote)
       deadline_at_most(a, ctx.now + ev.ttl_ms)
-      step_set(ctx, ev.step_key, "held", ev.idem_ms)
+      step_set(ctx, ev, "held")
       if quote > 0 then audit(ctx, a, "hold", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "step", ev.step }) end
       reply.held = quote
       reply.decision = "granted"
       reply.br = budget_reach(ctx, sid) or nil
-      remember(records, ev, "applied", "granted", 0, quote)
+      remember(ctx, records, ev, "g", quote)
     end
   else
     local released = hold_release(ctx, a, ref)
@@ -170,11 +191,11 @@ local function apply_event(ctx, a, ev, records)
       reply.charged = quote
       reply.charge = true
       reply.br = budget_reach(ctx, sid) or nil
-      step_set(ctx, ev.step_key, "completed", ev.idem_ms)
+      step_set(ctx, ev, "completed")
     else
-      step_set(ctx, ev.step_key, "failed", ev.idem_ms)
+      step_set(ctx, ev, "failed")
     end
-    remember(records, ev, "applied", nil, reply.charged, 0)
+    remember(ctx, records, ev, "a", reply.charged)
   end
 
   reply.alert = evaluate_alerts(a)

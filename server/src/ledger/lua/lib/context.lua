@@ -5,6 +5,7 @@
 --- @include "lib/plans"
 --- @include "lib/holds"
 --- @include "lib/steps"
+--- @include "lib/idem"
 --- @include "lib/maintain"
 --- @include "lib/alerts"
 
@@ -68,7 +69,6 @@ local function close_account(ctx, a)
     redis.call("HSET", ctx.acct, "next_deadline", a.next_deadline or "")
   end
   holds_flush(ctx)
-  steps_flush(ctx)
   session_flush(ctx)
   burn_flush(ctx)
   return moved

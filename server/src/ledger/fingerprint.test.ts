@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { compactDifference, compactFingerprint, fingerprintArgument } from "./fingerprint.js";
+import { fingerprintFromRecord, recordDifference, resultFromRecord, webhooksQueued } from "./event-record.js";
+
+const event = {
+  type: "stage.completed",
+  sessionId: "0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b11",
+  stepId: "step-1",
+  action: "animation",
+  model: "veo-3.1, fast",
+  seconds: 4.2,
+};
+
+describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
+  it("keeps short fields raw and the ids as 12-hex hashes; the argument leads with the step's 28-hex hash", () => {
+    const fp = compactFingerprint(event);
+    expect(fp).toMatch(/^c[0-9a-f]{24},animation,,4\.2,veo-3\.1, fast$/);
+    expect(compactFingerprint({ ...event, scenes: 1 })).toBe(fp); // scenes 1 is the default
+    const arg = fingerprintArgument(event);
+    expect(arg.slice(28)).toBe(fp);
+    expect(arg.slice(0, 12)).toBe(fp.slice(13, 25)); // the same hash of sessionId/stepId
+  });
+
+  it("names the first differing field, with its value when the record keeps it", () => {
+    const fp = compactFingerprint(event);
+    expect(compactDifference(fp, event)).toBeNull();
+    expect(compactDifference(fp, { ...event, type: "stage.failed" })).toEqual({
+      field: "type",
+      was: "stage.completed",
+    });
+    expect(compactDifference(fp, { ...event, sessionId: "other" })).toEqual({ field: "sessionId" });
+    expect(compactDifference(fp, { ...event, stepId: "step-2" })).toEqual({ field: "stepId" });
+    expect(compactDifference(fp, { ...event, model: "kling" })).toEqual({ field: "model", was: "veo-3.1, fast" });
+    expect(compactDifference(fp, { ...event, seconds: 5 })).toEqual({ field: "seconds", was: 4.2 });
+    expect(compactDifference(fp, { ...event, scenes: 2 })).toEqual({ field: "scenes", was: null });
+  });
+
+  it("reads a compact record's result, fingerprint and queued mark, and a JSON record of the layout before", () => {
+    const fp = compactFingerprint(event);
+    const denied = `i0,988,12,1733300000000;800;;;,${fp}`;
+    expect(resultFromRecord(denied)).toEqual({
+      status: "denied",
+      charged: 0,
+      held: 0,
+      available: 988,
+      sessionUsed: 12,
+      decision: "denied",
+      denyReason: "insufficient_credits",
+    });
+    expect(resultFromRecord(`g30,970,0,,${fp}`)).toMatchObject({
+      status: "applied",
+      held: 30,
+      charged: 0,
+      decision: "granted",
+    });
+    expect(resultFromRecord(`a17,953,17,,${fp}`)).toEqual({
+      status: "applied",
+      charged: 17,
+      held: 0,
+      available: 953,
+      sessionUsed: 17,
+    });
+    expect(resultFromRecord(`x0,1,2,,${fp}`)).toMatchObject({ status: "ignored" });
+    const stored = fingerprintFromRecord(denied);
+    expect(stored && recordDifference(stored, { ...event, seconds: 9 })).toEqual({ field: "seconds", was: 4.2 });
+    expect(webhooksQueued(denied)).toBe(false);
+    expect(webhooksQueued(`i0,988,12,1733300000000;800;;;;q,${fp}`)).toBe(true);
+    const old = JSON.stringify({
+      s: "applied",
+      c: 3,
+      h: 0,
+      f: ["stage.completed", "s", "t", "image", null, 1, null],
+      wq: 1,
+    });
+    expect(resultFromRecord(old)).toMatchObject({ status: "applied", charged: 3 });
+    const was = fingerprintFromRecord(old);
+    expect(
+      was && recordDifference(was, { type: "stage.completed", sessionId: "s2", stepId: "t", action: "image" }),
+    ).toEqual({ field: "sessionId", was: "s" });
+    expect(webhooksQueued(old)).toBe(true);
+    expect(resultFromRecord("garbage")).toBeNull();
+  });
+});

@@ -1,0 +1,154 @@
+--[[
+  Idempotency records and step states (CONTRACT §2), compact: fields of one hash per account and
+  generation, "<prefix>ids:<g>" with g = floor(now / IDEM_GEN_MS), instead of a key per eventId and
+  per step (docs/ledger.md "Idempotency records"; docs/decisions.md). A key per record cost its own
+  keyspace and expires entries and object headers: ~420 B per event against ~180 B as fields.
+
+    e:<eventId>      -> the event's record (idem_record_text)
+    s:<step hash>    -> "held" | "denied" | "completed" | "failed" (the step hash: 28 hex chars of
+                        SHA-1 of "<sessionId>/<stepId>", built by the caller, event-batch.ts)
+
+  A script writes its account's fields with one HSET into the current generation and makes the
+  hash expire at the generation's end + the longest retention it wrote + IDEM_SLACK_MS: a whole
+  generation goes at once, never before the retention after its last write. IDEM_GEN_MS is a
+  constant, not derived from configuration, so generation boundaries never move.
+  Lookups go newest generation first (one HMGET fetches the record and the step state) back to the
+  one holding now - retention, and no further back than the account's first write of this layout.
+
+  The account hash's field "ix" (loaded with the account) says where the account stands: absent,
+  it never wrote this layout; "<ms>", its first write (it may still have keys of the layout before:
+  "<prefix>evt:<eventId>" JSON records and "<prefix>st:<sid>/<step>" states, KEYS of apply-events-7n,
+  read only, until they have expired: ms + retention); "n<ms>", created with this layout (none).
+]]
+local IDEM_GEN_MS = 15 * 86400000
+-- Covers the few minutes an event's occurredAt may be ahead (its retention is that much longer).
+local IDEM_SLACK_MS = 3600000
+
+local function idem_key(ctx, g)
+  local keys = ctx.idem_keys
+  if not keys then
+    keys = {}
+    ctx.idem_keys = keys
+  end
+  local k = keys[g]
+  if not k then
+    k = ctx.prefix .. "ids:" .. string.format("%d", g)
+    keys[g] = k
+  end
+  return k
+end
+
+-- The generations that may hold a record kept `keep_ms` (newest, oldest: none when oldest > newest),
+-- and whether keys of the layout before may still exist.
+local function idem_span(ctx, a, keep_ms)
+  local g = math.floor(ctx.now / IDEM_GEN_MS)
+  local ix = a.ix
+  if ix == nil then return g, g + 1, true end
+  local fresh = string.byte(ix, 1) == 110 -- "n"
+  local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
+  local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), math.floor(first / IDEM_GEN_MS))
+  return g, lo, (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
+end
+
+-- A step's state in the layouts before (each read only while it can exist: idem_span).
+local function legacy_step_state(ctx, ev)
+  -- Three layouts back: one key per step (KEYS), one hash per session, one hash per step.
+  return redis.call("GET", ev.step_key) or redis.call("HGET", ctx.prefix .. "steps:" .. ev.sid, ev.step)
+    or redis.call("HGET", ctx.prefix .. "step:" .. ev.sid .. "/" .. ev.step, "state") or nil
+end
+
+-- The event's stored record (compact text, or the JSON of the layout before) and, when it has none,
+-- its step's stored state. `want_step` false: the record alone (reads outside apply).
+local function idem_lookup(ctx, a, ev, want_step)
+  local g, lo, legacy = idem_span(ctx, a, ev.idem_ms)
+  local efield = "e:" .. ev.id
+  local step
+  for gi = g, lo, -1 do
+    local key = idem_key(ctx, gi)
+    if want_step then
+      local r = redis.call("HMGET", key, efield, ev.sfield)
+      if r[1] then return r[1], nil, key end
+      if not step and r[2] then step = r[2] end
+    else
+      local r = redis.call("HGET", key, efield)
+      if r then return r, nil, key end
+    end
+  end
+  if legacy then
+    local old = redis.call("GET", ev.evt_key)
+    if old then return old, nil, nil end
+    if want_step and not step then step = legacy_step_state(ctx, ev) end
+  end
+  return nil, step, nil
+end
+
+-- Record codes: status, decision and deny reason in one character.
+local IDEM_CODES = {
+  a = { s = "applied" },
+  g = { s = "applied", d = "granted" },
+  i = { s = "denied", d = "denied", dr = "insufficient_credits" },
+  b = { s = "denied", d = "denied", dr = "session_budget" },
+  x = { s = "ignored" },
+}
+
+--[[
+  A record's text: "<code><amount>,<av>,<su>,<raised>,<fingerprint>". amount is what was held
+  (code g) or charged (the others); av/su the account's available credits and the session's used
+  credits right after the event. raised is empty, or "<t>;<rq>;<al>;<th>;<br>" for an event that
+  raised a denial, an alert or its session's budget_reached (lib/apply remember_raised), with ";q"
+  appended once its webhooks are queued (mark-webhooks-2). The fingerprint is the caller's
+  (event-batch.ts compactFingerprint): "<type><sid hash 12><step hash 12>,<action>,<scenes>,<seconds>,<model>",
+  last because a model is free text.
+]]
+local function idem_record_text(r)
+  return string.format("%s%d,%d,%d,%s,%s", r.code, r.amt, r.av or 0, r.su or 0, r.raised or "", r.fp)
+end
+
+-- A stored record as a table: { s, d, dr, fp (compact) or f (the layout before's array), t, rq, av,
+-- al, th, br, wq }; nil when unreadable.
+local function idem_record_parse(text)
+  if string.byte(text, 1) == 123 then return cjson.decode(text) end -- "{": the layout before
+  local code, amt, av, su, raised, fp = string.match(text, "^(%a)(%d+),(%d+),(%d+),([^,]*),(.*)$")
+  local c = code and IDEM_CODES[code]
+  if not c then return nil end
+  local p = { s = c.s, d = c.d, dr = c.dr, fp = fp, av = tonumber(av), su = tonumber(su) }
+  if code == "g" then p.h, p.c = tonumber(amt), 0 else p.c, p.h = tonumber(amt), 0 end
+  if raised ~= "" then
+    local t, rq, al, th, br, q = string.match(raised, "^(%d+);(%d*);(%a*);(%d*);(%d*);?(q?)$")
+    p.t = tonumber(t)
+    p.rq = tonumber(rq)
+    p.al = al ~= "" and al or nil
+    p.th = tonumber(th)
+    p.br = br == "1" and 1 or nil
+    p.wq = q == "q" and 1 or nil
+  end
+  return p
+end
+
+-- Writes the account's records and step states of this script: one HSET, then the generation's expiry.
+local function idem_flush(ctx, a)
+  local args, keep = {}, 0
+  for _, r in ipairs(ctx.idem_recs or {}) do
+    args[#args + 1] = "e:" .. r.id
+    args[#args + 1] = idem_record_text(r)
+    if r.keep > keep then keep = r.keep end
+  end
+  for field, s in pairs(ctx.steps or {}) do
+    args[#args + 1] = field
+    args[#args + 1] = s.state
+    if s.keep_ms > keep then keep = s.keep_ms end
+  end
+  ctx.idem_recs, ctx.steps = nil, nil
+  if #args == 0 then return end
+  local g = math.floor(ctx.now / IDEM_GEN_MS)
+  local key = idem_key(ctx, g)
+  redis.call("HSET", key, unpack(args))
+  -- Relative to this script's clock (a test's may be virtual); NX sets a new generation's expiry,
+  -- GT lengthens it when the retention grew.
+  local ttl = (g + 1) * IDEM_GEN_MS + keep + IDEM_SLACK_MS - ctx.now
+  if redis.call("PEXPIRE", key, ttl, "NX") == 0 then redis.call("PEXPIRE", key, ttl, "GT") end
+  if a.ix == nil then
+    a.ix = string.format("%d", ctx.now)
+    redis.call("HSET", ctx.acct, "ix", a.ix)
+  end
+end
