@@ -22,6 +22,7 @@ export function latencyRows(results: RateResult[], label = ""): (string | number
     fmt(r.balancePushesPerPanelS, 1),
     fmt(r.balanceWritesPerEvent, 1),
     `${fmt(r.serverCpuMsPerEvent, 3)} / ${fmt(r.benchCpuMsPerEvent, 3)}`,
+    r.serverGc ? `${fmt(r.serverGc.msPerS, 1)} / ${r.serverGc.count} / ${r.serverGc.over10ms}` : "–",
   ]);
 }
 
@@ -39,6 +40,7 @@ export const LATENCY_HEADERS = [
   "balance pushes /panel/s",
   "balance writes /event",
   "CPU ms/event server / bench",
+  "server GC ms/s / collections / ≥ 10 ms",
 ];
 
 /** K panels, `perAccount` of them on each account (each balance update goes to that many sockets). */

@@ -26,6 +26,12 @@ export interface RateResult {
   /** CPU per event over the step: the servers' (prom-client process_cpu_seconds_total) and the bench's (its panels and publisher). */
   serverCpuMsPerEvent: number | null;
   benchCpuMsPerEvent: number;
+  /**
+   * The servers' garbage collection over the step (prom-client `nodejs_gc_duration_seconds`): ms of
+   * GC per second of the step and how many collections took 10 ms or more (each one a stall every
+   * event in flight waits out).
+   */
+  serverGc: { msPerS: number; count: number; over10ms: number } | null;
 }
 
 interface Sent {
@@ -72,6 +78,13 @@ async function serverMeans(urls: string[]): Promise<Map<string, number>> {
     out.set("loop_p99", Math.max(out.get("loop_p99") ?? 0, metricSum(m, "nodejs_eventloop_lag_p99_seconds")));
     out.set("loop_max", Math.max(out.get("loop_max") ?? 0, metricSum(m, "nodejs_eventloop_lag_max_seconds")));
     out.set("cpu", (out.get("cpu") ?? 0) + metricSum(m, "process_cpu_seconds_total"));
+    out.set("gc_sum", (out.get("gc_sum") ?? 0) + metricSum(m, "nodejs_gc_duration_seconds_sum"));
+    out.set("gc_count", (out.get("gc_count") ?? 0) + metricSum(m, "nodejs_gc_duration_seconds_count"));
+    // Cumulative bucket: collections that took at most 10 ms, of every kind.
+    let short = 0;
+    for (const [key, value] of m)
+      if (key.startsWith("nodejs_gc_duration_seconds_bucket{") && key.includes('le="0.01"')) short += value;
+    out.set("gc_short", (out.get("gc_short") ?? 0) + short);
     for (const name of ["creditmeter_ledger_operation_seconds", "creditmeter_event_to_push_seconds"]) {
       out.set(`${name}_sum`, (out.get(`${name}_sum`) ?? 0) + metricSum(m, `${name}_sum`));
       out.set(`${name}_count`, (out.get(`${name}_count`) ?? 0) + metricSum(m, `${name}_count`));
@@ -172,7 +185,14 @@ export async function offer(
     serverCpuMsPerEvent:
       after.has("cpu") && sent > 0 ? (((after.get("cpu") ?? 0) - (before.get("cpu") ?? 0)) * 1000) / sent : null,
     benchCpuMsPerEvent: sent > 0 ? (cpu.user + cpu.system) / 1000 / sent : 0,
+    serverGc: after.has("gc_count") ? gcOver(before, after, stepSeconds) : null,
   };
+}
+
+function gcOver(before: Map<string, number>, after: Map<string, number>, seconds: number): RateResult["serverGc"] {
+  const delta = (k: string): number => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const count = delta("gc_count");
+  return { msPerS: seconds > 0 ? (delta("gc_sum") * 1000) / seconds : 0, count, over10ms: count - delta("gc_short") };
 }
 
 /** Panels whose last number differs from the ledger's (should be none once everything is delivered). */
