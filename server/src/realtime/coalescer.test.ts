@@ -129,3 +129,83 @@ describe("Coalescer with a burst of 1 (balance pushes)", () => {
     expect(emitted.at(-1)?.seq).toBe(1000);
   });
 });
+
+describe("Coalescer with jitter (balance pushes of busy accounts drift out of step)", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("holds each key at least the window plus its draw, never less, and still ends on the latest value", () => {
+    vi.useFakeTimers();
+    const emitted: { key: string; seq: number; at: number }[] = [];
+    // Draws 0, 0.5, 0.999, … in turn: the wait is 250 + floor(draw × 60) ms.
+    const draws = [0, 0.5, 0.999];
+    let n = 0;
+    const c = new Coalescer<{ seq: number }>(
+      250,
+      (key, v) => emitted.push({ key, seq: v.seq, at: Date.now() }),
+      1,
+      60,
+      () => draws[n++ % draws.length] ?? 0,
+    );
+    const t0 = Date.now();
+    // Three keys busy together: each pushes at once, then holds its next change.
+    for (const key of ["a", "b", "c"]) c.push(key, { seq: 1 }, null);
+    for (const key of ["a", "b", "c"]) c.push(key, { seq: 2 }, null);
+    vi.advanceTimersByTime(249);
+    expect(emitted.filter((e) => e.seq === 2)).toEqual([]);
+    vi.advanceTimersByTime(100);
+    const held = emitted.filter((e) => e.seq === 2);
+    expect(held.map((e) => [e.key, e.at - t0])).toEqual([
+      ["a", 250],
+      ["b", 280],
+      ["c", 309],
+    ]);
+    c.flush();
+  });
+
+  it("under 1 change per ms for 2 s: pushes at least the window apart, at most one per window, ending on the last value", () => {
+    vi.useFakeTimers();
+    const emitted: { seq: number; at: number }[] = [];
+    const c = new Coalescer<{ seq: number }>(250, (_k, v) => emitted.push({ seq: v.seq, at: Date.now() }), 1, 62);
+    let seq = 0;
+    for (let ms = 0; ms < 2000; ms++) {
+      c.push("a", { seq: ++seq }, null);
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(400);
+    expect(emitted.length).toBeLessThanOrEqual(1 + 2000 / 250);
+    for (let i = 1; i < emitted.length; i++) {
+      expect((emitted[i]?.at ?? 0) - (emitted[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(250);
+      expect(emitted[i]?.seq).toBeGreaterThan(emitted[i - 1]?.seq ?? Infinity);
+    }
+    expect(emitted.at(-1)?.seq).toBe(2000);
+    c.flush();
+  });
+
+  it("lets keys that got busy together drift out of step instead of all emitting in the same tick", () => {
+    vi.useFakeTimers();
+    // 20 accounts busy from the same moment, a change each every 10 ms for 4 s; a seeded draw.
+    const lockstep = (jitterMs: number): number => {
+      let state = 42;
+      const random = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const at: number[] = [];
+      const c = new Coalescer<{ seq: number }>(250, () => at.push(Date.now()), 1, jitterMs, random);
+      const t0 = Date.now();
+      let seq = 0;
+      for (let ms = 0; ms < 4000; ms += 10) {
+        seq += 1;
+        for (let k = 0; k < 20; k++) c.push(`a:${k}`, { seq }, null);
+        vi.advanceTimersByTime(10);
+      }
+      c.flush();
+      // The most emits within one 10 ms stretch, over the last 2 s.
+      const buckets = new Map<number, number>();
+      for (const t of at.filter((t) => t - t0 >= 2000 && t - t0 < 4000)) {
+        const b = Math.floor((t - t0) / 10);
+        buckets.set(b, (buckets.get(b) ?? 0) + 1);
+      }
+      return Math.max(...buckets.values());
+    };
+    expect(lockstep(0)).toBe(20);
+    expect(lockstep(62)).toBeLessThanOrEqual(8);
+  });
+});

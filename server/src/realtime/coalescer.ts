@@ -27,10 +27,17 @@ export class Coalescer<T extends Sequenced> {
   private readonly slots = new Map<string, Slot<T>>();
   private sweeper: NodeJS.Timeout | null = null;
 
+  /**
+   * `jitterMs` adds a random 0..jitterMs to each held emit's wait (never less than the window):
+   * keys that got busy together would otherwise stay in step, their held emits falling due in the
+   * same tick every window; the jitter lets their phases drift apart (docs/realtime.md).
+   */
   constructor(
     private readonly windowMs: number,
     private readonly emit: Emit<T>,
     private readonly burst = 3,
+    private readonly jitterMs = 0,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** How many keys it currently remembers (recently emitted or holding a change). */
@@ -78,7 +85,8 @@ export class Coalescer<T extends Sequenced> {
   }
 
   private arm(key: string, slot: Slot<T>, now: number): void {
-    const wait = (slot.sent[0] ?? now) + this.windowMs - now;
+    const jitter = this.jitterMs > 0 ? Math.floor(this.random() * this.jitterMs) : 0;
+    const wait = (slot.sent[0] ?? now) + this.windowMs - now + jitter;
     slot.timer = setTimeout(() => this.trail(key), Math.max(1, wait));
   }
 

@@ -69,6 +69,7 @@ export function createSocketPublisher(
     burst: number,
     send: (room: string, value: T) => void,
     timed: boolean,
+    jitterMs = 0,
   ): Coalescer<T> =>
     new Coalescer<T>(
       windowMs,
@@ -77,6 +78,7 @@ export function createSocketPublisher(
         if (timed) observe(since);
       },
       burst,
+      jitterMs,
     );
   // A balance goes to every open panel of the account: with 100 panels each push is 100 socket
   // writes, and pushing at the session rate (60/s per room) starved the session updates people
@@ -92,6 +94,9 @@ export function createSocketPublisher(
     1,
     (room, balance) => balanceWrites.offer(room, balance),
     false,
+    // Up to a quarter interval more on each held push: busy accounts' pushes drift out of step
+    // instead of falling due together every interval (the slices then have less to spread).
+    Math.floor(limit.balanceIntervalMs / 4),
   );
   const sessions = coalesced<SessionUpdate>(
     limit.windowMs,
