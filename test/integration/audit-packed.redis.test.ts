@@ -96,9 +96,18 @@ const moves = fc.array(
     od: num,
     // Now and then a running total that does not follow from the charges (a new packed entry).
     jump: fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 50 }) }),
+    follow: fc.boolean(),
   }),
   { minLength: 1, maxLength: 30 },
 );
+
+/** The balance after a movement as the ledger's rules leave it, from the one before (lib/apply). */
+function follows(kind: string, amt: number, p: Move): { av: number; hd: number; od: number } {
+  if (kind === "hold") return { av: p.av - amt, hd: p.hd + amt, od: p.od };
+  if (kind === "release") return { av: p.av + amt, hd: p.hd - amt, od: p.od };
+  const drawn = Math.min(amt, p.av);
+  return { av: p.av - drawn, hd: p.hd, od: p.od + amt - drawn };
+}
 
 /** What the named layout writes for a movement: k, amt, av, hd, od, cum, then non-empty fields. */
 function named(m: Move): EntryFields {
@@ -132,9 +141,17 @@ describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () =
         let now = 1_700_000_000_000;
         const written: Move[] = [];
         for (const script of scripts) {
-          const ms: Move[] = script.map(({ m, av, hd, od, jump }) => {
+          let prev: Move | null = null;
+          const ms: Move[] = script.map(({ m, av, hd, od, jump, follow }) => {
             cum += jump + (m.kind === "charge" ? m.amt : 0);
-            return { ...m, av, hd, od, cum };
+            // Mostly the balance a real script leaves (it follows from the movement before), a
+            // charge past what is available included; now and then any balance.
+            const next = follow && prev ? follows(m.kind, m.amt, prev) : null;
+            // (available is never negative: a hold above it is denied.)
+            const b = next && next.av >= 0 ? next : { av, hd, od };
+            const move: Move = { ...m, ...b, cum };
+            prev = move;
+            return move;
           });
           // Several scripts in one millisecond: each continues where the last movement's id left off.
           if (!sameMs) now += 1;
@@ -155,23 +172,32 @@ describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () =
 
   it("packs one script's hot movements into one entry whose id is the first movement's, and the next entry starts above them", async () => {
     const log = `t-${randomUUID()}:{a}:log`;
-    const mv = (kind: string, eid: string, cum: number): Move => ({
+    const mv = (kind: string, eid: string, amt: number, [av, hd, cum]: number[]): Move => ({
       kind,
-      amt: 5,
-      av: 10,
-      hd: 0,
+      amt,
+      av: av ?? 0,
+      hd: hd ?? 0,
       od: 0,
-      cum,
+      cum: cum ?? 0,
       fields: ["eid", eid, "sid", "s", "act", "image", "step", "st"],
     });
-    await redis.eval(HARNESS, {
-      keys: [log],
-      arguments: [NOW, JSON.stringify([mv("hold", "e1", 0), mv("release", "e2", 0), mv("charge", "e2", 5)])],
-    });
-    await redis.eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify([mv("hold", "e3", 5)])] });
+    const first = [
+      mv("hold", "e1", 5, [95, 5, 0]),
+      mv("release", "e2", 5, [100, 0, 0]),
+      mv("charge", "e2", 7, [93, 0, 7]),
+    ];
+    await redis.eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify(first)] });
+    await redis.eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify([mv("hold", "e3", 5, [88, 5, 7])])] });
     const entries = await redis.xRange(log, "-", "+");
     expect(entries.map((e) => e.id)).toEqual([`${NOW}-0`, `${NOW}-3`]);
-    expect(entries[0]?.message).toEqual({ m: "0|h,5,10,0,0,e1,s,image,st|r,5,10,0,0,e2,^,^,^|c,5,10,0,0,^,^,^,^" });
+    // The release's and the charge's balances follow from the hold's: left out.
+    expect(entries[0]?.message).toEqual({ m: "0|h,5,95,5,0,e1,s,image,st|r,5,,,,e2,^,^,^|c,7,,,,^,^,^,^" });
+    expect(expandEntries(entries).map((m) => [m.fields.av, m.fields.hd, m.fields.od, m.fields.cum])).toEqual([
+      ["95", "5", "0", "0"],
+      ["100", "0", "0", "0"],
+      ["93", "0", "0", "7"],
+      ["88", "5", "0", "7"],
+    ]);
     expect(expandEntries(entries).map((m) => m.id)).toEqual([0, 1, 2, 3].map((s) => `${NOW}-${s}`));
     await redis.del(log);
   });

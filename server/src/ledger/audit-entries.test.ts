@@ -74,6 +74,20 @@ describe("expandEntry", () => {
     expect(charge?.fields.mdl).toBeUndefined();
   });
 
+  it("derives an empty balance from the movement before: hold, release, and a charge past what is available", () => {
+    const m = "0|h,4,6,4,0,e1,s,a,x|r,4,,,,^,^,^,^|c,9,,,,^,^,^,^|h,2,5,2,,e2,^,^,y";
+    const balances = expandEntry("1-0", { m }).map((x) => [x.fields.av, x.fields.hd, x.fields.od, x.fields.cum]);
+    expect(balances).toEqual([
+      ["6", "4", "0", "0"],
+      ["10", "0", "0", "0"],
+      ["1", "0", "0", "9"],
+      ["5", "2", "0", "9"],
+    ]);
+    const clamped = expandEntry("1-0", { m: "0|h,1,3,1,0,e,s,a,x|c,5,,,,^,^,^,^" });
+    expect(clamped[1]?.fields).toMatchObject({ av: "0", hd: "1", od: "2" });
+    expect(() => expandEntry("1-0", { m: "0|h,1,,,,e,s,a,x" })).toThrow(/no balance/);
+  });
+
   it("keeps sequence numbers beyond 2^53 exact", () => {
     const [, second] = expandEntry("1-9007199254740993", { m: "0|h,1,0,1,0,e,s,a,x|h,1,0,2,0,f,^,^,y" });
     expect(second?.id).toBe("1-9007199254740994");

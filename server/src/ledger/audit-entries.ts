@@ -14,7 +14,8 @@ import type { AppRedis } from "../redis/redis-client.js";
  * keeps a unique, ordered `ms-seq` id. `m` is `<cum before>` then, per movement, `|` and its
  * positions joined by `,` (POSITIONS); `^` stands for the value at the same position in the entry's
  * latest earlier movement that has it (a release and the charge of the same event share eid, sid,
- * act and step); an empty or missing trailing position is a field left out (the named layout
+ * act and step); an empty av, hd or od is the balance as it follows from the movement before
+ * (`derived`); any other empty or missing trailing position is a field left out (the named layout
  * leaves empty values out too). `cum` is not stored per movement: it grows by each charge.
  */
 
@@ -51,10 +52,25 @@ function nthId(id: string, i: number): string {
   return `${id.slice(0, dash)}-${(BigInt(id.slice(dash + 1)) + BigInt(i)).toString()}`;
 }
 
+type Balance = [av: bigint, hd: bigint, od: bigint];
+
+/**
+ * The balance after a movement as it follows from the one after the movement before it (lib/audit
+ * `audit_derived`): a hold moves credits from available to held, a release back; a charge draws
+ * what is available and the rest is overdraft.
+ */
+function derived(letter: string, amt: bigint, [av, hd, od]: Balance): Balance {
+  if (letter === "h") return [av - amt, hd + amt, od];
+  if (letter === "r") return [av + amt, hd - amt, od];
+  const drawn = amt < av ? amt : av;
+  return [av - drawn, hd, od + amt - drawn];
+}
+
 function expandPacked(id: string, packed: string): Movement[] {
   const parts = packed.split("|");
   let cum = BigInt(parts[0] ?? "0");
   const last = new Map<number, string>();
+  let balance: Balance | null = null;
   const out: Movement[] = [];
   for (let i = 1; i < parts.length; i++) {
     const values = (parts[i] ?? "").split(",");
@@ -62,6 +78,17 @@ function expandPacked(id: string, packed: string): Movement[] {
     const names = POSITIONS[letter];
     const kind = KIND_OF[letter];
     if (!names || !kind) throw new Error(`audit entry ${id}: unknown packed kind "${letter}"`);
+    // av, hd, od (positions 2-4): empty when they follow from the movement before.
+    const guess = balance ? derived(letter, BigInt(values[1] || "0"), balance) : null;
+    const now: Balance = [0n, 0n, 0n];
+    for (let b = 0; b < 3; b++) {
+      const raw = values[b + 2] ?? "";
+      const v = raw !== "" ? BigInt(raw) : guess?.[b];
+      if (v === undefined) throw new Error(`audit entry ${id}: movement ${i} has no balance`);
+      now[b] = v;
+      values[b + 2] = v.toString();
+    }
+    balance = now;
     const named: EntryFields = { k: kind };
     for (let p = 1; p < names.length; p++) {
       const raw = values[p] ?? "";

@@ -41,7 +41,9 @@ local function audit(ctx, a, kind, amount, fields)
   ctx.audit_queue = ctx.audit_queue or {}
   local letter = AUDIT_LETTER[kind]
   if letter then
-    local v = { letter, fmt(amount), fmt(available(a)), fmt(a.held), fmt(a.overdraft) }
+    -- The balance stays numbers until written: audit_write_run leaves out what follows from the
+    -- movement before it.
+    local v = { letter, fmt(amount), available(a), a.held, a.overdraft }
     local packable = true
     for i = 1, #fields, 2 do
       local p, x = AUDIT_POS[fields[i]], fields[i + 1]
@@ -53,7 +55,7 @@ local function audit(ctx, a, kind, amount, fields)
     -- written in the named layout instead, never escaped.
     if packable and letter == "c" and string.find((v[11] or "") .. (v[14] or ""), "[,|^]") then packable = false end
     if packable then
-      ctx.audit_queue[#ctx.audit_queue + 1] = { v = v, charge = letter == "c" and amount or 0, cum = a.tot_charged }
+      ctx.audit_queue[#ctx.audit_queue + 1] = { v = v, amt = amount, charge = letter == "c" and amount or 0, cum = a.tot_charged }
       return
     end
   end
@@ -80,14 +82,37 @@ local function audit(ctx, a, kind, amount, fields)
   ctx.audit_queue[#ctx.audit_queue + 1] = { args = args }
 end
 
+-- The balance after a movement as it follows from the balance after the one before it: a hold
+-- moves credits from available to held, a release back; a charge draws what is available and
+-- the rest is overdraft (lib/apply). Mirrored by ledger/audit-entries.ts `derived`.
+local function audit_derived(letter, amt, av, hd, od)
+  if letter == "h" then return av - amt, hd + amt, od end
+  if letter == "r" then return av + amt, hd - amt, od end
+  local drawn = math.min(amt, av)
+  return av - drawn, hd, od + amt - drawn
+end
+
 -- Writes one packed entry: "<cum before>" then "|" and each movement's positions joined by ","
--- ("^": the value at that position in the latest earlier movement that has it; trailing empty
+-- ("^": the value at that position in the latest earlier movement that has it; an empty av, hd
+-- or od: as derived from the movement before (audit_derived), never on the first; trailing empty
 -- positions left out). Its id (Redis's, as for any entry) is its first movement's; XSETID moves the
 -- stream's last id past the others (<ms>-<seq + k - 1>), so the next entry, whoever writes it, gets
 -- an id above every movement of this one, and every movement keeps its own ms-seq id.
 local function audit_write_run(ctx, run, cum0)
   local parts, prev = { fmt(cum0) }, {}
-  for _, v in ipairs(run) do
+  local pav, phd, pod
+  for _, q in ipairs(run) do
+    local v = q.v
+    local av, hd, od = v[3], v[4], v[5]
+    if pav then
+      local dav, dhd, dod = audit_derived(v[1], q.amt, pav, phd, pod)
+      v[3] = av == dav and "" or fmt(av)
+      v[4] = hd == dhd and "" or fmt(hd)
+      v[5] = od == dod and "" or fmt(od)
+    else
+      v[3], v[4], v[5] = fmt(av), fmt(hd), fmt(od)
+    end
+    pav, phd, pod = av, hd, od
     local width = AUDIT_WIDTH[v[1]]
     local last = 5
     for i = 6, width do
@@ -123,7 +148,7 @@ local function audit_flush(ctx)
     end
     if q.v then
       if #run == 0 then cum0 = q.cum - q.charge end
-      run[#run + 1] = q.v
+      run[#run + 1] = q
       cum = q.cum
     else
       if #run > 0 then audit_write_run(ctx, run, cum0) run = {} end
