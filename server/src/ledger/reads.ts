@@ -1,6 +1,7 @@
 import type { AppRedis } from "../redis/redis-client.js";
 import type { LedgerEntry, LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
 import { expandEntry, movementsBefore } from "./audit-entries.js";
+import { sortUsageGroups } from "./usage-order.js";
 
 const DAY = 86_400_000;
 const PAGE = 1000;
@@ -80,9 +81,7 @@ export function usageAnswer(from: number, to: number, groupBy: UsageQuery["group
     to: new Date(to).toISOString(),
     groupBy,
     total,
-    groups: [...groups]
-      .map(([key, g]) => ({ key, ...g }))
-      .sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key)),
+    groups: sortUsageGroups(Array.from(groups, ([key, g]) => ({ key, credits: g.credits, count: g.count }))),
   };
 }
 
