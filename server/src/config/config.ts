@@ -115,7 +115,8 @@ const Env = z.object({
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
   CREDITMETER_DEMO_MAX_CONCURRENT: int(1).max(100).default(4),
-  CREDITMETER_USAGE_MAX_DAYS: int(1).max(3660).default(92),
+  // Unset: see usageMaxDaysDefault (92 days, or the whole retention with history in PostgreSQL).
+  CREDITMETER_USAGE_MAX_DAYS: int(1).max(3660).optional(),
   CREDITMETER_TRUST_PROXY: TrustProxy.default(false),
   CREDITMETER_SOCKET_EVENTS_PER_SECOND: int(1).max(10_000).default(20),
   CREDITMETER_SOCKET_EVENT_BURST: int(1).max(10_000).default(40),
@@ -196,7 +197,7 @@ export interface Config {
   upgradeUrl: string;
   /** Demo runs (/dev/demo, development only) going at once across all accounts. */
   demoMaxConcurrent: number;
-  /** Longest `/usage` window, in days: a usage read scans every entry of its window. */
+  /** Longest `/usage` window, in days (`usageMaxDaysDefault` when unset). */
   usageMaxDays: number;
   /** Which proxies' X-Forwarded-For to believe for the client address (express `trust proxy`). */
   trustProxy: boolean | number | string[];
@@ -229,6 +230,27 @@ function loadPriceBook(path: string | undefined): PriceBook {
   } catch (err) {
     throw new ConfigError("CREDITMETER_PRICE_BOOK", `cannot load ${path}: ${(err as Error).message}`);
   }
+}
+
+// The cap that keeps a usage read from walking more than this many days of a Redis trail.
+const REDIS_USAGE_MAX_DAYS = 92;
+
+/**
+ * The longest `/usage` window when CREDITMETER_USAGE_MAX_DAYS is unset (docs/decisions.md). A
+ * read scans the Redis trail of its window entry by entry, so without history it is 92 days. With
+ * history in PostgreSQL, Redis holds only the hot days and everything older is read from daily
+ * rollups, so the whole ledger retention is allowed (CONTRACT §11: usage over the whole
+ * retention) — unless the hot window itself is longer than 92 days.
+ */
+function usageMaxDaysDefault(e: {
+  CREDITMETER_DATABASE_URL?: string | undefined;
+  CREDITMETER_HOT_RETENTION_DAYS: number;
+  CREDITMETER_LEDGER_RETENTION_DAYS: number;
+}): number {
+  const history = e.CREDITMETER_DATABASE_URL !== undefined && e.CREDITMETER_HOT_RETENTION_DAYS <= REDIS_USAGE_MAX_DAYS;
+  return history
+    ? Math.max(REDIS_USAGE_MAX_DAYS, Math.min(3660, e.CREDITMETER_LEDGER_RETENTION_DAYS))
+    : REDIS_USAGE_MAX_DAYS;
 }
 
 /** Parses the environment once into a typed Config; throws ConfigError naming the variable. */
@@ -294,7 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.CREDITMETER_SWEEP_INTERVAL_MS,
     upgradeUrl: e.CREDITMETER_UPGRADE_URL,
     demoMaxConcurrent: e.CREDITMETER_DEMO_MAX_CONCURRENT,
-    usageMaxDays: e.CREDITMETER_USAGE_MAX_DAYS,
+    usageMaxDays: e.CREDITMETER_USAGE_MAX_DAYS ?? usageMaxDaysDefault(e),
     trustProxy: e.CREDITMETER_TRUST_PROXY,
     socketEvents: {
       perSecond: e.CREDITMETER_SOCKET_EVENTS_PER_SECOND,
