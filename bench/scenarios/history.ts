@@ -7,6 +7,10 @@ import { createHistoryPool } from "../../server/src/history/database.js";
 import { migrate } from "../../server/src/history/migrations.js";
 import { readLedgerWithArchive, readUsageWithArchive } from "../../server/src/history/history-reads.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
+import { guardLedger, startTestApp, testConfig } from "../../server/src/http/test-harness.js";
+import { readFileSync } from "node:fs";
+// pino-http's `req.id` on requests (read by the app's routes) into this program's types.
+import type {} from "pino-http";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
 import type { ScenarioOptions } from "./options.js";
@@ -47,15 +51,56 @@ const ROLLUP = `
 // What /usage would cost without the rollup: every charge of the year, grouped.
 const RAW = `SELECT action_key, sum(amount), count(*) FROM ledger_entries WHERE account_id = $1 AND kind = 'charge' AND ms >= $2 AND ms < $3 GROUP BY 1`;
 
-async function timed(fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
+/**
+ * CPU ms used so far by PostgreSQL backends `pids` (Linux /proc; NaN elsewhere): with other jobs
+ * on the machine, wall times stretch and CPU times say what a read itself costs.
+ */
+function backendCpuMs(pids: number[]): number {
+  try {
+    let ticks = 0;
+    for (const pid of pids) {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks * 10; // USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Timed {
+  /** Wall ms of each run, ascending. */
+  ms: number[];
+  /** Mean CPU ms per run of this process (node) and of the PostgreSQL backends. */
+  nodeCpu: number;
+  pgCpu: number;
+}
+
+async function timed(fn: () => Promise<unknown>, pids: number[] = []): Promise<Timed> {
+  const ms: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const pg0 = backendCpuMs(pids);
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
     await fn();
-    out.push(performance.now() - t);
+    ms.push(performance.now() - t);
   }
-  return out.sort((a, b) => a - b);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ms: ms.sort((a, b) => a - b),
+    nodeCpu: (cpu.user + cpu.system) / 1000 / RUNS,
+    pgCpu: (backendCpuMs(pids) - pg0) / RUNS,
+  };
 }
+
+const median = (t: Timed): string => fmt(t.ms[Math.floor(RUNS / 2)] ?? NaN);
+const row = (label: string, groups: number, t: Timed): (string | number)[] => [
+  label,
+  groups,
+  median(t),
+  fmt(t.ms.at(-1) ?? NaN),
+  `${fmt(t.nodeCpu)} + ${fmt(t.pgCpu)}`,
+];
 
 /** `/usage` over a year of one busy account from PostgreSQL (docs/history.md), and a deep `/ledger` page. */
 export async function history(opts: ScenarioOptions): Promise<unknown> {
@@ -103,41 +148,58 @@ export async function history(opts: ScenarioOptions): Promise<unknown> {
     });
     const rows: (string | number)[][] = [];
     const results: Record<string, unknown> = {};
+    // The pool's backends (one, as reads run one at a time), for their CPU time.
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 1")]);
+    const { rows: backends } = await pool.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    const pids = [
+      ...backends.map((b) => b.pid),
+      ...(await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows.map((b) => b.pid),
+    ];
     for (const groupBy of GROUPINGS) {
       let groups = 0;
       const times = await timed(async () => {
         groups = (await readUsageWithArchive(pool, redis, keys, query(groupBy))).groups.length;
-      });
-      rows.push([
-        `/usage a year, groupBy=${groupBy}`,
-        groups,
-        fmt(times[Math.floor(RUNS / 2)] ?? NaN),
-        fmt(times.at(-1) ?? NaN),
-      ]);
-      results[groupBy] = { groups, ms: times };
+      }, pids);
+      rows.push(row(`/usage a year, groupBy=${groupBy}`, groups, times));
+      results[groupBy] = { groups, ...times };
     }
-    const raw = await timed(() => pool.query(RAW, [ACCOUNT, from, now]));
-    rows.push([
-      "(no rollup: every charge of the year grouped by action, SQL alone)",
-      11,
-      fmt(raw[Math.floor(RUNS / 2)] ?? NaN),
-      fmt(raw.at(-1) ?? NaN),
-    ]);
+    // The same read over HTTP: auth, validation, JSON encoding (express), the bytes to a client.
+    const app = await startTestApp({
+      config: testConfig({ usageMaxDays: 366 }),
+      ledger: {
+        ...guardLedger([]),
+        usage: (accountId, q) => readUsageWithArchive(pool, redis, accountKeys(NAMESPACE, accountId), q),
+      },
+    });
+    try {
+      const token = await app.token("ops");
+      const q = query("session");
+      const url = `${app.url}/v1/accounts/${ACCOUNT}/usage?from=${q.from}&to=${q.to}&groupBy=session`;
+      let bytes = 0;
+      const http = await timed(async () => {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200) throw new Error(`GET /usage answered ${res.status}`);
+        bytes = (await res.arrayBuffer()).byteLength;
+      }, pids);
+      rows.push(row(`GET /usage over HTTP, groupBy=session (${(bytes / 1e6).toFixed(1)} MB)`, 33_334, http));
+      results.httpSession = { bytes, ...http };
+    } finally {
+      await app.close();
+    }
+    const raw = await timed(() => pool.query(RAW, [ACCOUNT, from, now]), pids);
+    rows.push(row("(no rollup: every charge of the year grouped by action, SQL alone)", 11, raw));
     const middle = `${from + 180 * DAY}-0`;
-    const page = await timed(() => readLedgerWithArchive(pool, redis, keys, { limit: 100, cursor: middle }));
-    rows.push([
-      "/ledger page of 100, half a year back",
-      100,
-      fmt(page[Math.floor(RUNS / 2)] ?? NaN),
-      fmt(page.at(-1) ?? NaN),
-    ]);
+    const page = await timed(() => readLedgerWithArchive(pool, redis, keys, { limit: 100, cursor: middle }), pids);
+    rows.push(row("/ledger page of 100, half a year back", 100, page));
     const { rows: counts } = await pool.query<{ entries: string; rollup: string; size: string }>(
       "SELECT (SELECT count(*) FROM ledger_entries)::text AS entries, (SELECT count(*) FROM usage_rollup)::text AS rollup, pg_size_pretty(pg_database_size(current_database())) AS size",
     );
     const c = counts[0];
     const md =
-      table(["read", "groups / entries", "median ms", "max ms"], rows) +
-      `\n\n${c?.entries} archived entries (a third of them charges) over 365 days of one account, ${c?.rollup} rollup rows, database ${c?.size}; loaded in ${loadS.toFixed(1)} s; ${RUNS} runs each; PostgreSQL ${server.version}.\n`;
+      table(["read", "groups / entries", "median ms", "max ms", "CPU ms per read: node + PostgreSQL"], rows) +
+      `\n\n${c?.entries} archived entries (a third of them charges) over 365 days of one account, ${c?.rollup} rollup rows, database ${c?.size}; loaded in ${loadS.toFixed(1)} s; ${RUNS} runs each (CPU: mean per read, this process and the pool's PostgreSQL backends; the HTTP row's node CPU includes the fetch client); PostgreSQL ${server.version}.\n`;
     const data = {
       entries: Number(c?.entries),
       rollupRows: Number(c?.rollup),
