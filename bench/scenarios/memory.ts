@@ -63,7 +63,7 @@ async function generationFields(client: RedisClientType, namespace: string): Pro
   const out = { e: 0, s: 0 };
   for await (const keys of client.scanIterator({ MATCH: `${namespace}:*:ids:*`, COUNT: 1000 })) {
     for (const key of keys) {
-      for (const f of await client.hKeys(key)) out[f.startsWith("e:") ? "e" : "s"] += 1;
+      for (const f of await client.hKeys(key)) out[f.startsWith("e") ? "e" : "s"] += 1;
     }
   }
   return out;
@@ -82,11 +82,11 @@ async function movements(client: RedisClientType, namespace: string, accounts: s
 }
 
 /** The workload's events with production-like ids: eventIds and sessionIds are UUIDs (36 chars). */
-function realisticEvents(accounts: string[], n: number): StageEvent[] {
+function realisticEvents(accounts: string[], n: number, sessionsPerAccount = SESSIONS_PER_ACCOUNT): StageEvent[] {
   const steps = STEPS_PER_SESSION;
   const { events } = buildWorkload({
     accounts,
-    sessionsPerAccount: SESSIONS_PER_ACCOUNT,
+    sessionsPerAccount,
     stepsPerSession: steps,
     plan: "pro",
     seed: 4242,
@@ -126,6 +126,32 @@ async function holdBytes(dep: Deployment, namespace: string, accountId: string, 
   return ((await size()) - before) / count;
 }
 
+/**
+ * Bytes per event of one busy account's generation hash: past 512 fields (or with a value over 64
+ * bytes) Redis keeps a hash as a hash table, whose fields cost more than the listpack of a quieter
+ * account's (hash-max-listpack-entries / -value, Redis's defaults).
+ */
+async function busyAccountBytes(
+  dep: Deployment,
+  namespace: string,
+  accountId: string,
+  n: number,
+): Promise<{ perEvent: number; encoding: string; fields: number }> {
+  const events = realisticEvents([accountId], n, Math.ceil(n / (STEPS_PER_SESSION * 2)));
+  for (let i = 0; i < events.length; i += BATCH) await dep.ledger.applyEvents(events.slice(i, i + BATCH));
+  let bytes = 0;
+  let fields = 0;
+  let encoding = "";
+  for await (const keys of dep.client.scanIterator({ MATCH: `${namespace}:{${accountId}}:ids:*`, COUNT: 1000 })) {
+    for (const key of keys) {
+      bytes += Number((await dep.client.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"])) ?? 0);
+      fields += await dep.client.hLen(key);
+      encoding = String(await dep.client.sendCommand(["OBJECT", "ENCODING", key]));
+    }
+  }
+  return { perEvent: bytes / events.length, encoding, fields: fields / events.length };
+}
+
 /** Bytes in MB, GB or TB (binary units), whichever keeps the figure under 1024. */
 function mb(bytes: number): string {
   if (bytes >= 2 ** 40) return `${fmt(bytes / 2 ** 40, 1)} TB`;
@@ -159,13 +185,15 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
     const entries = (await streamEntries(dep.client, namespace, accounts)) - x0;
     const moves = (await movements(dep.client, namespace, accounts)) - v0;
     const hold = await holdBytes(dep, namespace, accounts[0] ?? "mem-0", 500);
+    const [busyId] = await seedAccounts(dep, 1, "busy");
+    const busy = await busyAccountBytes(dep, namespace, busyId ?? "busy-0", opts.quick ? 3_000 : 10_000);
 
     const d = (k: Kind): Usage => ({ bytes: s1[k].bytes - s0[k].bytes, keys: s1[k].keys - s0[k].keys });
     const total = m1 - m0;
     // Each kind: how many per event, bytes each, bytes per event, and how long it is kept (days; 0: not per day).
     const kinds = [
       {
-        name: `idempotency generation \`ids:<g>\` (${fmt(fields.e / n, 3)} record \`e:\` + ${fmt(fields.s / n, 3)} step state \`s:\` fields per event)`,
+        name: `idempotency generation \`ids:<g>\` (${fmt(fields.e / n, 3)} record \`e…\` + ${fmt(fields.s / n, 3)} step state \`s…\` fields per event)`,
         count: fields.e + fields.s,
         bytes: d("ids").bytes,
         days: GENERATION_KEPT_DAYS,
@@ -220,6 +248,13 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
       "with the keys above",
     ]);
     rows.push(["**used_memory growth (INFO memory)**", "", "", `**${fmt(total / n, 1)}**`, ""]);
+    rows.push([
+      `one busy account's generation (${opts.quick ? "3,000" : "10,000"} events, ${busy.encoding})`,
+      fmt(busy.fields, 3),
+      fmt(busy.perEvent / Math.max(busy.fields, 1e-9), 0),
+      fmt(busy.perEvent, 1),
+      "as the generations above",
+    ]);
     rows.push([
       "open hold (field of `holds`)",
       "1 per open step",
@@ -277,6 +312,7 @@ export async function memory(opts: ScenarioOptions): Promise<unknown> {
       streamEntries: entries,
       movements: moves,
       holdBytes: hold,
+      busyAccount: busy,
       restBytes: rest,
       kinds: kinds.map((k) => ({ ...k, bytesPerRecord: k.bytes / Math.max(1, k.count), bytesPerEvent: k.bytes / n })),
       perDay: Object.fromEntries(RATES.map((r) => [r, perDay(r)])),

@@ -8,7 +8,7 @@
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000
 local minid = string.format("%d", now - 400 * 86400000)
-local accounts, sessions, steps, holds = {}, {}, {}, {}
+local accounts, sessions, holds = {}, {}, {}
 
 for i = 1, #KEYS / 7 do
   local k, v = 7 * (i - 1), 18 * (i - 1) + 2
@@ -20,7 +20,13 @@ for i = 1, #KEYS / 7 do
   end
   local a = accounts[acct]
   local kind, sid, step = ARGV[v + 4], ARGV[v + 5], ARGV[v + 6]
-  redis.call("SET", KEYS[k + 6], '{"s":"applied","c":1,"h":0,"f":["stage.completed","sess-1","step-1","script",null,null,null]}', "PX", ARGV[v + 2])
+  -- The idempotency record and step state: fields of the account's generation (lib/idem.lua).
+  local fparg = ARGV[v + 14]
+  a.ids = a.ids or {}
+  a.ids[#a.ids + 1] = string.sub(fparg, 1, 28)
+  a.ids[#a.ids + 1] = "a1,99999486,16,," .. string.sub(fparg, 43)
+  a.steps = a.steps or {}
+  a.steps[string.sub(fparg, 29, 42)] = string.sub(kind, 1, 1)
   local function entry(what)
     redis.call("XADD", a.log, "MINID", "~", minid, "*", "k", what, "amt", "3", "av", "1000", "hd", "3",
       "od", "0", "eid", ARGV[v + 3], "sid", sid, "act", ARGV[v + 7], "step", step)
@@ -36,7 +42,6 @@ for i = 1, #KEYS / 7 do
     entry("release")
   end
   sessions[KEYS[k + 4]] = true
-  steps[KEYS[k + 5]] = kind
   holds[a.holds] = holds[a.holds] or {}
   table.insert(holds[a.holds], sid .. "/" .. step)
 end
@@ -55,7 +60,15 @@ for key, _ in pairs(sessions) do
   redis.call("PEXPIRE", key, 86400000)
 end
 -- One HSET per hash of every field in `lists[key]` set to `value` (and a TTL when given).
-for key, state in pairs(steps) do redis.call("SET", key, state, "PX", 86400000) end
+for _, a in pairs(accounts) do
+  for field, state in pairs(a.steps) do
+    a.ids[#a.ids + 1] = field
+    a.ids[#a.ids + 1] = state
+  end
+  local key = a.prefix .. "ids:" .. string.format("%d", math.floor(now / 1296000000))
+  redis.call("HSET", key, unpack(a.ids))
+  if redis.call("PEXPIRE", key, 3 * 1296000000, "NX") == 1 then redis.call("HSET", key, "~", string.rep("x", 65)) end
+end
 -- One HSET per holds hash of every field in `lists[key]`.
 for key, list in pairs(holds) do
   local args = {}

@@ -19,7 +19,7 @@ import {
 import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { owedWebhooks } from "./owed-webhooks.js";
-import { FINGERPRINT_FIELDS, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
+import { FINGERPRINT_FIELDS, actionOfCode, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
 const TYPE_VERB = {
@@ -207,7 +207,11 @@ export function batchOutcomes(
   return reply.events.map((r, i) => {
     const item = batch[i];
     if (!item) throw new Error("ledger batch: an answer without its event");
-    if (!("a" in r)) return r.error === "conflict" ? conflictError(item.event, r.field, r.was) : r.error;
+    if (!("a" in r)) {
+      if (r.error !== "conflict") return r.error;
+      // A compact record keeps a known action as its code (fingerprint.ts).
+      return conflictError(item.event, r.field, r.field === "action" ? actionOfCode(r.was) : r.was);
+    }
     const { event, stage } = item;
     const acc = reply.accounts[r.a];
     if (!acc) throw new Error(`ledger batch: the answer of ${event.eventId} names no account`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compactDifference, compactFingerprint, fingerprintArgument } from "./fingerprint.js";
+import { ACTIONS } from "@creditmeter/shared";
+import { actionOfCode, compactDifference, compactFingerprint, eventField, fingerprintArgument } from "./fingerprint.js";
 import { fingerprintFromRecord, recordDifference, resultFromRecord, webhooksQueued } from "./event-record.js";
 
 const event = {
@@ -12,13 +13,26 @@ const event = {
 };
 
 describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
-  it("keeps short fields raw and the ids as 12-hex hashes; the argument leads with the step's 28-hex hash", () => {
+  it("keeps short fields raw and the ids as 8-character hashes; the argument leads with the event's and the step's fields", () => {
     const fp = compactFingerprint(event);
-    expect(fp).toMatch(/^c[0-9a-f]{24},animation,,4\.2,veo-3\.1, fast$/);
+    expect(fp).toMatch(/^c[\w-]{16},i,,4\.2,veo-3\.1, fast$/); // animation is "i"
     expect(compactFingerprint({ ...event, scenes: 1 })).toBe(fp); // scenes 1 is the default
-    const arg = fingerprintArgument(event);
-    expect(arg.slice(28)).toBe(fp);
-    expect(arg.slice(0, 12)).toBe(fp.slice(13, 25)); // the same hash of sessionId/stepId
+    const arg = fingerprintArgument({ ...event, eventId: "0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b12" });
+    expect(arg.slice(0, 28)).toMatch(/^e[\w-]{27}$/);
+    expect(arg.slice(28, 42)).toMatch(/^s[\w-]{13}$/);
+    expect(arg.slice(42)).toBe(fp);
+    expect(arg.slice(29, 37)).toBe(fp.slice(9, 17)); // the same hash of sessionId/stepId
+    expect(eventField("x")).toHaveLength(28);
+  });
+
+  it("gives every action a code of its own, never a name's", () => {
+    const codes = ACTIONS.map((a) => compactFingerprint({ ...event, action: a }).split(",")[1]);
+    expect(new Set(codes).size).toBe(ACTIONS.length);
+    for (const [i, c] of codes.entries()) {
+      expect(c).toHaveLength(1);
+      expect(actionOfCode(c)).toBe(ACTIONS[i]);
+    }
+    expect(ACTIONS.every((a) => a.length > 1)).toBe(true);
   });
 
   it("names the first differing field, with its value when the record keeps it", () => {
@@ -30,6 +44,7 @@ describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
     });
     expect(compactDifference(fp, { ...event, sessionId: "other" })).toEqual({ field: "sessionId" });
     expect(compactDifference(fp, { ...event, stepId: "step-2" })).toEqual({ field: "stepId" });
+    expect(compactDifference(fp, { ...event, action: "music" })).toEqual({ field: "action", was: "animation" });
     expect(compactDifference(fp, { ...event, model: "kling" })).toEqual({ field: "model", was: "veo-3.1, fast" });
     expect(compactDifference(fp, { ...event, seconds: 5 })).toEqual({ field: "seconds", was: 4.2 });
     expect(compactDifference(fp, { ...event, scenes: 2 })).toEqual({ field: "scenes", was: null });

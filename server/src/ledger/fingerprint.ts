@@ -43,39 +43,92 @@ const TYPE_CODES: Record<string, string> = {
 };
 const TYPES = new Map(Object.entries(TYPE_CODES).map(([t, c]) => [c, t]));
 
+/** SHA-1 of `text` in base64url (27 characters, no padding): 6 bits a character, and no comma. */
+/**
+ * The action of a compact fingerprint, one character a known action (never reassigned: records
+ * live up to 45 days; a new action gets a new letter); any other action is kept as its name, which
+ * is longer. Saves 4-13 characters a record, enough to keep most in a 48-byte allocation.
+ */
+const ACTION_CODES: Readonly<Record<string, string>> = {
+  web_research: "a",
+  script: "b",
+  creative_brief: "c",
+  storyboard: "d",
+  brand_style: "e",
+  image: "f",
+  voiceover: "g",
+  music: "h",
+  animation: "i",
+  talking_head: "j",
+};
+const ACTION_NAMES = new Map(Object.entries(ACTION_CODES).map(([a, c]) => [c, a]));
+
+/** The action a compact fingerprint's action field stands for. */
+export function actionOfCode(code: unknown): unknown {
+  return typeof code === "string" ? (ACTION_NAMES.get(code) ?? code) : code;
+}
+
 function sha1(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
+  return createHash("sha1").update(text).digest("base64url");
 }
 
 /**
- * The compact fingerprint a record keeps (lua/lib/idem.lua): "<type code><12 hex of SHA-1 of the
- * sessionId><12 hex of SHA-1 of sessionId/stepId>,<action>,<scenes>,<seconds>,<model>" ("" where
- * absent; the model last, being free text). Ids are long and kept only as hashes: a record tells
- * a reused eventId under another session or step (a miss needs a 48-bit collision between the two
- * ids compared), not which id it had. The Lua compares these texts, and hashes ids of older records the same way.
+ * An eventId's field in the generation hashes (lua/lib/idem.lua): "e" and its whole SHA-1 in
+ * base64url, 28 characters whatever the eventId's length, so a field fits Redis's 32-byte string
+ * allocation (a 36-character UUID takes 48), and two eventIds never meet (160 bits).
+ */
+export function eventField(eventId: string): string {
+  return `e${sha1(eventId)}`;
+}
+
+/**
+ * A step's field: "s" and 13 base64url characters (78 bits) of SHA-1 of "<sessionId>/<stepId>", 14
+ * in all, the most a 16-byte allocation holds. A collision within an account's retention (at 10^7
+ * steps, about 10^-10) would show one step the other's state.
+ */
+export function stepField(sessionId: string, stepId: string): string {
+  return `s${sha1(`${sessionId}/${stepId}`).slice(0, 13)}`;
+}
+
+/**
+ * The compact fingerprint a record keeps (lua/lib/idem.lua): "<type code><8 base64url characters
+ * of SHA-1 of the sessionId><8 of SHA-1 of sessionId/stepId>,<action code>,<scenes>,<seconds>,<model>"
+ * ("" where absent; the model last, being free text). Ids are long and kept only as hashes: a
+ * record tells a reused eventId under another session or step (a miss needs a 48-bit collision
+ * between the two ids compared), not which id it had. The Lua compares these texts (a record of the
+ * layout before: its values with the event's as sent).
  */
 export function compactFingerprint(event: unknown): string {
   const [type, sid, step, action, model, scenes, seconds] = fingerprintValues(event).map((v) =>
     v === null ? "" : String(v),
   );
   const s = sid ?? "";
-  return `${TYPE_CODES[type ?? ""] ?? "?"}${sha1(s).slice(0, 12)}${sha1(`${s}/${step ?? ""}`).slice(0, 12)},${action ?? ""},${scenes ?? ""},${seconds ?? ""},${model ?? ""}`;
+  const act = ACTION_CODES[action ?? ""] ?? action ?? "";
+  return `${TYPE_CODES[type ?? ""] ?? "?"}${sha1(s).slice(0, 8)}${sha1(`${s}/${step ?? ""}`).slice(0, 8)},${act},${scenes ?? ""},${seconds ?? ""},${model ?? ""}`;
 }
 
 /**
- * The fingerprint argument of apply-events-7n: the step's field hash (28 hex of SHA-1 of
- * "<sessionId>/<stepId>", 112 bits: the steps of an account never collide), then compactFingerprint.
+ * The fingerprint argument of apply-events-7n: the event's field (28 characters), its step's field
+ * (14), then compactFingerprint.
  */
-export function fingerprintArgument(event: { sessionId: string; stepId: string }): string {
-  return sha1(`${event.sessionId}/${event.stepId}`).slice(0, 28) + compactFingerprint(event);
+export function fingerprintArgument(event: { eventId: string; sessionId: string; stepId: string }): string {
+  return eventField(event.eventId) + stepField(event.sessionId, event.stepId) + compactFingerprint(event);
 }
 
 /** The fields of a compact fingerprint, in FINGERPRINT_FIELDS order (ids as their hashes); null when unreadable. */
-function compactFields(fp: string): (string | number | null)[] | null {
-  const m = /^([spcf])([0-9a-f]{12})([0-9a-f]{12}),([^,]*),([^,]*),([^,]*),(.*)$/s.exec(fp);
+function compactFields(fp: string): unknown[] | null {
+  const m = /^([spcf])([\w-]{8})([\w-]{8}),([^,]*),([^,]*),([^,]*),(.*)$/s.exec(fp);
   if (!m) return null;
   const num = (v: string | undefined) => (v ? Number(v) : null);
-  return [TYPES.get(m[1] ?? "") ?? null, m[2] ?? "", m[3] ?? "", m[4] ?? "", m[7] ? m[7] : null, num(m[5]), num(m[6])];
+  return [
+    TYPES.get(m[1] ?? "") ?? null,
+    m[2] ?? "",
+    m[3] ?? "",
+    actionOfCode(m[4] ?? ""),
+    m[7] ? m[7] : null,
+    num(m[5]),
+    num(m[6]),
+  ];
 }
 
 /**

@@ -27,6 +27,7 @@ import { plannedField } from "./forecast-view.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
+import { eventField } from "./fingerprint.js";
 import { readLedgerPage, readUsage, usageWindow } from "./reads.js";
 import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
 
@@ -434,7 +435,11 @@ export class RedisLedger implements LedgerApi {
    */
   async markWebhooksQueued(accountId: string, eventId: string): Promise<void> {
     const k = this.keys(accountId);
-    await this.scripts.run("mark-webhooks-2", [k.account, k.event(eventId)], [k.prefix, this.idempotencyArg, eventId]);
+    await this.scripts.run(
+      "mark-webhooks-2",
+      [k.account, k.event(eventId)],
+      [k.prefix, this.idempotencyArg, eventField(eventId)],
+    );
   }
 
   /**
@@ -446,7 +451,7 @@ export class RedisLedger implements LedgerApi {
     const raw = await this.scripts.run(
       "read-event-2",
       [k.account, k.event(eventId)],
-      [k.prefix, this.idempotencyArg, eventId],
+      [k.prefix, this.idempotencyArg, eventField(eventId)],
     );
     return raw === "" ? null : raw;
   }

@@ -16,8 +16,8 @@
         18(i-1)+3): key prefix ("<ns>:{<accountId>}:"), idempotency retention ms, eventId, type
         (started|progress|completed|failed), sessionId, stepId, action, stage, model ("" for none),
         the quote on the free, plus and pro plans (the hold for started, the charge for completed),
-        hold ttl ms, the event's fingerprint (event-batch.ts fingerprintArgument: its step's
-        28-hex hash, then its compact fingerprint), the charge's units
+        hold ttl ms, the event's fingerprint (fingerprint.ts fingerprintArgument: its field
+        and its step's field in the generation hashes, then its compact fingerprint), the charge's units
         ("" for flat actions), its rate on the free, plus and pro plans
 
   Returns JSON { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn? } ],
@@ -62,9 +62,10 @@ for i = 1, #KEYS / 7 do
       quote = tonumber(ARGV[v + 10 + p]), ttl_ms = tonumber(ARGV[v + 13]), fparg = ARGV[v + 14],
       units = ARGV[v + 15], rate = ARGV[v + 16 + p], pbv = pbv,
       step_key = KEYS[k + 5], evt_key = KEYS[k + 6] }
-    -- The fingerprint argument: the step's 28-hex hash (its field, lib/idem), then the compact fingerprint.
-    ev.sfield = "s:" .. string.sub(ev.fparg, 1, 28)
-    ev.fp = string.sub(ev.fparg, 29)
+    -- The fingerprint argument: the event's and its step's fields (lib/idem), then the compact fingerprint.
+    ev.efield = string.sub(ev.fparg, 1, 28)
+    ev.sfield = string.sub(ev.fparg, 29, 42)
+    ev.fp = string.sub(ev.fparg, 43)
     session_declare(acc.ctx, ev.sid, KEYS[k + 4])
     local r = apply_event(acc.ctx, acc.a, ev, records)
     -- A conflict (r.error) is answered as it is: the event was not applied.

@@ -4,7 +4,7 @@
 
   KEYS[1] the account hash, KEYS[2] the record in the layout before (`<prefix>evt:<eventId>`).
   ARGV[1] key prefix, ARGV[2] "<idempotency retention ms>" (with "@<now ms>" under a test's virtual
-  clock), ARGV[3] the eventId.
+  clock), ARGV[3] the eventId's field in the generation hashes (fingerprint.ts eventField).
   Returns 1 when marked, 0 when the record is gone, raised nothing or is already marked. The record
   keeps its TTL (HSET and SET KEEPTTL leave it).
 ]]
@@ -13,13 +13,13 @@
 local keep_ms, now = retention_and_clock(ARGV[2])
 local a = redis.call("HMGET", KEYS[1], "ix")
 local ctx = { now = now, prefix = ARGV[1] }
-local rec, _, key = idem_lookup(ctx, { ix = a[1] or nil }, { id = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
+local rec, _, key = idem_lookup(ctx, { ix = a[1] or nil }, { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 if not rec then return 0 end
 if key then
   -- The compact record (lib/idem): its raised field, the fifth, gets ";q".
   local head, raised, fp = string.match(rec, "^([^,]*,[^,]*,[^,]*,)([^,]*),(.*)$")
   if not raised or raised == "" or string.sub(raised, -2) == ";q" then return 0 end
-  redis.call("HSET", key, "e:" .. ARGV[3], head .. raised .. ";q," .. fp)
+  redis.call("HSET", key, ARGV[3], head .. raised .. ";q," .. fp)
   return 1
 end
 if cjson.decode(rec).wq then return 0 end

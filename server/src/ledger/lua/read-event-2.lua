@@ -4,11 +4,11 @@
 
   KEYS[1] the account hash, KEYS[2] the record in the layout before (`<prefix>evt:<eventId>`).
   ARGV[1] key prefix, ARGV[2] "<idempotency retention ms>" (with "@<now ms>" under a test's virtual
-  clock), ARGV[3] the eventId.
+  clock), ARGV[3] the eventId's field in the generation hashes (fingerprint.ts eventField).
 ]]
 --- @include "lib/context"
 
 local keep_ms, now = retention_and_clock(ARGV[2])
 local a = redis.call("HMGET", KEYS[1], "ix")
-local rec = idem_lookup({ now = now, prefix = ARGV[1] }, { ix = a[1] or nil }, { id = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
+local rec = idem_lookup({ now = now, prefix = ARGV[1] }, { ix = a[1] or nil }, { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 return rec or ""

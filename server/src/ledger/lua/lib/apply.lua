@@ -25,7 +25,7 @@ local function new_records() return { by_key = {} } end
 -- is told from a repeat (CONTRACT §2 v1.1). A denial keeps its reason (in its code), so a duplicate
 -- answers the same denyReason. `code`: lib/idem IDEM_CODES; `amt` what was held (g) or charged.
 local function remember(ctx, records, ev, code, amt)
-  local r = { id = ev.id, code = code, amt = amt, fp = ev.fp, keep = ev.idem_ms }
+  local r = { efield = ev.efield, code = code, amt = amt, fp = ev.fp, keep = ev.idem_ms }
   records.by_key[ev.evt_key] = r
   ctx.idem_recs = ctx.idem_recs or {}
   ctx.idem_recs[#ctx.idem_recs + 1] = r
@@ -34,24 +34,26 @@ end
 -- The fingerprint's fields, in the order a conflict is looked for (event-batch.ts FINGERPRINT_FIELDS).
 local FP_FIELDS = { "type", "sessionId", "stepId", "action", "model", "scenes", "seconds" }
 local FP_TYPES = { s = "stage.started", p = "stage.progress", c = "stage.completed", f = "stage.failed" }
-local FP_CODES = { ["stage.started"] = "s", ["stage.progress"] = "p", ["stage.completed"] = "c", ["stage.failed"] = "f" }
 
 -- A compact fingerprint's fields, in FP_FIELDS order: the type's code, the two hashes, the action,
 -- the model ("" none), scenes and seconds as numbers (nil none).
 local function fp_fields(fp)
-  local action, scenes, seconds, model = string.match(string.sub(fp, 27), "^([^,]*),([^,]*),([^,]*),(.*)$")
-  return { string.sub(fp, 1, 1), string.sub(fp, 2, 13), string.sub(fp, 14, 25), action, model,
+  local action, scenes, seconds, model = string.match(string.sub(fp, 19), "^([^,]*),([^,]*),([^,]*),(.*)$")
+  return { string.sub(fp, 1, 1), string.sub(fp, 2, 9), string.sub(fp, 10, 17), action, model,
     tonumber(scenes), tonumber(seconds) }
 end
 
--- The same fields of a record of the layout before (its fingerprint a JSON array of the values),
--- hashed as event-batch.ts hashes them; `scenes: 1` there is the default, as if absent.
+-- The event's own values, to compare with a record of the layout before (its fingerprint a JSON
+-- array of the values): type, ids, action and model as sent, scenes and seconds from ev.fp.
+local function fp_fields_raw(ev)
+  local now = fp_fields(ev.fp)
+  return { "stage." .. ev.kind, ev.sid, ev.step, ev.action, ev.model, now[6], now[7] }
+end
+
+-- A record of the layout before, as fp_fields_raw; `scenes: 1` there is the default, as if absent.
 local function fp_fields_legacy(f)
-  local sid, step = tostring(f[2]), tostring(f[3])
   local model = f[5]
-  return { FP_CODES[f[1]] or tostring(f[1]), string.sub(redis.sha1hex(sid), 1, 12),
-    string.sub(redis.sha1hex(sid .. "/" .. step), 1, 12), tostring(f[4]),
-    (model == nil or model == cjson.null) and "" or tostring(model),
+  return { f[1], f[2], f[3], f[4], (model == nil or model == cjson.null) and "" or model,
     f[6] ~= 1 and tonumber(f[6]) or nil, tonumber(f[7]) }
 end
 
@@ -68,7 +70,7 @@ local function fp_conflict(p, ev)
   else
     return nil
   end
-  local now = fp_fields(ev.fp)
+  local now = p.f and fp_fields_raw(ev) or fp_fields(ev.fp)
   for i, name in ipairs(FP_FIELDS) do
     if was[i] ~= now[i] then
       if p.f then

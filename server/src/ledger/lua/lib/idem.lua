@@ -2,11 +2,12 @@
   Idempotency records and step states (CONTRACT §2), compact: fields of one hash per account and
   generation, "<prefix>ids:<g>" with g = floor(now / IDEM_GEN_MS), instead of a key per eventId and
   per step (docs/ledger.md "Idempotency records"; docs/decisions.md). A key per record cost its own
-  keyspace and expires entries and object headers: ~420 B per event against ~180 B as fields.
+  keyspace and expires entries and object headers: 424 B per event against 141-161 B as fields.
 
-    e:<eventId>      -> the event's record (idem_record_text)
-    s:<step hash>    -> "held" | "denied" | "completed" | "failed" (the step hash: 28 hex chars of
-                        SHA-1 of "<sessionId>/<stepId>", built by the caller, event-batch.ts)
+    e<SHA-1 of the eventId>          -> the event's record (idem_record_text)
+    s<13 of SHA-1 of sid/stepId>     -> the step's state: h(eld), d(enied), c(ompleted), f(ailed)
+  (SHA-1s in base64url, built by the caller: fingerprint.ts eventField, stepField; 28 and 14
+  characters, so each fits one of Redis's 32- and 16-byte string allocations whatever the ids.)
 
   A script writes its account's fields with one HSET into the current generation and makes the
   hash expire at the generation's end + the longest retention it wrote + IDEM_SLACK_MS: a whole
@@ -24,6 +25,8 @@ local IDEM_GEN_MS = 15 * 86400000
 -- Covers the few minutes an event's occurredAt may be ahead (its retention is that much longer).
 local IDEM_SLACK_MS = 3600000
 
+local IDEM_HASHTABLE = "this generation is kept as a hash table: one value over 64 bytes (lib/idem.lua)"
+
 local function idem_key(ctx, g)
   local keys = ctx.idem_keys
   if not keys then
@@ -37,6 +40,9 @@ local function idem_key(ctx, g)
   end
   return k
 end
+
+-- A step state is kept as its first letter.
+local IDEM_STEP_WORDS = { h = "held", d = "denied", c = "completed", f = "failed" }
 
 -- The generations that may hold a record kept `keep_ms` (newest, oldest: none when oldest > newest),
 -- and whether keys of the layout before may still exist.
@@ -61,14 +67,14 @@ end
 -- its step's stored state. `want_step` false: the record alone (reads outside apply).
 local function idem_lookup(ctx, a, ev, want_step)
   local g, lo, legacy = idem_span(ctx, a, ev.idem_ms)
-  local efield = "e:" .. ev.id
+  local efield = ev.efield
   local step
   for gi = g, lo, -1 do
     local key = idem_key(ctx, gi)
     if want_step then
       local r = redis.call("HMGET", key, efield, ev.sfield)
       if r[1] then return r[1], nil, key end
-      if not step and r[2] then step = r[2] end
+      if not step and r[2] then step = IDEM_STEP_WORDS[r[2]] end
     else
       local r = redis.call("HGET", key, efield)
       if r then return r, nil, key end
@@ -97,7 +103,7 @@ local IDEM_CODES = {
   credits right after the event. raised is empty, or "<t>;<rq>;<al>;<th>;<br>" for an event that
   raised a denial, an alert or its session's budget_reached (lib/apply remember_raised), with ";q"
   appended once its webhooks are queued (mark-webhooks-2). The fingerprint is the caller's
-  (event-batch.ts compactFingerprint): "<type><sid hash 12><step hash 12>,<action>,<scenes>,<seconds>,<model>",
+  (fingerprint.ts compactFingerprint): "<type><sid hash 8><step hash 8>,<action>,<scenes>,<seconds>,<model>",
   last because a model is free text.
 ]]
 local function idem_record_text(r)
@@ -129,13 +135,13 @@ end
 local function idem_flush(ctx, a)
   local args, keep = {}, 0
   for _, r in ipairs(ctx.idem_recs or {}) do
-    args[#args + 1] = "e:" .. r.id
+    args[#args + 1] = r.efield
     args[#args + 1] = idem_record_text(r)
     if r.keep > keep then keep = r.keep end
   end
   for field, s in pairs(ctx.steps or {}) do
     args[#args + 1] = field
-    args[#args + 1] = s.state
+    args[#args + 1] = string.sub(s.state, 1, 1)
     if s.keep_ms > keep then keep = s.keep_ms end
   end
   ctx.idem_recs, ctx.steps = nil, nil
@@ -146,7 +152,15 @@ local function idem_flush(ctx, a)
   -- Relative to this script's clock (a test's may be virtual); NX sets a new generation's expiry,
   -- GT lengthens it when the retention grew.
   local ttl = (g + 1) * IDEM_GEN_MS + keep + IDEM_SLACK_MS - ctx.now
-  if redis.call("PEXPIRE", key, ttl, "NX") == 0 then redis.call("PEXPIRE", key, ttl, "GT") end
+  if redis.call("PEXPIRE", key, ttl, "NX") == 0 then
+    redis.call("PEXPIRE", key, ttl, "GT")
+  else
+    -- A new generation: one value longer than hash-max-listpack-value (64 by default) makes Redis
+    -- keep the hash as a hash table from now on. As a listpack (up to 512 fields) it took a third
+    -- less memory, but every lookup of a new eventId scanned it whole: 7-40 µs at 300-500 fields
+    -- against under 1 µs (docs/decisions.md).
+    redis.call("HSET", key, "~", IDEM_HASHTABLE)
+  end
   if a.ix == nil then
     a.ix = string.format("%d", ctx.now)
     redis.call("HSET", ctx.acct, "ix", a.ix)
