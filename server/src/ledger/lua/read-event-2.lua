@@ -9,6 +9,10 @@
 --- @include "lib/context"
 
 local keep_ms, now = retention_and_clock(ARGV[2])
-local a = redis.call("HMGET", KEYS[1], "ix")
+-- A read, so it answers what it can: an account key of another type (a fault the consumer retries
+-- through) reads as an account that never wrote this layout, as the key per record was read before,
+-- rather than failing the intake's post of an event that its retries will apply.
+local a = redis.pcall("HMGET", KEYS[1], "ix")
+if type(a) ~= "table" or a.err then a = {} end
 local rec = idem_lookup({ now = now, prefix = ARGV[1] }, { ix = a[1] or nil }, { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 return rec or ""
