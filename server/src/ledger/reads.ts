@@ -72,10 +72,22 @@ export async function scanUsage(
   }
 }
 
-/** The usage answer for grouped totals: groups by credits (most first), then key. */
+/**
+ * The usage answer for grouped totals: groups by credits (most first), then key. Refuses sums a
+ * JSON number cannot carry exactly (2^53 and up): Redis amounts and PostgreSQL's exact sums both
+ * become doubles here, and a rounded bill must fail loudly rather than answer a near number.
+ */
 export function usageAnswer(from: number, to: number, groupBy: UsageQuery["groupBy"], groups: UsageGroups): Usage {
   let total = 0;
-  for (const g of groups.values()) total += g.credits;
+  let charges = 0;
+  for (const g of groups.values()) {
+    total += g.credits;
+    charges += g.count;
+  }
+  // Credits and counts are never negative, so every group and every partial sum is at most these:
+  // both safe means every number below was added exactly.
+  if (!Number.isSafeInteger(total) || !Number.isSafeInteger(charges))
+    throw new Error(`usage: ${total} credits over ${charges} charges is past exact integers (2^53)`);
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
