@@ -11,9 +11,8 @@
 --- @include "lib/context"
 
 local keep_ms, now = retention_and_clock(ARGV[2])
-local a = redis.call("HMGET", KEYS[1], "ix")
 local ctx = { now = now, prefix = ARGV[1] }
-local rec, _, key = idem_lookup(ctx, { ix = a[1] or nil }, { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
+local rec, _, key = idem_lookup(ctx, read_event_account(KEYS[1]), { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 if not rec then return 0 end
 if key then
   -- The compact record (lib/idem): its raised field, the fifth, gets ";q".

@@ -10,9 +10,7 @@
 
 local keep_ms, now = retention_and_clock(ARGV[2])
 -- A read, so it answers what it can: an account key of another type (a fault the consumer retries
--- through) reads as an account that never wrote this layout, as the key per record was read before,
--- rather than failing the intake's post of an event that its retries will apply.
-local a = redis.pcall("HMGET", KEYS[1], "ix")
-if type(a) ~= "table" or a.err then a = {} end
-local rec = idem_lookup({ now = now, prefix = ARGV[1] }, { ix = a[1] or nil }, { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
+-- through) does not fail the intake's post of an event that its retries will apply; the lookup is
+-- then bounded by the retention alone (lib/idem read_event_account).
+local rec = idem_lookup({ now = now, prefix = ARGV[1] }, read_event_account(KEYS[1]), { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 return rec or ""

@@ -49,11 +49,23 @@ local IDEM_STEP_WORDS = { h = "held", d = "denied", c = "completed", f = "failed
 local function idem_span(ctx, a, keep_ms)
   local g = math.floor(ctx.now / IDEM_GEN_MS)
   local ix = a.ix
-  if ix == nil then return g, g + 1, true end
+  if ix == nil then
+    -- A read that could not read the account (read_event_account): every generation of the window.
+    if a.unread then return g, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true end
+    return g, g + 1, true
+  end
   local fresh = string.byte(ix, 1) == 110 -- "n"
   local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
   local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), math.floor(first / IDEM_GEN_MS))
   return g, lo, (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
+end
+
+-- What the reads outside apply (read-event-2, mark-webhooks-2) know of the account: its "ix", or,
+-- when its hash cannot be read (not a hash: a fault), that nothing bounds the lookup.
+local function read_event_account(key)
+  local r = redis.pcall("HMGET", key, "ix")
+  if type(r) ~= "table" or r.err then return { unread = true } end
+  return { ix = r[1] or nil }
 end
 
 -- A step's state in the layouts before (each read only while it can exist: idem_span).
