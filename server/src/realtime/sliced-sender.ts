@@ -32,10 +32,12 @@ interface Slice {
  * burst of thousands of socket writes, which held the session updates people watch behind them
  * (docs/performance.md, "Big accounts: the burst"). Here a broadcast goes out at once when the
  * current slice has room for it; the rest wait, in order, and go out a slice at a time, each slice
- * only once the one before is written to this node's sockets (with the Redis adapter that is when
- * its publish is answered) and the loop has gone round, so other I/O runs between slices. A room
- * offered again while it still waits keeps its place and takes the newer value: what goes out is
- * always the latest, never an older seq after a newer one.
+ * only once the one before is written to this node's sockets (with the sharded Redis adapter that
+ * is when its publish is answered; the classic one writes at once) and the loop has gone round, so
+ * other I/O runs between slices. A room offered again while it still waits keeps its place and
+ * takes the newer value: what goes out is always the latest, never an older seq after a newer one.
+ * It bounds this node's writes only: other nodes write what they hear of a slice unsliced
+ * (docs/realtime.md).
  */
 export class SlicedSender<T extends Sequenced> {
   /** Rooms waiting for a slice, oldest first (a Map keeps insertion order), with their newest value. */
