@@ -8,6 +8,7 @@ import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
 import { createRedis } from "../../server/src/app/redis-factory.js";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
+import { expandEntries } from "../../server/src/ledger/audit-entries.js";
 import { isCluster } from "../../server/src/redis/redis-client.js";
 import { startArchiver, type Archiver } from "../../server/src/history/archiver.js";
 import { notePending, pendingKey } from "../../server/src/history/pending.js";
@@ -27,9 +28,9 @@ async function clusterClient(cluster: TestCluster): Promise<RedisClusterType> {
   return client;
 }
 
-/** Every stream id of a trail, oldest first. */
+/** Every movement id of a trail (packed entries expanded), oldest first. */
 async function trailIds(redis: RedisClusterType, log: string): Promise<string[]> {
-  return (await redis.xRange(log, "-", "+")).map((e) => e.id);
+  return expandEntries(await redis.xRange(log, "-", "+")).map((m) => m.id);
 }
 
 /** The master (host:port) owning `key`'s slot. */
