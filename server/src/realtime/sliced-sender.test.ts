@@ -129,7 +129,10 @@ describe("SlicedSender", () => {
     const h = harness({ stallMs: 30 });
     for (let i = 0; i < 3; i++) h.sender.offer(`a:${i}`, { seq: i });
     expect(h.sent).toHaveLength(2);
-    await new Promise((r) => setTimeout(r, 80));
+    // Polled, not slept: on a loaded machine a fixed sleep can end in the same timers phase as the
+    // stall timer, before the drain it schedules has run.
+    const deadline = Date.now() + 10_000;
+    while (h.sent.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(h.sent.map((s) => s.room)).toEqual(["a:0", "a:1", "a:2"]);
     h.stop();
   });
