@@ -70,7 +70,19 @@ export async function startPrivateRedis(dataDir, timeoutMs = 10_000) {
   mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const logfile = join(dataDir, "redis.log");
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir, "--appendonly", "yes"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dataDir,
+    "--appendonly",
+    "yes",
+    // Idempotency generations of busy accounts are big hashes that expire whole: free them off the main thread.
+    "--lazyfree-lazy-expire",
+    "yes",
+  ];
   const proc = spawn("redis-server", [...args, "--logfile", logfile], { stdio: "ignore" });
   const url = `redis://127.0.0.1:${port}`;
   let exited = false;

@@ -4,6 +4,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { bullmqConnection } from "../metering/bullmq-connection.js";
 import { createRedis } from "./redis-factory.js";
 import { connectRedisAtStart } from "./redis-startup.js";
+import { lazyExpiryAdvice } from "./redis-settings.js";
 import { redisReady, type AppRedis } from "../redis/redis-client.js";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
@@ -91,6 +92,8 @@ async function startEventIntake(
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const redis = connectRedis(config, logger);
   await connectRedisAtStart(redis, config);
+  const advice = await lazyExpiryAdvice(redis);
+  if (advice) logger.warn(advice);
   const publisher = new FanOut();
   const metrics = new Metrics();
   // History in PostgreSQL only where configured: without it nothing below changes (CONTRACT §11).
