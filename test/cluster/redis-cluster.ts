@@ -10,6 +10,11 @@ export interface TestCluster {
   ports: number[];
   /** `127.0.0.1:P1,127.0.0.1:P2,...` as REDIS_CLUSTER_NODES takes it. */
   nodes: string;
+  /**
+   * Adds a master and moves `slots` slots to it from the others, keys included (`redis-cli
+   * --cluster add-node` + `reshard`): a cluster scaled out under running clients. Returns its port.
+   */
+  addMaster(slots: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +59,7 @@ async function clusterState(port: number): Promise<string> {
 export async function startCluster(): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "creditmeter-cluster-"));
   const ports = [await freePort(), await freePort(), await freePort()];
-  const procs = ports.map((port) =>
+  const startNode = (port: number): ChildProcess =>
     spawn(
       "redis-server",
       [
@@ -76,8 +81,8 @@ export async function startCluster(): Promise<TestCluster> {
         dir,
       ],
       { stdio: "ignore" },
-    ),
-  );
+    );
+  const procs = ports.map(startNode);
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map(stopProcess));
     rmSync(dir, { recursive: true, force: true });
@@ -101,5 +106,57 @@ export async function startCluster(): Promise<TestCluster> {
     await stop();
     throw err;
   }
-  return { ports, nodes: ports.map((p) => `127.0.0.1:${p}`).join(","), stop };
+  const cli = (args: string[]): string => {
+    const res = spawnSync("redis-cli", args, { encoding: "utf8", timeout: 60_000 });
+    if (res.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${res.stdout}${res.stderr}`);
+    return res.stdout;
+  };
+  const addMaster = async (slots: number): Promise<number> => {
+    const port = await freePort();
+    procs.push(startNode(port));
+    await waitFor(async () => (await clusterState(port)).includes("cluster_state"), 10_000, `cluster node ${port}`);
+    const seed = `127.0.0.1:${ports[0] ?? 0}`;
+    cli(["--cluster", "add-node", `127.0.0.1:${port}`, seed]);
+    const id = cli(["-p", String(port), "cluster", "myid"]).trim();
+    // Every node must know the new one before slots move to it.
+    for (const p of ports)
+      await waitFor(
+        async () => cli(["-p", String(p), "cluster", "nodes"]).includes(id),
+        15_000,
+        `node ${p} to know ${id}`,
+      );
+    // The new node answers CLUSTERDOWN (and MIGRATE to it fails) until it has seen every slot
+    // covered; redis-cli refuses to reshard until its own check passes.
+    await waitFor(
+      async () => (await clusterState(port)).includes("cluster_state:ok"),
+      15_000,
+      `cluster state ok on the new node ${port}`,
+    );
+    await waitFor(
+      async () => spawnSync("redis-cli", ["--cluster", "check", seed], { encoding: "utf8" }).status === 0,
+      15_000,
+      "redis-cli --cluster check to pass",
+    );
+    cli([
+      "--cluster",
+      "reshard",
+      seed,
+      "--cluster-from",
+      "all",
+      "--cluster-to",
+      id,
+      "--cluster-slots",
+      String(slots),
+      "--cluster-yes",
+    ]);
+    ports.push(port);
+    for (const p of ports)
+      await waitFor(
+        async () => (await clusterState(p)).includes("cluster_state:ok"),
+        15_000,
+        `cluster state ok on ${p}`,
+      );
+    return port;
+  };
+  return { ports, nodes: ports.map((p) => `127.0.0.1:${p}`).join(","), addMaster, stop };
 }

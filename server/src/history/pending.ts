@@ -1,3 +1,4 @@
+import type { RedisClientType, RedisClusterType } from "redis";
 import { isCluster, type AppRedis } from "../redis/redis-client.js";
 
 /**
@@ -46,6 +47,19 @@ export async function clearPending(redis: AppRedis, namespace: string, accountId
 }
 
 /**
+ * A client of every master the cluster has now. node-redis re-reads the cluster's map only on a
+ * MOVED or ASK reply, so a client that has touched none of the slots moved since masters were
+ * added knows only the old ones: its SCAN would miss every trail on the new, and a hint lost for
+ * one of them would never be archived (test/cluster/archiver-cluster.test.ts). Re-read the map
+ * first (`_slots.rediscover`, what node-redis itself runs on MOVED; one CLUSTER SLOTS per scan).
+ */
+async function currentMasters(redis: RedisClusterType): Promise<RedisClientType[]> {
+  const [first] = redis.masters;
+  if (first) await redis._slots.rediscover(await redis.nodeClient(first));
+  return Promise.all(redis.masters.map((m) => redis.nodeClient(m)));
+}
+
+/**
  * Every account that has an audit trail, found by SCAN (on each master of a cluster): the
  * backstop for a hint lost when a process died between its script and the hint. The account id
  * is what lies between the `{…}` hash tag of `<namespace>:{<accountId>}:log`.
@@ -54,7 +68,7 @@ export async function* accountsWithTrail(redis: AppRedis, namespace: string): As
   const match = `${namespace.replace(/[*?[\]\\]/g, "\\$&")}:{*}:log`;
   const prefix = `${namespace}:{`;
   const idOf = (key: string): string => key.slice(prefix.length, key.length - "}:log".length);
-  const nodes = isCluster(redis) ? await Promise.all(redis.masters.map((m) => redis.nodeClient(m))) : [redis];
+  const nodes = isCluster(redis) ? await currentMasters(redis) : [redis];
   for (const node of nodes) {
     for await (const keys of node.scanIterator({ MATCH: match, TYPE: "stream", COUNT: 1000 })) {
       if (keys.length > 0) yield keys.map(idOf);
