@@ -39,7 +39,14 @@ describe("Redis restarted mid-stream", () => {
     await client.connect();
     const namespace = `t-${randomUUID()}`;
     const queueName = `restart-${randomUUID()}`;
-    const ledger = new RedisLedger({ redis: client, namespace, priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400 * 30, ledgerRetentionDays: 400 });
+    const ledger = new RedisLedger({
+      redis: client,
+      namespace,
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 86400 * 30,
+      ledgerRetentionDays: 400,
+    });
     const q = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: "{creditmeter}" });
     queue = q;
     const accounts = ["rr-0", "rr-1", "rr-2", "rr-3"];
@@ -47,11 +54,25 @@ describe("Redis restarted mid-stream", () => {
       await ledger.putAccount(a, { plan: "free" });
       await ledger.startCycle(a, cycle(`c-${a}`, 1_000_000));
     }
-    const { events, expected } = buildWorkload({ accounts, sessionsPerAccount: 3, stepsPerSession: 40, plan: "free", seed: 21, tag: "rr" });
+    const { events, expected } = buildWorkload({
+      accounts,
+      sessionsPerAccount: 3,
+      stepsPerSession: 40,
+      plan: "free",
+      seed: 21,
+      tag: "rr",
+    });
     const ordered = shuffle(events, prng(8));
     const half = Math.floor(ordered.length / 2);
     const port = await freePort();
-    server = spawnServer({ PORT: String(port), HOST: "127.0.0.1", REDIS_URL: redisServer.url, CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_JOB_LOCK_MS: "1000" });
+    server = spawnServer({
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      REDIS_URL: redisServer.url,
+      CREDITMETER_KEY_PREFIX: namespace,
+      CREDITMETER_QUEUE: queueName,
+      CREDITMETER_JOB_LOCK_MS: "1000",
+    });
     const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
     await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
 
@@ -65,15 +86,17 @@ describe("Redis restarted mid-stream", () => {
     await waitFor(async () => client?.isReady === true, 10_000, "the test client to reconnect");
     // enqueueEvents uses addBulk: BullMQ runs its scripts in a MULTI, so they must be re-loaded after the restart.
     await enqueueEvents(q, ordered.slice(half));
-    await waitFor(
-      () => isDrained(q),
-      60_000,
-      "the queue to drain",
-    ).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}; counts ${JSON.stringify(await queue?.getJobCounts())}; server stderr: ${server?.stderr()}`);
+    await waitFor(() => isDrained(q), 60_000, "the queue to drain").catch(async (err: unknown) => {
+      throw new Error(
+        `${String(err)}; counts ${JSON.stringify(await queue?.getJobCounts())}; server stderr: ${server?.stderr()}`,
+      );
     });
     for (const [accountId, exp] of expected) {
-      expect(await ledger.balance(accountId), accountId).toMatchObject({ used: exp.charged, held: 0, available: 1_000_000 - exp.charged });
+      expect(await ledger.balance(accountId), accountId).toMatchObject({
+        used: exp.charged,
+        held: 0,
+        available: 1_000_000 - exp.charged,
+      });
     }
     expect(await server.kill("SIGTERM")).toBe(0);
   }, 150_000);

@@ -40,24 +40,51 @@ describe(`Redis unreachable for ${OUTAGE_MS} ms`, () => {
     await client.connect();
     const namespace = `t-${randomUUID()}`;
     const queueName = `unreach-${randomUUID()}`;
-    const ledger = new RedisLedger({ redis: client, namespace, priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400, ledgerRetentionDays: 400 });
+    const ledger = new RedisLedger({
+      redis: client,
+      namespace,
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 86400,
+      ledgerRetentionDays: 400,
+    });
     await ledger.putAccount("ur", { plan: "free" });
     await ledger.startCycle("ur", cycle("c1", 1000));
     const port = await freePort();
-    server = spawnServer({ PORT: String(port), HOST: "127.0.0.1", REDIS_URL: redisServer.url, CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_AUTH_SECRET: SECRET, CREDITMETER_PUSH_COALESCE_MS: "0" });
+    server = spawnServer({
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      REDIS_URL: redisServer.url,
+      CREDITMETER_KEY_PREFIX: namespace,
+      CREDITMETER_QUEUE: queueName,
+      CREDITMETER_AUTH_SECRET: SECRET,
+      CREDITMETER_PUSH_COALESCE_MS: "0",
+    });
     const base = `http://127.0.0.1:${port}`;
     const ready = async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
     await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
 
     const states: ConnectionState[] = [];
     let balance: Balance | null = null;
-    meter = createCreditMeter({ url: base, token: await mintToken(SECRET, { sub: "ur", role: "user", ttlSeconds: 600 }), reconnectionDelayMs: 100, reconnectionDelayMaxMs: 1000 });
+    meter = createCreditMeter({
+      url: base,
+      token: await mintToken(SECRET, { sub: "ur", role: "user", ttlSeconds: 600 }),
+      reconnectionDelayMs: 100,
+      reconnectionDelayMaxMs: 1000,
+    });
     meter.onState((s) => states.push(s));
     meter.onBalance((b) => (balance = b));
     await waitFor(() => meter?.state === "connected" && balance !== null, 10_000, "the panel to connect");
 
     const errors: Error[] = [];
-    reporter = new StageReporter({ connection: { url: redisServer.url }, queueName, accountId: "ur", sessionId: "s1", decisionTimeoutMs: 30_000, onError: (e) => errors.push(e) });
+    reporter = new StageReporter({
+      connection: { url: redisServer.url },
+      queueName,
+      accountId: "ur",
+      sessionId: "s1",
+      decisionTimeoutMs: 30_000,
+      onError: (e) => errors.push(e),
+    });
     await reporter.completed("before", { action: "script" }, { wait: true });
 
     redisServer.process.kill("SIGSTOP");
@@ -72,8 +99,14 @@ describe(`Redis unreachable for ${OUTAGE_MS} ms`, () => {
 
     expect(await during).toMatchObject({ status: "applied", charged: 1 });
     // The worker, unsure, repeats both calls: the same derived event ids, answered `duplicate`.
-    expect(await reporter.completed("during", { action: "storyboard" }, { wait: true })).toMatchObject({ status: "duplicate", charged: 0 });
-    expect(await reporter.completed("before", { action: "script" }, { wait: true })).toMatchObject({ status: "duplicate", charged: 0 });
+    expect(await reporter.completed("during", { action: "storyboard" }, { wait: true })).toMatchObject({
+      status: "duplicate",
+      charged: 0,
+    });
+    expect(await reporter.completed("before", { action: "script" }, { wait: true })).toMatchObject({
+      status: "duplicate",
+      charged: 0,
+    });
     await waitFor(async () => (await ready()) === 200, 20_000, "readyz to recover");
     expect(await ledger.balance("ur")).toMatchObject({ used: 2, available: 998, held: 0 });
     await waitFor(() => balance?.used === 2, 10_000, "the panel to show the exact total");

@@ -54,7 +54,11 @@ describe("stopping the server", () => {
     const base = `http://127.0.0.1:${port}`;
     const readyz = async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
     const running = server;
-    await waitFor(async () => (await readyz()) === 200, 30_000, `the server to be ready (stderr: ${running.stderr().slice(-500)})`);
+    await waitFor(
+      async () => (await readyz()) === 200,
+      30_000,
+      `the server to be ready (stderr: ${running.stderr().slice(-500)})`,
+    );
     return { client, namespace, queueName, base, readyz, server: running };
   }
 
@@ -63,17 +67,29 @@ describe("stopping the server", () => {
     redisServer?.process.kill("SIGSTOP"); // connections stay open, nothing answers: the drain can never finish
     const sent = Date.now();
     proc.proc.kill("SIGTERM");
-    const code = await Promise.race([proc.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), STOP_TIMEOUT_MS + MARGIN_MS))]);
+    const code = await Promise.race([
+      proc.exited,
+      new Promise((resolve) => setTimeout(() => resolve("still running"), STOP_TIMEOUT_MS + MARGIN_MS)),
+    ]);
     const took = Date.now() - sent;
     expect(code, `exit after SIGTERM (stderr: ${proc.stderr().slice(-500)})`).toBe(1);
     expect(took).toBeLessThan(STOP_TIMEOUT_MS + MARGIN_MS);
     expect(took).toBeGreaterThanOrEqual(STOP_TIMEOUT_MS - 100);
-    expect(proc.stderr()).toMatch(/stop timed out after 2000 ms \(CREDITMETER_STOP_TIMEOUT_MS\); not finished: .*closing the consumer/);
+    expect(proc.stderr()).toMatch(
+      /stop timed out after 2000 ms \(CREDITMETER_STOP_TIMEOUT_MS\); not finished: .*closing the consumer/,
+    );
   });
 
   it("answers /readyz 503 while it drains, names the job it could not finish, and the job is redelivered", async () => {
     const { client, namespace, queueName, readyz, server: proc } = await start({ CREDITMETER_JOB_LOCK_MS: "1000" });
-    const ledger = new RedisLedger({ redis: client, namespace, priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 86400, ledgerRetentionDays: 400 });
+    const ledger = new RedisLedger({
+      redis: client,
+      namespace,
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 86400,
+      ledgerRetentionDays: 400,
+    });
     await ledger.putAccount("stuck", { plan: "free" });
     await ledger.startCycle("stuck", cycle("c1", 1000));
     // The account's hash replaced by a string: the ledger script fails with WRONGTYPE, which the
@@ -82,7 +98,10 @@ describe("stopping the server", () => {
     const account = await client.hGetAll(keys.account);
     await client.del(keys.account);
     await client.set(keys.account, "poisoned");
-    const queue = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: "{creditmeter}" });
+    const queue = new Queue(queueName, {
+      connection: bullmqConnection(client, () => undefined),
+      prefix: "{creditmeter}",
+    });
     try {
       const event = stageEvent({ type: "stage.completed", action: "image", accountId: "stuck", scenes: 1 });
       await enqueueEvents(queue, [event]);
@@ -94,7 +113,10 @@ describe("stopping the server", () => {
       expect(await client.ping()).toBe("PONG");
       expect(proc.proc.exitCode).toBeNull();
 
-      const code = await Promise.race([proc.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), STOP_TIMEOUT_MS + MARGIN_MS))]);
+      const code = await Promise.race([
+        proc.exited,
+        new Promise((resolve) => setTimeout(() => resolve("still running"), STOP_TIMEOUT_MS + MARGIN_MS)),
+      ]);
       expect(code, proc.stderr().slice(-500)).toBe(1);
       expect(proc.stderr()).toMatch(/not finished: 1 job\(s\) in flight, not acknowledged/);
 
@@ -102,8 +124,19 @@ describe("stopping the server", () => {
       await client.del(keys.account);
       await client.hSet(keys.account, account);
       const port = await freePort();
-      server = spawnServer({ PORT: String(port), HOST: "127.0.0.1", REDIS_URL: redisServer?.url ?? "", CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_JOB_LOCK_MS: "1000" });
-      await waitFor(async () => (await ledger.session("stuck", "s1")).used === 3, 30_000, "the redelivered job to be charged");
+      server = spawnServer({
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        REDIS_URL: redisServer?.url ?? "",
+        CREDITMETER_KEY_PREFIX: namespace,
+        CREDITMETER_QUEUE: queueName,
+        CREDITMETER_JOB_LOCK_MS: "1000",
+      });
+      await waitFor(
+        async () => (await ledger.session("stuck", "s1")).used === 3,
+        30_000,
+        "the redelivered job to be charged",
+      );
       expect((await ledger.balance("stuck")).available).toBe(997);
     } finally {
       await queue.close();

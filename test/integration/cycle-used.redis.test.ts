@@ -38,7 +38,11 @@ describe("cycle start in O(1) of the account's history", () => {
    * Writes `count` charge entries spread over the last year (with `cum` unless `legacy`), after
    * `cumBefore` credits already charged; returns the credits they charge and sets tot_charged.
    */
-  async function history(accountId: string, count: number, opts: { legacy: boolean; cumBefore?: number; fromMs: number; toMs: number }): Promise<number> {
+  async function history(
+    accountId: string,
+    count: number,
+    opts: { legacy: boolean; cumBefore?: number; fromMs: number; toMs: number },
+  ): Promise<number> {
     const k = ledger.keys(accountId);
     let cum = opts.cumBefore ?? 0;
     const step = (opts.toMs - opts.fromMs) / count;
@@ -49,8 +53,16 @@ describe("cycle start in O(1) of the account's history", () => {
         const amount = 1 + (i % 13);
         cum += amount;
         const fields: Record<string, string> = {
-          k: "charge", amt: String(amount), av: "1000", hd: "0", od: "0",
-          eid: `ev-${i}`, sid: `s-${i % 50}`, act: "talking_head", stg: "voiceover", step: `st-${i}`,
+          k: "charge",
+          amt: String(amount),
+          av: "1000",
+          hd: "0",
+          od: "0",
+          eid: `ev-${i}`,
+          sid: `s-${i % 50}`,
+          act: "talking_head",
+          stg: "voiceover",
+          step: `st-${i}`,
         };
         if (!opts.legacy) fields.cum = String(cum);
         writes.push(redis.xAdd(k.log, `${Math.floor(opts.fromMs + i * step)}-${i}`, fields));
@@ -62,9 +74,17 @@ describe("cycle start in O(1) of the account's history", () => {
   }
 
   /** Redis's own time (µs) in start-cycle-5 for one cycle post, and the post's balance. */
-  async function timedCycle(accountId: string, startMs: number): Promise<{ usec: number; calls: number; used: number }> {
+  async function timedCycle(
+    accountId: string,
+    startMs: number,
+  ): Promise<{ usec: number; calls: number; used: number }> {
     await redis.configResetStat();
-    const out = await ledger.startCycle(accountId, { cycleId: `c-${startMs}`, credits: 100, start: new Date(startMs).toISOString(), end: new Date(Date.now() + 30 * DAY).toISOString() });
+    const out = await ledger.startCycle(accountId, {
+      cycleId: `c-${startMs}`,
+      credits: 100,
+      start: new Date(startMs).toISOString(),
+      end: new Date(Date.now() + 30 * DAY).toISOString(),
+    });
     const info = await redis.info("commandstats");
     const line = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
     return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? Infinity), used: out.balance.used };
@@ -74,7 +94,12 @@ describe("cycle start in O(1) of the account's history", () => {
     const now = Date.now();
     await ledger.putAccount("warm", { plan: "free" });
     // Loads start-cycle-5 into Redis's script cache, so the measured call is one EVALSHA.
-    await ledger.startCycle("warm", { cycleId: "w", credits: 1, start: new Date(now - DAY).toISOString(), end: new Date(now + DAY).toISOString() });
+    await ledger.startCycle("warm", {
+      cycleId: "w",
+      credits: 1,
+      start: new Date(now - DAY).toISOString(),
+      end: new Date(now + DAY).toISOString(),
+    });
     await ledger.putAccount("busy", { plan: "pro" });
     const charged = await history("busy", 200_000, { legacy: false, fromMs: now - 365 * DAY, toMs: now - 60_000 });
     expect(await redis.xLen(ledger.keys("busy").log)).toBe(200_000);
@@ -93,7 +118,12 @@ describe("cycle start in O(1) of the account's history", () => {
     expect(times[3]).toBeLessThan(1000);
 
     // A start inside the history counts only the charges from it on.
-    const half = await ledger.startCycle("busy", { cycleId: "half", credits: 1, start: new Date(now - 100 * DAY).toISOString(), end: new Date(now + DAY).toISOString() });
+    const half = await ledger.startCycle("busy", {
+      cycleId: "half",
+      credits: 1,
+      start: new Date(now - 100 * DAY).toISOString(),
+      end: new Date(now + DAY).toISOString(),
+    });
     const rows = await redis.xRange(ledger.keys("busy").log, String(now - 100 * DAY), "+");
     const expected = rows.filter((r) => r.message.k === "charge").reduce((s, r) => s + Number(r.message.amt), 0);
     expect(half.balance.used).toBe(expected);
@@ -104,7 +134,12 @@ describe("cycle start in O(1) of the account's history", () => {
     await ledger.putAccount("old", { plan: "free" });
     // 20k entries of an earlier release (no cum), then 5k with it.
     const legacy = await history("old", 20_000, { legacy: true, fromMs: now - 365 * DAY, toMs: now - 100 * DAY });
-    const fresh = await history("old", 5_000, { legacy: false, cumBefore: legacy, fromMs: now - 99 * DAY, toMs: now - 60_000 });
+    const fresh = await history("old", 5_000, {
+      legacy: false,
+      cumBefore: legacy,
+      fromMs: now - 99 * DAY,
+      toMs: now - 60_000,
+    });
     const times: number[] = [];
     for (let i = 0; i < 3; i += 1) {
       const { usec, calls, used } = await timedCycle("old", now - 366 * DAY + i);

@@ -47,8 +47,12 @@ describe("ledger review", () => {
     const id = await account(50, 2500);
     await ledger.addPack(id, { packId: "p", credits: 50 });
     // A: 60 credits held for 1 s; B, placed later: 40 credits held for an hour.
-    await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.started", action: "talking_head", seconds: 6, stepId: "A" }));
-    const b = await longHolds.applyEvent(stageEvent({ accountId: id, type: "stage.started", action: "talking_head", seconds: 4, stepId: "B" }));
+    await ledger.applyEvent(
+      stageEvent({ accountId: id, type: "stage.started", action: "talking_head", seconds: 6, stepId: "A" }),
+    );
+    const b = await longHolds.applyEvent(
+      stageEvent({ accountId: id, type: "stage.started", action: "talking_head", seconds: 4, stepId: "B" }),
+    );
     expect(b.balance).toMatchObject({ available: 0, held: 100 });
     const end = Date.parse((b.balance ?? { cycle: null }).cycle?.end ?? "");
     await passed(end + 100);
@@ -68,8 +72,16 @@ describe("ledger review", () => {
 
   it("accepts a cycle dated before 1970 and expires it at once", async () => {
     const id = await account(0);
-    const out = await ledger.startCycle(id, { cycleId: "old", credits: 40, start: "1960-01-01T00:00:00Z", end: "1965-01-01T00:00:00Z" });
-    expect(out.balance).toMatchObject({ available: 0, buckets: [expect.objectContaining({ id: "old", remaining: 0 })] });
+    const out = await ledger.startCycle(id, {
+      cycleId: "old",
+      credits: 40,
+      start: "1960-01-01T00:00:00Z",
+      end: "1965-01-01T00:00:00Z",
+    });
+    expect(out.balance).toMatchObject({
+      available: 0,
+      buckets: [expect.objectContaining({ id: "old", remaining: 0 })],
+    });
     expect((await ledger.ledgerPage(id, { limit: 10 })).entries.map((e) => [e.kind, e.amount])).toEqual([
       ["expiry", 40],
       ["grant", 40],
@@ -82,7 +94,9 @@ describe("ledger review", () => {
     const [entry] = (await ledger.ledgerPage(id, { limit: 1 })).entries;
     expect(entry?.kind).toBe("charge");
     const at = entry?.at ?? "";
-    expect((await ledger.usage(id, { from: at, to: new Date(Date.parse(at) + 1).toISOString(), groupBy: "action" })).total).toBe(1);
+    expect(
+      (await ledger.usage(id, { from: at, to: new Date(Date.parse(at) + 1).toISOString(), groupBy: "action" })).total,
+    ).toBe(1);
     expect((await ledger.usage(id, { to: at, groupBy: "action" })).total).toBe(0);
   });
 
@@ -92,11 +106,20 @@ describe("ledger review", () => {
       await short.ledger.putAccount("a", { plan: "free" });
       await short.ledger.startCycle("a", cycle("c", 100));
       // Within the 5 minutes of clock skew the consumer accepts.
-      const event = stageEvent({ accountId: "a", type: "stage.completed", action: "script", occurredAt: new Date(Date.now() + 120_000).toISOString() });
+      const event = stageEvent({
+        accountId: "a",
+        type: "stage.completed",
+        action: "script",
+        occurredAt: new Date(Date.now() + 120_000).toISOString(),
+      });
       expect((await short.ledger.applyEvent(event)).result).toMatchObject({ status: "applied", charged: 1 });
       await passed(Date.now() + 1200);
       // Still inside occurredAt + retention, so the consumer would accept the redelivery: it must be a duplicate.
-      expect((await short.ledger.applyEvent(event)).result).toMatchObject({ status: "duplicate", charged: 0, available: 99 });
+      expect((await short.ledger.applyEvent(event)).result).toMatchObject({
+        status: "duplicate",
+        charged: 0,
+        available: 99,
+      });
     } finally {
       await short.redis.close();
     }
