@@ -4,7 +4,6 @@ import { randomUUID } from "node:crypto";
 import calculateSlot from "cluster-key-slot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClusterType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
 import { createRedis } from "../../server/src/app/redis-factory.js";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
@@ -18,6 +17,7 @@ import { waitFor } from "../support/redis-server.js";
 import { buildWorkload } from "../support/workload.js";
 import { archivedIds, historyDatabase } from "../history/harness.js";
 import { clusterUnsupported, startCluster, type TestCluster } from "./redis-cluster.js";
+import { LEDGER_DEFAULTS } from "../support/ledger.js";
 
 const unsupported = clusterUnsupported() ?? (postgresAvailable ? null : "no PostgreSQL (initdb) here");
 
@@ -33,10 +33,7 @@ function clusterLedger(redis: RedisClusterType, namespace: string, hints: () => 
   return new RedisLedger({
     redis,
     namespace,
-    priceBook: DEFAULT_PRICE_BOOK,
-    holdTtlSeconds: 3600,
-    idempotencyRetentionSeconds: 30 * 86400,
-    ledgerRetentionDays: 400,
+    ...LEDGER_DEFAULTS,
     onAudit: (ids) => {
       if (hints()) void notePending(redis, namespace, ids);
     },

@@ -5,10 +5,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger, bullmqConnection } from "@creditmeter/server";
 import { buildWorkload, prng, shuffle } from "../support/workload.js";
-import { cycle } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle } from "../support/ledger.js";
 import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 import { enqueueEvents, isDrained } from "../support/queue.js";
@@ -42,10 +41,7 @@ describe("Redis restarted mid-stream", () => {
     const ledger = new RedisLedger({
       redis: client,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 86400 * 30,
-      ledgerRetentionDays: 400,
+      ...LEDGER_DEFAULTS,
     });
     const q = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: "{creditmeter}" });
     queue = q;

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK, type Balance } from "@creditmeter/shared";
+import type { Balance } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import { StageReporter } from "@creditmeter/reporter";
 import { createCreditMeter, type ConnectionState, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
-import { cycle } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle } from "../support/ledger.js";
 import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
 
@@ -43,10 +43,8 @@ describe(`Redis unreachable for ${OUTAGE_MS} ms`, () => {
     const ledger = new RedisLedger({
       redis: client,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
+      ...LEDGER_DEFAULTS,
       idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
     });
     await ledger.putAccount("ur", { plan: "free" });
     await ledger.startCycle("ur", cycle("c1", 1000));

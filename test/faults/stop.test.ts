@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger, bullmqConnection } from "@creditmeter/server";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { cycle, stageEvent } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle, stageEvent } from "../support/ledger.js";
 import { enqueueEvents } from "../support/queue.js";
 import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
@@ -85,10 +84,8 @@ describe("stopping the server", () => {
     const ledger = new RedisLedger({
       redis: client,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
+      ...LEDGER_DEFAULTS,
       idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
     });
     await ledger.putAccount("stuck", { plan: "free" });
     await ledger.startCycle("stuck", cycle("c1", 1000));

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICE_BOOK, type Balance } from "@creditmeter/shared";
+import type { Balance } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { archiveAccount, readCursor } from "../../server/src/history/archive-account.js";
 import { expandEntries } from "../../server/src/ledger/audit-entries.js";
 import { trimAccount } from "../../server/src/history/trim.js";
 import { archiveAll, archivedLedger, daysOfWork, historyDatabase, type TestClock } from "./harness.js";
+import { LEDGER_DEFAULTS } from "../support/ledger.js";
 
 const DAY = 86_400_000;
 
@@ -127,10 +128,8 @@ describe.skipIf(!postgresAvailable)("trimming the hot trail", () => {
     const withoutArchive = new RedisLedger({
       redis,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
+      ...LEDGER_DEFAULTS,
       idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
     });
     const length = await redis.xLen(log);
     await expect(

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
 import { startRedis, type TestRedis } from "../support/redis-server.js";
+import { LEDGER_DEFAULTS } from "../support/ledger.js";
 
 const DAY = 86_400_000;
 
@@ -23,10 +23,7 @@ describe("cycle start in O(1) of the account's history", () => {
     ledger = new RedisLedger({
       redis,
       namespace: "cu",
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 30 * 86400,
-      ledgerRetentionDays: 400,
+      ...LEDGER_DEFAULTS,
     });
   });
   afterAll(async () => {

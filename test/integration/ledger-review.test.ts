@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger } from "@creditmeter/server";
-import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle, stageEvent, testLedger } from "../support/ledger.js";
 import { waitFor } from "../support/redis-server.js";
 
 // Edge cases found by reviewing the ledger against CONTRACT §2–4 and §7, each on an account of its own.
@@ -39,10 +38,7 @@ describe("ledger review", () => {
     const longHolds = new RedisLedger({
       redis,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 30 * 86400,
-      ledgerRetentionDays: 400,
+      ...LEDGER_DEFAULTS,
     });
     const id = await account(50, 2500);
     await ledger.addPack(id, { packId: "p", credits: 50 });

@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger, bullmqConnection } from "@creditmeter/server";
 import { mintToken } from "../../server/src/auth/index.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { cycle, stageEvent } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle, stageEvent } from "../support/ledger.js";
 import { enqueueEvents } from "../support/queue.js";
 import { freePort, waitFor } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
@@ -75,10 +74,8 @@ describe("failed attempts and failed jobs", () => {
     ledger = new RedisLedger({
       redis,
       namespace,
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
+      ...LEDGER_DEFAULTS,
       idempotencyRetentionSeconds: 86400,
-      ledgerRetentionDays: 400,
     });
     await start();
   });

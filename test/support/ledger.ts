@@ -12,6 +12,14 @@ export async function testRedis(): Promise<RedisClientType> {
   return client;
 }
 
+/** The ledger options tests start from: the default price book, 1 h holds, 30-day idempotency, a 400-day trail. */
+export const LEDGER_DEFAULTS = {
+  priceBook: DEFAULT_PRICE_BOOK,
+  holdTtlSeconds: 3600,
+  idempotencyRetentionSeconds: 30 * 86400,
+  ledgerRetentionDays: 400,
+} as const;
+
 /** A ledger in a fresh namespace of its own (nothing shared with other tests, nothing flushed). */
 export async function testLedger(
   overrides: Partial<LedgerOptions> = {},
@@ -21,10 +29,7 @@ export async function testLedger(
   const ledger = new RedisLedger({
     redis,
     namespace,
-    priceBook: DEFAULT_PRICE_BOOK,
-    holdTtlSeconds: 3600,
-    idempotencyRetentionSeconds: 30 * 86400,
-    ledgerRetentionDays: 400,
+    ...LEDGER_DEFAULTS,
     ...overrides,
   });
   return { ledger, redis, namespace };
