@@ -14,7 +14,8 @@
   generation goes at once, never before the retention after its last write. IDEM_GEN_MS is a
   constant, not derived from configuration, so generation boundaries never move.
   Lookups go newest generation first (one HMGET fetches the record and the step state) back to the
-  one holding now - retention, and no further back than the account's first write of this layout.
+  one holding now - retention - slack, and no further back than the account's first write of this
+  layout less the slack (a clock up to that far behind still finds what it wrote).
 
   The account hash's field "ix" (loaded with the account) says where the account stands: absent,
   it never wrote this layout; "<ms>", its first write (it may still have keys of the layout before:
@@ -56,7 +57,10 @@ local function idem_span(ctx, a, keep_ms)
   end
   local fresh = string.byte(ix, 1) == 110 -- "n"
   local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
-  local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), math.floor(first / IDEM_GEN_MS))
+  -- The first write bounds the lookup less the slack: a clock that steps back (a failover to a
+  -- replica a few seconds behind) writes below it, into the generation before it at a boundary.
+  local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS),
+    math.floor((first - IDEM_SLACK_MS) / IDEM_GEN_MS))
   return g, lo, (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
 end
 
