@@ -43,11 +43,11 @@ const TYPE_CODES: Record<string, string> = {
 };
 const TYPES = new Map(Object.entries(TYPE_CODES).map(([t, c]) => [c, t]));
 
-/** SHA-1 of `text` in base64url (27 characters, no padding): 6 bits a character, and no comma. */
 /**
  * The action of a compact fingerprint, one character a known action (never reassigned: records
- * live up to 45 days; a new action gets a new letter); any other action is kept as its name, which
- * is longer. Saves 4-13 characters a record, enough to keep most in a 48-byte allocation.
+ * live up to the idempotency retention + 15 days + 1 h, 45 days by default; a new action gets a
+ * new letter); any other action is kept as its name, which is longer. Saves 4-13 characters a
+ * record, enough to keep most in a 48-byte allocation.
  */
 const ACTION_CODES: Readonly<Record<string, string>> = {
   web_research: "a",
@@ -68,6 +68,7 @@ export function actionOfCode(code: unknown): unknown {
   return typeof code === "string" ? (ACTION_NAMES.get(code) ?? code) : code;
 }
 
+/** SHA-1 of `text` in base64url (27 characters, no padding): 6 bits a character, and no comma. */
 function sha1(text: string): string {
   return createHash("sha1").update(text).digest("base64url");
 }

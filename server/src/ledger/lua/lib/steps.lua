@@ -1,6 +1,6 @@
 --[[
   Where each step stands: "held" | "denied" | "completed" | "failed", a field of the account's
-  current idempotency generation (lib/idem: "s:<step hash>"), written with the retention of the
+  current idempotency generation (lib/idem: "s<13 of SHA-1 of sid/step>"), written with the retention of the
   latest event that moved it. Its generation expires no earlier than that, and a session that keeps
   getting new steps keeps no old ones alive. A state set earlier in the same script is read from
   ctx.steps; else `stored` is what idem_lookup found (newest generation first, then the layouts before).
