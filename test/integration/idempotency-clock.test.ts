@@ -5,7 +5,7 @@
  * the script writes to, and a repeat must still be found there, not applied (and charged) again.
  */
 import { describe, expect, it } from "vitest";
-import { stageEvent, testLedger } from "../support/ledger.js";
+import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const GEN_MS = 15 * 86_400_000;
 
@@ -30,6 +30,25 @@ describe("idempotency generations and a clock step back", () => {
     expect(later.result?.status).toBe("duplicate");
     expect((await ledger.balance("cb")).overdraft).toBe(first.result?.charged);
     expect(await ledger.readEventRecord("cb", charge.eventId)).not.toBe("");
+    await redis.close();
+  });
+});
+
+describe("idempotency generations: read before written", () => {
+  it("a generation key of the wrong type fails the script before it writes anything, on an account of the layout before too", async () => {
+    const { ledger, redis, namespace } = await testLedger();
+    await ledger.putAccount("wt", { plan: "free" });
+    await ledger.startCycle("wt", cycle("c1", 100));
+    // The account of the release before (no "ix"), and a fault where its current generation goes.
+    await asAccountOfLayoutBefore(redis, namespace, "wt");
+    const [secs] = (await redis.sendCommand(["TIME"])) as string[];
+    const g = Math.floor((Number(secs) * 1000) / GEN_MS);
+    await redis.set(`${namespace}:{wt}:ids:${g}`, "not a hash");
+    const before = await ledger.balance("wt");
+    const charge = stageEvent({ accountId: "wt", type: "stage.completed", action: "script" });
+    await expect(ledger.applyEvent(charge)).rejects.toThrow(/WRONGTYPE/);
+    // Nothing charged that no record remembers: a retry must not charge it twice.
+    expect(await ledger.balance("wt")).toEqual(before);
     await redis.close();
   });
 });

@@ -45,7 +45,7 @@ end
 -- A step state is kept as its first letter.
 local IDEM_STEP_WORDS = { h = "held", d = "denied", c = "completed", f = "failed" }
 
--- The generations that may hold a record kept `keep_ms` (newest, oldest: none when oldest > newest),
+-- The generations that may hold a record kept `keep_ms` (newest, oldest; the current one always),
 -- and whether keys of the layout before may still exist.
 local function idem_span(ctx, a, keep_ms)
   local g = math.floor(ctx.now / IDEM_GEN_MS)
@@ -53,15 +53,18 @@ local function idem_span(ctx, a, keep_ms)
   if ix == nil then
     -- A read that could not read the account (read_event_account): every generation of the window.
     if a.unread then return g, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true end
-    return g, g + 1, true
+    -- It holds no generation yet, but the current one is read all the same: idem_flush writes it
+    -- after the account's state, and a key of the wrong type must fail the script before that.
+    return g, g, true
   end
   local fresh = string.byte(ix, 1) == 110 -- "n"
   local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
   -- The first write bounds the lookup less the slack: a clock that steps back (a failover to a
   -- replica a few seconds behind) writes below it, into the generation before it at a boundary.
+  -- The current generation is read in any case (written by idem_flush: read first, as above).
   local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS),
     math.floor((first - IDEM_SLACK_MS) / IDEM_GEN_MS))
-  return g, lo, (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
+  return g, math.min(lo, g), (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
 end
 
 -- What the reads outside apply (read-event-2, mark-webhooks-2) know of the account: its "ix", or,
