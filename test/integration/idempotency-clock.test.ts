@@ -3,8 +3,11 @@
  * across a generation boundary (a Redis failover to a replica whose clock is a few seconds behind;
  * here the test's virtual clock): the account's "ix" then lies in a later generation than the one
  * the script writes to, and a repeat must still be found there, not applied (and charged) again.
+ * Also: the current generation is read before it is written, and (fast-check) any clock path of
+ * forward steps and small steps back finds every repeat within the retention.
  */
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const GEN_MS = 15 * 86_400_000;
@@ -50,5 +53,52 @@ describe("idempotency generations: read before written", () => {
     // Nothing charged that no record remembers: a retry must not charge it twice.
     expect(await ledger.balance("wt")).toEqual(before);
     await redis.close();
+  });
+});
+
+describe("idempotency generations: any clock path", () => {
+  it("a repeat within the retention of its first application is a duplicate, across boundaries and small steps back", async () => {
+    const DAY = 86_400_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            // Mostly forward (up to 9 days), now and then up to 30 minutes back.
+            step: fc.oneof(
+              { weight: 4, arbitrary: fc.integer({ min: 0, max: 9 * DAY }) },
+              { weight: 1, arbitrary: fc.integer({ min: -1_800_000, max: 0 }) },
+            ),
+            repeat: fc.nat(),
+          }),
+          { minLength: 2, maxLength: 25 },
+        ),
+        fc.integer({ min: -DAY, max: DAY }),
+        async (ops, start) => {
+          let now = Math.floor(Date.now() / GEN_MS) * GEN_MS + start;
+          const { ledger, redis } = await testLedger({
+            idempotencyRetentionSeconds: 20 * 86_400,
+            virtualClock: () => now,
+          });
+          await ledger.putAccount("any", { plan: "free" });
+          const applied: { event: ReturnType<typeof stageEvent>; at: number }[] = [];
+          for (const { step, repeat } of ops) {
+            now += step;
+            const fresh = applied.filter((a) => now - a.at < 20 * DAY);
+            const old = fresh[repeat % (fresh.length + 1)];
+            if (old) {
+              const r = await ledger.applyEvent(old.event);
+              expect(r.result?.status).toBe("duplicate");
+            } else {
+              const event = stageEvent({ accountId: "any", type: "stage.progress", action: "script", progress: 0.5 });
+              const r = await ledger.applyEvent(event);
+              expect(r.result?.status).toBe("applied");
+              applied.push({ event, at: now });
+            }
+          }
+          await redis.close();
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
