@@ -102,3 +102,31 @@ describe("idempotency generations: any clock path", () => {
     );
   });
 });
+
+describe("idempotency generations: a step across generations", () => {
+  it("a step started in one generation and completed in the next stays completed: later events for it are ignored", async () => {
+    const boundary = Math.floor(Date.now() / GEN_MS) * GEN_MS;
+    let now = boundary - 1_000;
+    const { ledger, redis } = await testLedger({ virtualClock: () => now });
+    await ledger.putAccount("st", { plan: "free" });
+    await ledger.startCycle("st", {
+      cycleId: "c1",
+      credits: 1000,
+      start: new Date(now - 1000).toISOString(),
+      end: new Date(now + 60 * 86_400_000).toISOString(),
+    });
+    const step = { accountId: "st", sessionId: "s", stepId: "x", action: "script" } as const;
+    expect((await ledger.applyEvent(stageEvent({ ...step, type: "stage.started" }))).result?.status).toBe("applied");
+    now = boundary + 1_000;
+    const done = await ledger.applyEvent(stageEvent({ ...step, type: "stage.completed" }));
+    expect(done.result?.charged).toBeGreaterThan(0);
+    for (const later of [boundary + 2_000, boundary + 20 * 86_400_000]) {
+      now = later;
+      expect((await ledger.applyEvent(stageEvent({ ...step, type: "stage.started" }))).result?.status).toBe("ignored");
+      const again = await ledger.applyEvent(stageEvent({ ...step, type: "stage.completed" }));
+      expect(again.result).toMatchObject({ status: "ignored", charged: 0 });
+    }
+    expect((await ledger.balance("st")).held).toBe(0);
+    await redis.close();
+  });
+});
