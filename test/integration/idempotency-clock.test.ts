@@ -130,3 +130,20 @@ describe("idempotency generations: a step across generations", () => {
     await redis.close();
   });
 });
+
+describe("idempotency generations: a clock that ran ahead and came back", () => {
+  it("a repeat of an event applied while the clock was in the next generation is a duplicate once it is back", async () => {
+    const boundary = Math.floor(Date.now() / GEN_MS) * GEN_MS;
+    let now = boundary - 60_000;
+    const { ledger, redis } = await testLedger({ virtualClock: () => now });
+    await ledger.putAccount("fb", { plan: "free" });
+    // Progress events: no audit entry, whose trail a virtual clock may not go behind.
+    const event = stageEvent({ accountId: "fb", type: "stage.progress", action: "script", progress: 0.5 });
+    now = boundary + 5_000; // ahead, into the next generation
+    expect((await ledger.applyEvent(event)).result?.status).toBe("applied");
+    now = boundary - 30_000; // back
+    expect((await ledger.applyEvent(event)).result?.status).toBe("duplicate");
+    expect(await ledger.readEventRecord("fb", event.eventId)).not.toBe("");
+    await redis.close();
+  });
+});

@@ -21,6 +21,8 @@
   it never wrote this layout; "<ms>", its first write (it may still have keys of the layout before:
   "<prefix>evt:<eventId>" JSON records and "<prefix>st:<sid>/<step>" states, KEYS of apply-events-7n,
   read only, until they have expired: ms + retention); "n<ms>", created with this layout (none).
+  Its field "ig" is the newest generation the account wrote: lookups start there when the clock
+  is behind it, so records written while the clock ran ahead are still found once it is back.
 ]]
 local IDEM_GEN_MS = 15 * 86400000
 -- Covers the few minutes an event's occurredAt may be ahead (its retention is that much longer).
@@ -49,13 +51,16 @@ local IDEM_STEP_WORDS = { h = "held", d = "denied", c = "completed", f = "failed
 -- and whether keys of the layout before may still exist.
 local function idem_span(ctx, a, keep_ms)
   local g = math.floor(ctx.now / IDEM_GEN_MS)
+  -- A clock that ran ahead into a later generation and came back (a failover to a replica whose
+  -- clock is ahead, then back) left records there: the lookup starts at the newest one written.
+  local top = math.max(g, tonumber(a.ig) or g)
   local ix = a.ix
   if ix == nil then
     -- A read that could not read the account (read_event_account): every generation of the window.
-    if a.unread then return g, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true end
+    if a.unread then return top, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true end
     -- It holds no generation yet, but the current one is read all the same: idem_flush writes it
     -- after the account's state, and a key of the wrong type must fail the script before that.
-    return g, g, true
+    return top, g, true
   end
   local fresh = string.byte(ix, 1) == 110 -- "n"
   local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
@@ -64,15 +69,15 @@ local function idem_span(ctx, a, keep_ms)
   -- The current generation is read in any case (written by idem_flush: read first, as above).
   local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS),
     math.floor((first - IDEM_SLACK_MS) / IDEM_GEN_MS))
-  return g, math.min(lo, g), (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
+  return top, math.min(lo, g), (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
 end
 
 -- What the reads outside apply (read-event-2, mark-webhooks-2) know of the account: its "ix", or,
 -- when its hash cannot be read (not a hash: a fault), that nothing bounds the lookup.
 local function read_event_account(key)
-  local r = redis.pcall("HMGET", key, "ix")
+  local r = redis.pcall("HMGET", key, "ix", "ig")
   if type(r) ~= "table" or r.err then return { unread = true } end
-  return { ix = r[1] or nil }
+  return { ix = r[1] or nil, ig = r[2] or nil }
 end
 
 -- A step's state in the layouts before (each read only while it can exist: idem_span).
@@ -183,5 +188,10 @@ local function idem_flush(ctx, a)
   if a.ix == nil then
     a.ix = string.format("%d", ctx.now)
     redis.call("HSET", ctx.acct, "ix", a.ix)
+  end
+  -- "ig": the newest generation written (idem_span), moved once a generation per account.
+  if g > (tonumber(a.ig) or -math.huge) then
+    a.ig = string.format("%d", g)
+    redis.call("HSET", ctx.acct, "ig", a.ig)
   end
 end
