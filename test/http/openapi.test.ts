@@ -205,9 +205,21 @@ describe("real answers match the document", () => {
     await check("put", budgetPath, `/v1/accounts/${acct}/sessions/s1/budget`, ops, { credits: -1 });
     await check("put", budgetPath, `/v1/accounts/nobody/sessions/s1/budget`, ops, { credits: null });
     await check("put", budgetPath, `/v1/accounts/${acct}/sessions/s1/budget`, worker, { credits: null });
-    await check("put", "/v1/accounts/{accountId}/sessions/{sessionId}/plan", `/v1/accounts/${acct}/sessions/s1/plan`, worker, { items: [{ action: "script", count: 2 }] });
+    await check(
+      "put",
+      "/v1/accounts/{accountId}/sessions/{sessionId}/plan",
+      `/v1/accounts/${acct}/sessions/s1/plan`,
+      worker,
+      { items: [{ action: "script", count: 2 }] },
+    );
     await check("get", "/v1/accounts/{accountId}/sessions/{sessionId}", `/v1/accounts/${acct}/sessions/s1`, ops);
-    await check("put", "/v1/accounts/{accountId}/sessions/{sessionId}/plan", `/v1/accounts/${acct}/sessions/s1/plan`, worker, { items: [{ action: "image", seconds: 2 }] });
+    await check(
+      "put",
+      "/v1/accounts/{accountId}/sessions/{sessionId}/plan",
+      `/v1/accounts/${acct}/sessions/s1/plan`,
+      worker,
+      { items: [{ action: "image", seconds: 2 }] },
+    );
     await check("get", "/v1/accounts/{accountId}/usage", `/v1/accounts/${acct}/usage?groupBy=stage`, ops);
     await check("get", "/v1/accounts/{accountId}/ledger", `/v1/accounts/${acct}/ledger?limit=5`, ops);
 

@@ -78,7 +78,10 @@ describe("StageReporter quote and plan over HTTP", () => {
     const ops = await d.token("ops", "ops");
     const after = await request(node.url, "GET", `/v1/accounts/${accountId}/sessions/video-plan`, ops);
     // One credit charged: one less to go, and one less available.
-    expect(after.body).toMatchObject({ used: 1, forecast: { planned: TOTAL, remaining: TOTAL - 1, shortfall: TOTAL - 1 - 99 } });
+    expect(after.body).toMatchObject({
+      used: 1,
+      forecast: { planned: TOTAL, remaining: TOTAL - 1, shortfall: TOTAL - 1 - 99 },
+    });
 
     expect((await r.plan([])).forecast).toBeNull();
   });
@@ -86,7 +89,9 @@ describe("StageReporter quote and plan over HTTP", () => {
   it("a start denied by the session's budget says so", async () => {
     const r = reporter(true, "video-budget");
     const ops = await d.token("ops", "ops");
-    const set = await request(node.url, "PUT", `/v1/accounts/${accountId}/sessions/video-budget/budget`, ops, { credits: 5 });
+    const set = await request(node.url, "PUT", `/v1/accounts/${accountId}/sessions/video-budget/budget`, ops, {
+      credits: 5,
+    });
     expect(set.status).toBe(200);
     const denied = await r.started("scene-1", { action: "animation", model: "veo-3.1-fast", seconds: 1 });
     expect(denied).toMatchObject({ granted: false, status: "denied", denyReason: "session_budget" });

@@ -43,7 +43,10 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
   const redis: RedisClientType = createClient({ url: inject("redisUrl") });
   redis.on("error", () => undefined);
   await redis.connect();
-  const queue = new Queue(queueName, { connection: createNodeRedisClient(redis.duplicate()), prefix: loadConfig(env).queuePrefix });
+  const queue = new Queue(queueName, {
+    connection: createNodeRedisClient(redis.duplicate()),
+    prefix: loadConfig(env).queuePrefix,
+  });
   return {
     env,
     prefix,
@@ -63,7 +66,10 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
 }
 
 /** Starts an in-process server of the deployment (HTTP + Socket.IO + consumer unless overridden). */
-export async function startNode(d: Deployment, extra: Record<string, string> = {}): Promise<RunningServer & { url: string }> {
+export async function startNode(
+  d: Deployment,
+  extra: Record<string, string> = {},
+): Promise<RunningServer & { url: string }> {
   const server = await startServer(loadConfig({ ...d.env, ...extra }), pino({ level: "silent" }));
   return Object.assign(server, { url: `http://127.0.0.1:${server.port}` });
 }
@@ -108,7 +114,12 @@ export function nodeWithAccount(acct: string, credits: number, env: Record<strin
 let eventCounter = 0;
 
 /** A `stage.completed` event (charged in full without a hold). */
-export function completed(accountId: string, sessionId: string, action: StageEvent["action"], fields: Partial<StageEvent> = {}): StageEvent {
+export function completed(
+  accountId: string,
+  sessionId: string,
+  action: StageEvent["action"],
+  fields: Partial<StageEvent> = {},
+): StageEvent {
   eventCounter += 1;
   return {
     v: 1,
@@ -124,8 +135,16 @@ export function completed(accountId: string, sessionId: string, action: StageEve
 }
 
 /** A cycle body for `credits`, current now. */
-export function cycleOf(cycleId: string, credits: number): { cycleId: string; credits: number; start: string; end: string } {
-  return { cycleId, credits, start: new Date(Date.now() - 3_600_000).toISOString(), end: new Date(Date.now() + 30 * 86_400_000).toISOString() };
+export function cycleOf(
+  cycleId: string,
+  credits: number,
+): { cycleId: string; credits: number; start: string; end: string } {
+  return {
+    cycleId,
+    credits,
+    start: new Date(Date.now() - 3_600_000).toISOString(),
+    end: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  };
 }
 
 /** Every packet a raw client received, in order, with its arrival time (Date.now()). */
@@ -143,7 +162,11 @@ export function recorder(url: string, auth: Record<string, string>): Recorder {
 }
 
 /** The connect_error message a handshake ends with, or "connected". */
-export function handshakeResult(url: string, auth: Record<string, unknown>, extraHeaders: Record<string, string> = {}): Promise<string> {
+export function handshakeResult(
+  url: string,
+  auth: Record<string, unknown>,
+  extraHeaders: Record<string, string> = {},
+): Promise<string> {
   const socket = io(url, { transports: ["websocket"], auth, extraHeaders, reconnection: false, forceNew: true });
   return new Promise((resolve) => {
     socket.on("connect", () => {

@@ -45,7 +45,11 @@ export interface LedgerApi {
   balance(accountId: string): Promise<Balance>;
   session(accountId: string, sessionId: string): Promise<SessionSnapshot>;
   /** Records a session's plan as its total on each plan, or removes it (null); a session change. */
-  setPlan(accountId: string, sessionId: string, totals: Record<Plan, number> | null): Promise<LedgerOutcome & { session: SessionSnapshot }>;
+  setPlan(
+    accountId: string,
+    sessionId: string,
+    totals: Record<Plan, number> | null,
+  ): Promise<LedgerOutcome & { session: SessionSnapshot }>;
   usage(accountId: string, query: UsageQuery): Promise<Usage>;
   ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage>;
 }

@@ -137,7 +137,12 @@ export function budgetOf(raw: Record<string, string>, used: number, reserved: nu
  * A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. Its
  * forecast (§10) needs the account `side` read by the same script (null: no forecast).
  */
-export function toSession(accountId: string, sessionId: string, raw: Record<string, string>, side: AccountSide | null): SessionUpdate {
+export function toSession(
+  accountId: string,
+  sessionId: string,
+  raw: Record<string, string>,
+  side: AccountSide | null,
+): SessionUpdate {
   const num = (f: string): number => Number(raw[f] ?? 0);
   const byStage = Object.fromEntries(STAGES.map((s) => [s, num(s)])) as SessionSnapshot["byStage"];
   const last = raw.last ? LastJson.parse(JSON.parse(raw.last)) : null;
