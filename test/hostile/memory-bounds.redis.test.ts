@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
-import { createConsumer } from "@creditmeter/server";
+import { RedisLedger, createConsumer } from "@creditmeter/server";
 import { buildWorkload } from "../support/workload.js";
-import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { LEDGER_DEFAULTS, cycle, stageEvent, testLedger } from "../support/ledger.js";
 import { RecordingPublisher, startPipeline, type Pipeline } from "../support/pipeline.js";
 import { waitFor } from "../support/redis-server.js";
 
@@ -206,5 +206,32 @@ describe("memory bounds (raw keys)", () => {
     } finally {
       await consumer.close();
     }
+  });
+});
+
+describe("idempotency generations: expiry as the retention changes", () => {
+  it("a longer retention lengthens the current generation's expiry; a shorter one never shortens it", async () => {
+    const { ledger, redis, namespace } = await testLedger({ idempotencyRetentionSeconds: 60 });
+    await ledger.putAccount("ret", { plan: "free" });
+    const progress = () => stageEvent({ accountId: "ret", type: "stage.progress", action: "script", progress: 0.5 });
+    const genTtl = async (): Promise<number> => {
+      const keys: string[] = [];
+      for await (const batch of redis.scanIterator({ MATCH: `${namespace}:{ret}:ids:*`, COUNT: 1000 }))
+        keys.push(...batch);
+      expect(keys).toHaveLength(1);
+      return redis.pTTL(keys[0] ?? "");
+    };
+    await ledger.applyEvent(progress());
+    const first = await genTtl();
+    const withRetention = (seconds: number) =>
+      new RedisLedger({ redis, namespace, ...LEDGER_DEFAULTS, idempotencyRetentionSeconds: seconds });
+    // The same account, its generation already written: a process configured with a day more.
+    await withRetention(60 + 86_400).applyEvent(progress());
+    const longer = await genTtl();
+    expect(longer).toBeGreaterThan(first + 86_000_000);
+    // And one configured with less: the records written under the longer retention keep it.
+    await withRetention(60).applyEvent(progress());
+    expect(await genTtl()).toBeGreaterThan(longer - 60_000);
+    await redis.close();
   });
 });
