@@ -4,7 +4,7 @@ import { sortUsageGroups } from "./usage-order.js";
 
 // The order /usage always answered in: one stable comparator sort.
 const reference = <T extends { key: string; credits: number }>(groups: T[]): T[] =>
-  [...groups].sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key));
+  [...groups].sort((a, b) => b.credits - a.credits || a.key.localeCompare(b.key, "en-US"));
 
 describe("sortUsageGroups", () => {
   it("orders exactly as the comparator sort (credits most first, then localeCompare), ties included", () => {
