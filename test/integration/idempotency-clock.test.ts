@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { resultFromRecord } from "../../server/src/ledger/event-record.js";
 import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const GEN_MS = 15 * 86_400_000;
@@ -32,7 +33,12 @@ describe("idempotency generations and a clock step back", () => {
     const later = await ledger.applyEvent(charge);
     expect(later.result?.status).toBe("duplicate");
     expect((await ledger.balance("cb")).overdraft).toBe(first.result?.charged);
-    expect(await ledger.readEventRecord("cb", charge.eventId)).not.toBe("");
+    // The record GET …/events/:eventId answers from is the first application's (null would be a miss).
+    expect(await ledger.readEventRecord("cb", charge.eventId)).not.toBeNull();
+    expect(resultFromRecord(await ledger.readEventRecord("cb", charge.eventId))).toMatchObject({
+      status: "applied",
+      charged: first.result?.charged,
+    });
     await redis.close();
   });
 });
@@ -143,7 +149,8 @@ describe("idempotency generations: a clock that ran ahead and came back", () => 
     expect((await ledger.applyEvent(event)).result?.status).toBe("applied");
     now = boundary - 30_000; // back
     expect((await ledger.applyEvent(event)).result?.status).toBe("duplicate");
-    expect(await ledger.readEventRecord("fb", event.eventId)).not.toBe("");
+    expect(await ledger.readEventRecord("fb", event.eventId)).not.toBeNull();
+    expect(resultFromRecord(await ledger.readEventRecord("fb", event.eventId))).toMatchObject({ status: "applied" });
     await redis.close();
   });
 });
