@@ -4,13 +4,12 @@
  * movements read back are those the named layout would have written, one per movement, with
  * unique ms-seq ids that keep growing across scripts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { randomUUID } from "node:crypto";
-import type { RedisClientType } from "redis";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { compareIds, expandEntries, type EntryFields } from "../../server/src/ledger/audit-entries.js";
-import { testRedis } from "../support/ledger.js";
+import { useTestRedis } from "../support/ledger.js";
 
 // Queues the movements of ARGV[2] (JSON) through lib/audit's `audit` and writes them with
 // `audit_flush`, under the virtual clock ARGV[1], as one script: the account's state before
@@ -127,11 +126,7 @@ function named(m: Move): EntryFields {
 }
 
 describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () => {
-  let redis: RedisClientType;
-  beforeAll(async () => {
-    redis = await testRedis();
-  });
-  afterAll(() => redis.close());
+  const redis = useTestRedis();
 
   it("reads back every movement as the named layout would have written it, ids unique and growing", async () => {
     await fc.assert(
@@ -155,16 +150,16 @@ describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () =
           });
           // Several scripts in one millisecond: each continues where the last movement's id left off.
           if (!sameMs) now += 1;
-          await redis.eval(HARNESS, { keys: [log], arguments: [String(now), JSON.stringify(ms)] });
+          await redis().eval(HARNESS, { keys: [log], arguments: [String(now), JSON.stringify(ms)] });
           written.push(...ms);
         }
-        const entries = await redis.xRange(log, "-", "+");
+        const entries = await redis().xRange(log, "-", "+");
         const read = expandEntries(entries);
         expect(read.map((r) => r.fields)).toEqual(written.map(named));
         for (let i = 1; i < read.length; i++) expect(compareIds(read[i - 1]?.id ?? "", read[i]?.id ?? "")).toBe(-1);
         // The packed entries really are packed: fewer stream entries than movements when runs exist.
         expect(entries.length).toBeLessThanOrEqual(read.length);
-        await redis.del(log);
+        await redis().del(log);
       }),
       { numRuns: 60 },
     );
@@ -186,9 +181,9 @@ describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () =
       mv("release", "e2", 5, [100, 0, 0]),
       mv("charge", "e2", 7, [93, 0, 7]),
     ];
-    await redis.eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify(first)] });
-    await redis.eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify([mv("hold", "e3", 5, [88, 5, 7])])] });
-    const entries = await redis.xRange(log, "-", "+");
+    await redis().eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify(first)] });
+    await redis().eval(HARNESS, { keys: [log], arguments: [NOW, JSON.stringify([mv("hold", "e3", 5, [88, 5, 7])])] });
+    const entries = await redis().xRange(log, "-", "+");
     expect(entries.map((e) => e.id)).toEqual([`${NOW}-0`, `${NOW}-3`]);
     // The release's and the charge's balances follow from the hold's: left out.
     expect(entries[0]?.message).toEqual({ m: "0|h,5,95,5,0,e1,s,image,st|r,5,,,,e2,^,^,^|c,7,,,,^,^,^,^" });
@@ -199,6 +194,6 @@ describe("the packed audit layout (lib/audit → ledger/audit-entries.ts)", () =
       ["88", "5", "0", "7"],
     ]);
     expect(expandEntries(entries).map((m) => m.id)).toEqual([0, 1, 2, 3].map((s) => `${NOW}-${s}`));
-    await redis.del(log);
+    await redis().del(log);
   });
 });

@@ -3,23 +3,18 @@
  * readLedgerPage): whatever the page size and wherever a page ends inside a packed entry, paging
  * with each page's cursor returns every movement once, newest first.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { randomUUID } from "node:crypto";
-import type { RedisClientType } from "redis";
 import { expandEntries } from "../../server/src/ledger/audit-entries.js";
 import { readLedgerPage } from "../../server/src/ledger/reads.js";
-import { testRedis } from "../support/ledger.js";
+import { useTestRedis } from "../support/ledger.js";
 
 /** A trail entry: a named grant, or a packed entry of `n` holds (as lib/audit writes them). */
 const entry = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 }));
 
 describe("ledger pages across packed audit entries", () => {
-  let redis: RedisClientType;
-  beforeAll(async () => {
-    redis = await testRedis();
-  });
-  afterAll(() => redis.close());
+  const redis = useTestRedis();
 
   it("page after page, every movement once and in order, for any page size", async () => {
     await fc.assert(
@@ -34,7 +29,7 @@ describe("ledger pages across packed audit entries", () => {
             if (!sameMs) ms += 1;
             if (n === 0) {
               eid += 1;
-              await redis.xAdd(log, `${ms}-*`, {
+              await redis().xAdd(log, `${ms}-*`, {
                 k: "grant",
                 amt: "1",
                 av: "1",
@@ -50,22 +45,22 @@ describe("ledger pages across packed audit entries", () => {
               eid += 1;
               parts.push(`h,1,100,0,0,e${eid}`);
             }
-            const id = await redis.xAdd(log, `${ms}-*`, { m: parts.join("|") });
+            const id = await redis().xAdd(log, `${ms}-*`, { m: parts.join("|") });
             const [idMs, seq] = id.split("-");
-            if (n > 1) await redis.sendCommand(["XSETID", log, `${idMs}-${Number(seq) + n - 1}`]);
+            if (n > 1) await redis().sendCommand(["XSETID", log, `${idMs}-${Number(seq) + n - 1}`]);
           }
-          const all = expandEntries(await redis.xRange(log, "-", "+")).reverse();
+          const all = expandEntries(await redis().xRange(log, "-", "+")).reverse();
           const seen: string[] = [];
           let cursor: string | undefined;
           for (let pages = 0; pages <= all.length; pages++) {
-            const page = await readLedgerPage(redis, log, cursor ? { limit, cursor } : { limit });
+            const page = await readLedgerPage(redis(), log, cursor ? { limit, cursor } : { limit });
             seen.push(...page.entries.map((e) => e.id));
             expect(page.entries.length).toBeLessThanOrEqual(limit);
             if (!page.nextCursor) break;
             cursor = page.nextCursor;
           }
           expect(seen).toEqual(all.map((m) => m.id));
-          await redis.del(log);
+          await redis().del(log);
         },
       ),
       { numRuns: 80 },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createClient, type RedisClientType } from "redis";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { RedisLedger, type LedgerOptions } from "@creditmeter/server";
 
@@ -10,6 +10,22 @@ export async function testRedis(): Promise<RedisClientType> {
   client.on("error", () => undefined);
   await client.connect();
   return client;
+}
+
+/**
+ * A testRedis() client for the enclosing describe block: connected before its tests, closed after.
+ * Returns a getter, as the client exists only once beforeAll has run.
+ */
+export function useTestRedis(): () => RedisClientType {
+  let redis: RedisClientType | undefined;
+  beforeAll(async () => {
+    redis = await testRedis();
+  });
+  afterAll(() => redis?.close());
+  return () => {
+    if (!redis) throw new Error("useTestRedis: no client outside the describe block's tests");
+    return redis;
+  };
 }
 
 /** The ledger options tests start from: the default price book, 1 h holds, 30-day idempotency, a 400-day trail. */
