@@ -60,6 +60,9 @@ describe("ledger pages across packed audit entries", () => {
             cursor = page.nextCursor;
           }
           expect(seen).toEqual(all.map((m) => m.id));
+          // `all` is read with the reader's own expandEntries: it must hold every movement written
+          // (e1 … e<eid>, newest first), or a reader losing movements would agree with itself.
+          expect(all.map((m) => m.fields.eid)).toEqual(Array.from({ length: eid }, (_, i) => `e${eid - i}`));
           await redis().del(log);
         },
       ),
