@@ -46,6 +46,9 @@ describe("an account written by the layout before (evt:/st: keys)", () => {
   };
   const writeOldStep = (e: StageEvent, state: string) =>
     redis.set(key(`st:${e.sessionId}/${e.stepId}`), state, { PX: RETENTION_MS });
+  /** A script step of the old session. */
+  const oldStep = (stepId: string, type: StageEvent["type"]) =>
+    stageEvent({ accountId: acct, sessionId: "s-old", stepId, type, action: "script" });
 
   beforeAll(async () => {
     ({ ledger, redis, namespace } = await testLedger());
@@ -55,13 +58,7 @@ describe("an account written by the layout before (evt:/st: keys)", () => {
   });
   afterAll(() => redis.close());
 
-  const granted = stageEvent({
-    accountId: acct,
-    sessionId: "s-old",
-    stepId: "o-1",
-    type: "stage.started",
-    action: "script",
-  });
+  const granted = oldStep("o-1", "stage.started");
   const charged = stageEvent({
     accountId: acct,
     sessionId: "s-old",
@@ -153,20 +150,8 @@ describe("an account written by the layout before (evt:/st: keys)", () => {
   });
 
   it("keeps the old step states: an ended step ignores a new eventId, a held one is not held twice", async () => {
-    const done = stageEvent({
-      accountId: acct,
-      sessionId: "s-old",
-      stepId: "o-4",
-      type: "stage.completed",
-      action: "script",
-    });
-    const failed = stageEvent({
-      accountId: acct,
-      sessionId: "s-old",
-      stepId: "o-5",
-      type: "stage.failed",
-      action: "script",
-    });
+    const done = oldStep("o-4", "stage.completed");
+    const failed = oldStep("o-5", "stage.failed");
     await writeOldStep(done, "completed");
     await writeOldStep(failed, "failed");
     const out = await ledger.applyEvents([
@@ -183,13 +168,7 @@ describe("an account written by the layout before (evt:/st: keys)", () => {
   });
 
   it("writes new events in the new layout only, and a later step state there wins over the old key", async () => {
-    const held = stageEvent({
-      accountId: acct,
-      sessionId: "s-old",
-      stepId: "o-6",
-      type: "stage.started",
-      action: "script",
-    });
+    const held = oldStep("o-6", "stage.started");
     await writeOldStep(held, "denied"); // a denied step stays open: started tries again
     const out = await ledger.applyEvents([
       stageEvent({ ...held, eventId: "new-4" }),
@@ -210,13 +189,7 @@ describe("an account written by the layout before (evt:/st: keys)", () => {
   });
 
   it("stops reading the old keys once the retention has passed since the first new write", async () => {
-    const stale = stageEvent({
-      accountId: acct,
-      sessionId: "s-old",
-      stepId: "o-7",
-      type: "stage.completed",
-      action: "script",
-    });
+    const stale = oldStep("o-7", "stage.completed");
     await writeOld(stale, '"s":"applied","c":1,"h":0,"av":999,"su":1');
     expect(resultFromRecord(await ledger.readEventRecord(acct, stale.eventId))).toMatchObject({ charged: 1 });
     // In production such a key has expired by then; here it is still there, and no longer read.
