@@ -6,6 +6,8 @@ interface Sent {
   seq: number;
   /** Which turn of the event loop it went out in (the test counts turns with setImmediate). */
   turn: number;
+  /** When it went out (Date.now()). */
+  at: number;
 }
 
 /** A sender whose writes complete when the test says so (like a publish waiting for Redis). */
@@ -22,7 +24,7 @@ function harness(limits: Partial<SliceLimits> = {}, sizes: Record<string, number
   const sender = new SlicedSender<{ seq: number }>(
     { writes: 200, rooms: 50, stallMs: 60_000, size: (room) => sizes[room] ?? 100, ...limits },
     (room, value) => {
-      sent.push({ room, seq: value.seq, turn });
+      sent.push({ room, seq: value.seq, turn, at: Date.now() });
       return new Promise<void>((resolve) => writes.push(resolve));
     },
   );
@@ -127,13 +129,19 @@ describe("SlicedSender", () => {
 
   it("goes on after stallMs when a slice's writes never complete", async () => {
     const h = harness({ stallMs: 30 });
+    const t0 = Date.now();
     for (let i = 0; i < 3; i++) h.sender.offer(`a:${i}`, { seq: i });
+    expect(h.sent).toHaveLength(2);
+    await turns(5);
     expect(h.sent).toHaveLength(2);
     // Polled, not slept: on a loaded machine a fixed sleep can end in the same timers phase as the
     // stall timer, before the drain it schedules has run.
     const deadline = Date.now() + 10_000;
     while (h.sent.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(h.sent.map((s) => s.room)).toEqual(["a:0", "a:1", "a:2"]);
+    // Only after the stall: a sender that did not wait for it passed the checks above as well.
+    // (Less 1 ms: Date.now() and the timer clock round apart.)
+    expect((h.sent[2]?.at ?? 0) - t0).toBeGreaterThanOrEqual(29);
     h.stop();
   });
 
