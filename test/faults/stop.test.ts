@@ -8,6 +8,9 @@ import { LEDGER_DEFAULTS, cycle, stageEvent } from "../support/ledger.js";
 import { enqueueEvents } from "../support/queue.js";
 import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { mintToken } from "../../server/src/auth/index.js";
+
+const SECRET = "stop-test-secret-0123456789abcdef0123456789";
 
 // SIGTERM always ends the process (CONTRACT §8 v1.1): within CREDITMETER_STOP_TIMEOUT_MS, after
 // which it exits non-zero naming what it could not finish; /readyz is 503 from the moment the drain
@@ -48,6 +51,7 @@ describe("stopping the server", () => {
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
       CREDITMETER_STOP_TIMEOUT_MS: String(STOP_TIMEOUT_MS),
+      CREDITMETER_AUTH_SECRET: SECRET,
       ...env,
     });
     const base = `http://127.0.0.1:${port}`;
@@ -79,8 +83,17 @@ describe("stopping the server", () => {
     );
   });
 
-  it("answers /readyz 503 while it drains, names the job it could not finish, and the job is redelivered", async () => {
-    const { client, namespace, queueName, readyz, server: proc } = await start({ CREDITMETER_JOB_LOCK_MS: "1000" });
+  it("answers /readyz 503 while it drains, refuses API changes then, names the job it could not finish, and the job is redelivered", async () => {
+    const {
+      client,
+      namespace,
+      queueName,
+      base,
+      readyz,
+      server: proc,
+    } = await start({
+      CREDITMETER_JOB_LOCK_MS: "1000",
+    });
     const ledger = new RedisLedger({
       redis: client,
       namespace,
@@ -109,6 +122,20 @@ describe("stopping the server", () => {
       await waitFor(async () => (await readyz()) === 503, 1500, "/readyz to answer 503 once the drain started");
       expect(await client.ping()).toBe("PONG");
       expect(proc.proc.exitCode).toBeNull();
+
+      // A change that arrives while the process drains is refused and changes nothing: the realtime
+      // server, the /ops stream and the webhook outbox it would need are about to close.
+      await ledger.putAccount("late", { plan: "free" });
+      const ops = await mintToken(SECRET, { sub: "ops", role: "ops", ttlSeconds: 600 });
+      const grant = await fetch(`${base}/v1/accounts/late/packs`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ops}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ packId: "p-late", credits: 50 }),
+        signal: AbortSignal.timeout(3000),
+      });
+      expect(grant.status).toBe(503);
+      expect(((await grant.json()) as { error: { code: string } }).error.code).toBe("unavailable");
+      expect((await ledger.balance("late")).available).toBe(0);
 
       const code = await Promise.race([
         proc.exited,

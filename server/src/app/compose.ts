@@ -29,6 +29,7 @@ import { createEventIntake, type EventIntake } from "../metering/event-intake.js
 import { DecisionWaiters } from "../metering/decision-waiters.js";
 import { createWebhooks } from "../webhooks/index.js";
 import { startHistory } from "../history/index.js";
+import { createDrainGate } from "../http/drain-gate.js";
 
 /** A started server: what its lifecycle (main.ts, tests) needs. */
 export interface RunningServer {
@@ -173,6 +174,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   };
   let http: Server | null = null;
+  // The API closes first on a stop, before anything its requests use (drain-gate.ts).
+  const gate = createDrainGate();
   if (!config.runHttp) {
     // A consumer-only process still answers its probes and is scraped (CONTRACT §8 v1.1).
     parts.http = createServer(createProbeApp({ config, verifier, readiness: ready, metrics: metricsSource, logger }));
@@ -209,6 +212,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       accessLog: accessLog(logger),
       rateLimitRedis: redis,
       mountPages: mountPages({ config, ledger, verifier, demo }),
+      drainGate: gate.middleware,
     });
     http = createServer(app);
     parts.http = http;
@@ -260,10 +264,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ready,
     async close() {
       draining = true;
+      // No new API request from now on; those admitted finish while the consumer drains.
+      const requestsDone = gate.close();
       closing = "the consumer";
       await parts.consumer?.close();
       closing = "the sweeper";
       await parts.sweeper.stop();
+      closing = "the HTTP requests already admitted";
+      await requestsDone;
       closing = "the realtime server and the /ops stream";
       for (const close of parts.closers) await close();
       closing = "the webhook outbox";
@@ -288,6 +296,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         left.push(
           `${jobsInFlight} job(s) in flight, not acknowledged: Redis hands them to another consumer once their lock expires`,
         );
+      const requests = gate.inFlight();
+      if (requests > 0) left.push(`${requests} HTTP request(s) not yet answered`);
       if (closing) left.push(`closing ${closing}`);
       return left;
     },

@@ -42,6 +42,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     }),
   );
   app.use(metricsRouter(deps));
+  if (deps.drainGate) app.use(deps.drainGate);
   app.use("/v1", pricingRouter(deps), openApiRouter("1.1.0"), eventsRouter(deps), quoteRouter(deps));
   if (deps.apiKeys) app.use("/v1", apiKeysRouter(deps, deps.apiKeys));
   app.use("/v1/accounts", function noStore(_req, res, next) {

@@ -59,6 +59,8 @@ export interface HttpDeps {
   failedJobs?: FailedJobs;
   /** Webhook registrations (`/v1/webhooks`); the routes are absent without it. */
   webhooks?: WebhookStore;
+  /** Refuses API requests once the process is stopping and counts the ones admitted (drain-gate.ts); mounted after the probes and /metrics. */
+  drainGate?: import("express").RequestHandler;
   /** Mounts the static pages (/, /usage, /ops); called after the API, before the 404 handler. */
   mountPages?: (app: Express) => void;
 }
