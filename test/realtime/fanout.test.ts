@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { Balance, SessionSnapshot } from "@creditmeter/shared";
 import { waitFor } from "../support/redis-server.js";
-import { completed, cycleOf, nodeWithAccount, recorder, type Deployment, type Recorder } from "./harness.js";
+import {
+  completed,
+  cycleOf,
+  nodeWithAccount,
+  recorder,
+  type AccountNode,
+  type Deployment,
+  type Recorder,
+} from "./harness.js";
 
 // Big accounts (docs/realtime.md, "Pushes and coalescing"): every open panel of an account gets
 // its balance at a human rate, the latest last, while the sessions people watch stay immediate.
@@ -28,6 +36,25 @@ async function rest<T>(url: string, token: string, schema: { parse(raw: unknown)
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status).toBe(200);
   return schema.parse(await res.json());
+}
+
+/**
+ * One more charge after a burst (on a session nobody watches), once every panel holds the burst's
+ * final balance `final`; resolves with the sentinel's balance once every panel has it. Pushes of a
+ * room go out in order, so whatever was still held from the burst reaches a panel before this one:
+ * the balance just before it must be `final` itself, never an older one.
+ */
+async function sentinel(at: AccountNode, acct: string, panels: Recorder[], final: Balance): Promise<Balance> {
+  await at.d.enqueue([completed(acct, "s-sentinel", "script")]);
+  await waitFor(async () => (await at.node.ledger.balance(acct)).seq > final.seq, 30_000, "the sentinel charge");
+  const after = Balance.parse(await at.node.ledger.balance(acct));
+  await waitFor(
+    () => panels.every((p) => balancesOf(p).at(-1)?.value.seq === after.seq),
+    10_000,
+    "every panel on the sentinel's balance",
+  );
+  for (const p of panels) expect(balancesOf(p).at(-2)?.value).toEqual(final);
+  return after;
 }
 
 /** `count` raw panels of `acct`, each connected and holding its first balance; panel i < watched.length watches watched[i]. */
@@ -73,14 +100,14 @@ describe("a burst of charges to an account with 40 open panels (default balance 
         10_000,
         "every panel on the final balance",
       );
-      // Longer than the interval: a trailing push that was still held would land in here.
-      await new Promise((r) => setTimeout(r, 600));
+      // A trailing push that was still held would come before the sentinel's.
+      const after = await sentinel(at, acct, panels, truth);
 
       for (const p of panels) {
         const seen = balancesOf(p);
         for (let i = 1; i < seen.length; i++)
           expect(seen[i]?.value.seq).toBeGreaterThanOrEqual(seen[i - 1]?.value.seq ?? Infinity);
-        expect(seen.at(-1)?.value).toEqual(truth);
+        expect(seen.at(-1)?.value).toEqual(after);
         // n pushes at least 250 ms apart span ≥ (n - 1) × 250 ms; one more for arrival jitter.
         const burst = balancesOf(p, start);
         const span = (burst.at(-1)?.at ?? start) - (burst[0]?.at ?? start);
@@ -211,14 +238,21 @@ describe("balances of many busy accounts falling due together (more sockets than
         10_000,
         "every panel on its account's final balance",
       );
-      // Longer than the interval: a push still waiting for a slice would land in here.
-      await new Promise((r) => setTimeout(r, 600));
+      // A push still waiting for a slice would come before the sentinels'.
+      const afters = await Promise.all(
+        accounts.map((acct, i) => {
+          const truth = truths[i];
+          const panels = byAccount[i];
+          if (!truth || !panels) throw new Error(`no balance or panels for ${acct}`);
+          return sentinel(at, acct, panels, truth);
+        }),
+      );
       for (const [i, panels] of byAccount.entries()) {
         for (const p of panels) {
           const seen = balancesOf(p);
           for (let j = 1; j < seen.length; j++)
             expect(seen[j]?.value.seq).toBeGreaterThanOrEqual(seen[j - 1]?.value.seq ?? Infinity);
-          expect(seen.at(-1)?.value).toEqual(truths[i]);
+          expect(seen.at(-1)?.value).toEqual(afters[i]);
         }
         const watched = panels[0] ? sessionsOf(panels[0], "s-0") : [];
         expect(watched.at(-1)?.value.used).toBe(30);
