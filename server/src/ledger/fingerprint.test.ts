@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ACTIONS } from "@creditmeter/shared";
-import { actionOfCode, compactDifference, compactFingerprint, eventField, fingerprintArgument } from "./fingerprint.js";
+import {
+  actionOfCode,
+  compactDifference,
+  compactFingerprint,
+  eventField,
+  fingerprintArgument,
+  stepField,
+} from "./fingerprint.js";
 import { fingerprintFromRecord, recordDifference, resultFromRecord, webhooksQueued } from "./event-record.js";
 
 const event = {
@@ -23,6 +30,20 @@ describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
     expect(arg.slice(42)).toBe(fp);
     expect(arg.slice(29, 37)).toBe(fp.slice(9, 17)); // the same hash of sessionId/stepId
     expect(eventField("x")).toHaveLength(28);
+  });
+
+  it("builds the argument from the same parts as eventField, stepField and compactFingerprint (the step hashed once)", () => {
+    const variants = [
+      event,
+      { ...event, model: undefined },
+      { type: "stage.started", sessionId: "s-1", stepId: "a/b", action: "image", scenes: 1 },
+      { type: "stage.failed", sessionId: "s/1", stepId: "b", action: "image", scenes: 3 },
+    ];
+    for (const [i, e] of variants.entries()) {
+      const withId = { ...e, eventId: `evt-${i}` };
+      const parts = eventField(withId.eventId) + stepField(e.sessionId, e.stepId) + compactFingerprint(withId);
+      expect(fingerprintArgument(withId)).toBe(parts);
+    }
   });
 
   it("gives every action a code of its own, never a name's", () => {

@@ -29,25 +29,57 @@ export interface AccountKeys {
   plans: string;
 }
 
+/**
+ * The keys of one account under a namespace. A class, not an object literal of closures: the
+ * consumer builds one per event, and methods on the prototype cost nothing per instance.
+ */
+class KeysOf implements AccountKeys {
+  readonly prefix: string;
+  readonly account: string;
+  readonly holds: string;
+  readonly log: string;
+  readonly burn: string;
+
+  constructor(
+    namespace: string,
+    readonly accountId: string,
+  ) {
+    this.prefix = `${namespace}:{${accountId}}:`;
+    this.account = `${this.prefix}acct`;
+    this.holds = `${this.prefix}holds`;
+    this.log = `${this.prefix}log`;
+    this.burn = `${this.prefix}burn`;
+  }
+
+  get trimmed(): string {
+    return `${this.prefix}trimmed`;
+  }
+  get grants(): string {
+    return `${this.prefix}grants`;
+  }
+  get plans(): string {
+    return `${this.prefix}plans`;
+  }
+  grant(kind: "cycle" | "pack" | "adjustment", id: string): string {
+    return `${this.prefix}grant:${kind}:${id}`;
+  }
+  step(sessionId: string, stepId: string): string {
+    return `${this.prefix}st:${sessionId}/${stepId}`;
+  }
+  event(eventId: string): string {
+    return `${this.prefix}evt:${eventId}`;
+  }
+  idempotency(generation: number): string {
+    return `${this.prefix}ids:${generation}`;
+  }
+  session(sessionId: string): string {
+    return `${this.prefix}sess:${sessionId}`;
+  }
+}
+
 /** The keys of one account under a namespace. */
 export function accountKeys(namespace: string, accountId: string): AccountKeys {
-  const prefix = `${namespace}:{${accountId}}:`;
-  return {
-    accountId,
-    prefix,
-    account: `${prefix}acct`,
-    holds: `${prefix}holds`,
-    log: `${prefix}log`,
-    trimmed: `${prefix}trimmed`,
-    grants: `${prefix}grants`,
-    grant: (kind, id) => `${prefix}grant:${kind}:${id}`,
-    step: (sessionId, stepId) => `${prefix}st:${sessionId}/${stepId}`,
-    event: (eventId) => `${prefix}evt:${eventId}`,
-    idempotency: (generation) => `${prefix}ids:${generation}`,
-    session: (sessionId) => `${prefix}sess:${sessionId}`,
-    burn: `${prefix}burn`,
-    plans: `${prefix}plans`,
-  };
+  return new KeysOf(namespace, accountId);
 }
 
 /** The index of accounts with something due (hold expiry, cycle end), scored by when. */
