@@ -5,17 +5,29 @@ import type { LedgerOutcome } from "../ledger/outcome.js";
 export class Metrics {
   readonly registry = new Registry();
   private newestSeen = 0;
+  /**
+   * Counts of applied events and credits not yet handed to prom-client, by label values: an inc
+   * with labels validates and hashes them each time (a few µs an event, measured in the drain),
+   * so each event adds to a plain map and the counters take the sums when read (collect).
+   */
+  private readonly pendingEvents = new Map<string, { labels: { type: string; status: string }; n: number }>();
+  private readonly pendingCredits = new Map<
+    string,
+    { labels: { action: string; model: string; plan: string }; n: number }
+  >();
   readonly events = new Counter({
     name: "creditmeter_events_total",
     help: "Stage events processed, by type and result status (rejected for invalid input)",
     labelNames: ["type", "status"] as const,
     registers: [this.registry],
+    collect: () => this.flushPending(),
   });
   readonly credits = new Counter({
     name: "creditmeter_credits_charged_total",
     help: "Credits charged, by action, model and plan",
     labelNames: ["action", "model", "plan"] as const,
     registers: [this.registry],
+    collect: () => this.flushPending(),
   });
   readonly ledgerSeconds = new Histogram({
     name: "creditmeter_ledger_operation_seconds",
@@ -127,18 +139,32 @@ export class Metrics {
 
   /** Counts one applied event. */
   applied(type: string, outcome: LedgerOutcome, ledgerMs: number): void {
-    this.events.inc({ type, status: outcome.result?.status ?? "applied" });
+    const status = outcome.result?.status ?? "applied";
+    const key = `${type} ${status}`;
+    const counted = this.pendingEvents.get(key);
+    if (counted) counted.n += 1;
+    else this.pendingEvents.set(key, { labels: { type, status }, n: 1 });
     this.ledgerSeconds.observe(ledgerMs / 1000);
-    if (outcome.occurredAtMs !== null && outcome.result?.status === "applied") {
-      this.newestSeen = Math.max(outcome.occurredAtMs / 1000, this.newestSeen);
+    if (outcome.occurredAtMs !== null && status === "applied" && outcome.occurredAtMs / 1000 > this.newestSeen) {
+      this.newestSeen = outcome.occurredAtMs / 1000;
       this.newestApplied.set(this.newestSeen);
     }
-    if (outcome.charge) {
-      this.credits.inc(
-        { action: outcome.charge.action, model: outcome.charge.model ?? "none", plan: outcome.plan ?? "unknown" },
-        outcome.charge.amount,
-      );
+    const charge = outcome.charge;
+    if (charge) {
+      const labels = { action: charge.action, model: charge.model ?? "none", plan: outcome.plan ?? "unknown" };
+      const at = `${labels.action}\u0000${labels.model}\u0000${labels.plan}`;
+      const sum = this.pendingCredits.get(at);
+      if (sum) sum.n += charge.amount;
+      else this.pendingCredits.set(at, { labels, n: charge.amount });
     }
+  }
+
+  /** Hands the pending sums of applied() to their counters (called when either is read). */
+  private flushPending(): void {
+    for (const { labels, n } of this.pendingEvents.values()) this.events.inc(labels, n);
+    this.pendingEvents.clear();
+    for (const { labels, n } of this.pendingCredits.values()) this.credits.inc(labels, n);
+    this.pendingCredits.clear();
   }
 
   /** Sets the failed-jobs counter to the totals persisted in Redis (read at each scrape). */
