@@ -50,8 +50,23 @@ export interface Layout {
   rates: number[];
 }
 
+/**
+ * `BENCH_LAYOUTS=1:1000,100:200+1000` (panels per account : rates) runs only those steps, for
+ * profiling one layout (docs/performance.md); unset, the three layouts below.
+ */
+function layoutsFromEnv(spec: string | undefined): Layout[] | null {
+  if (!spec) return null;
+  return spec.split(",").map((part) => {
+    const [per, rates] = part.split(":");
+    const perAccount = Number(per);
+    return { label: `${perAccount} per account`, perAccount, rates: (rates ?? "1000").split("+").map(Number) };
+  });
+}
+
 /** The three account sizes: a person and their panel, a small team, a team account of 100 open panels. */
 export function latencyLayouts(quick: boolean): Layout[] {
+  const chosen = layoutsFromEnv(process.env.BENCH_LAYOUTS);
+  if (chosen) return chosen;
   return [
     { label: "1 panel per account", perAccount: 1, rates: quick ? [200, 1000] : [200, 1000, 3000] },
     { label: "10 panels per account", perAccount: 10, rates: [1000] },
@@ -101,8 +116,15 @@ export async function runLayouts(
       );
       await offer(dep, panels, tracker, [url], 100, 1, `warm${layout.perAccount}`);
       const results: RateResult[] = [];
-      for (const rate of layout.rates)
-        results.push(await offer(dep, panels, tracker, [url], rate, seconds, `r${layout.perAccount}-${rate}`));
+      for (const rate of layout.rates) {
+        process.stdout.write(`${layout.label}, ${rate} ev/s: starting\n`);
+        const r = await offer(dep, panels, tracker, [url], rate, seconds, `r${layout.perAccount}-${rate}`);
+        // The step's window, to cut a server CPU profile to it (bench/support/cpuprofile-summary.ts).
+        const calls = r.redisCallsPerEvent.map((c) => `${c.command} ${c.callsPerJob.toFixed(2)}`).join(", ");
+        process.stdout.write(`${layout.label}, ${rate} ev/s: --from=${r.monoUs.from} --to=${r.monoUs.to}\n`);
+        process.stdout.write(`  Redis calls per event: ${calls}\n`);
+        results.push(r);
+      }
       // A step that lagged is still draining: the final numbers are compared once it is done.
       await waitDrained(dep.queue, 120_000);
       const settled = Date.now() + 10_000;

@@ -3,6 +3,7 @@ import type { StageEvent } from "@creditmeter/shared";
 import { metricSum, scrape, type Deployment } from "./deploy.js";
 import type { Panel, UpdateSeen } from "./panels.js";
 import { summarize, type Summary } from "./stats.js";
+import { commandStats, perJob } from "./command-stats.js";
 
 /** What one fixed-rate step measured. */
 export interface RateResult {
@@ -32,6 +33,10 @@ export interface RateResult {
    * event in flight waits out).
    */
   serverGc: { msPerS: number; count: number; over10ms: number } | null;
+  /** The step's window on the monotonic clock (µs, as V8 CPU profiles time their samples): cuts a profile to this step. */
+  monoUs: { from: number; to: number };
+  /** Redis commands per event over the step (every client's, the bench's `queue.add` too), most frequent first. */
+  redisCallsPerEvent: { command: string; callsPerJob: number; usecPerJob: number }[];
 }
 
 interface Sent {
@@ -120,10 +125,12 @@ export async function offer(
 ): Promise<RateResult> {
   tracker.samples = [];
   const before = await serverMeans(metricUrls);
+  const statsBefore = await commandStats(dep.client);
   const pushesBefore = balancePushes(panels);
   const cpuBefore = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const monoFrom = Number(process.hrtime.bigint() / 1000n);
   const total = Math.round(rate * seconds);
   const started = performance.now();
   const adds: Promise<unknown>[] = [];
@@ -156,11 +163,15 @@ export async function offer(
   const deadline = Date.now() + Math.max(5_000, seconds * 1000);
   while (tracker.outstanding() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   loop.disable();
+  const monoTo = Number(process.hrtime.bigint() / 1000n);
   const pushes = balancePushes(panels) - pushesBefore;
   const cpu = process.cpuUsage(cpuBefore);
   // Over the whole step, until the last update landed: a step that lags spreads its pushes wider.
   const stepSeconds = (performance.now() - started) / 1000;
   const after = await serverMeans(metricUrls);
+  const redisCalls = perJob(statsBefore, await commandStats(dep.client), Math.max(1, sent)).sort(
+    (a, b) => b.callsPerJob - a.callsPerJob,
+  );
   const latencyMs = summarize(tracker.samples);
   const ledger = meanMs(before, after, "creditmeter_ledger_operation_seconds");
   const toEmit = meanMs(before, after, "creditmeter_event_to_push_seconds");
@@ -186,6 +197,8 @@ export async function offer(
       after.has("cpu") && sent > 0 ? (((after.get("cpu") ?? 0) - (before.get("cpu") ?? 0)) * 1000) / sent : null,
     benchCpuMsPerEvent: sent > 0 ? (cpu.user + cpu.system) / 1000 / sent : 0,
     serverGc: after.has("gc_count") ? gcOver(before, after, stepSeconds) : null,
+    monoUs: { from: monoFrom, to: monoTo },
+    redisCallsPerEvent: redisCalls,
   };
 }
 
