@@ -13,7 +13,7 @@ import { accountKeys } from "../../server/src/ledger/keys.js";
 import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { startRedis } from "../../test/support/redis-server.js";
-import { buildWorkload } from "../../test/support/workload.js";
+import { mixedEvents } from "../scenarios/throughput.js";
 
 const oldDir = process.env.AB_OLD_DIR;
 if (!oldDir) throw new Error("AB_OLD_DIR: the old server/src/ledger/lua directory (git archive)");
@@ -42,14 +42,7 @@ const stats = async (): Promise<number> => {
 const totals = { old: 0, new: 0, n: 0 };
 const ratios: number[] = [];
 for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
-  const events = buildWorkload({
-    accounts,
-    sessionsPerAccount: 4,
-    stepsPerSession: 2,
-    plan: "free",
-    seed: round + 1,
-    tag: `r${round}`,
-  }).events;
+  const events = mixedEvents(accounts, 3600, `r${round}`);
   const pair = [
     ["old", "A", oldSha, oldKeys],
     ["new", "B", newSha, 7],
