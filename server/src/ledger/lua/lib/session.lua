@@ -36,15 +36,26 @@ local function session_set(ctx, sid, field, value)
   ctx.touched[sid] = true
 end
 
+-- The sum stays a Lua number until the session is written or shown (session_encode): a batch adds
+-- to the same totals many times, and formatting each sum cost a string.format per add.
 local function session_add(ctx, sid, field, delta)
-  session_set(ctx, sid, field, fmt((tonumber(session_get(ctx, sid).fields[field]) or 0) + delta))
+  local s = session_get(ctx, sid)
+  s.fields[field] = (tonumber(s.fields[field]) or 0) + delta
+  s.dirty[field] = true
+  ctx.touched[sid] = true
 end
 
 -- A table value (the latest charge) is kept as a table until the session is written or shown:
--- a batch may replace it many times, and only the last one is ever encoded.
+-- a batch may replace it many times, and only the last one is ever encoded. Numbers (session_add)
+-- are written as whole-number text, as they are stored.
 local function session_encode(s)
   for f, v in pairs(s.fields) do
-    if type(v) == "table" then s.fields[f] = cjson.encode(v) end
+    local t = type(v)
+    if t == "table" then
+      s.fields[f] = cjson.encode(v)
+    elseif t == "number" then
+      s.fields[f] = fmt(v)
+    end
   end
 end
 
