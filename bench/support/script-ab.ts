@@ -1,11 +1,14 @@
 // A/B of the ledger's event script against an older version of it, in one run, on one private
-// redis-server: Redis's own time per event (INFO commandstats, EVALSHA µs) for the throughput mix,
-// rounds alternating which goes first, so a loaded machine's drift hits both alike.
+// redis-server: Redis's own time per call (SLOWLOG, EVALSHA µs) for the throughput mix (new steps
+// every round), the two scripts batch by batch.
 //   git archive <commit> server/src/ledger/lua | tar -x -C /tmp/old
 //   AB_OLD_DIR=/tmp/old/server/src/ledger/lua node scripts/run-ts.mjs bench/support/script-ab.ts
 // AB_OLD_SCRIPT / AB_OLD_KEYS: the old script's name and keys per event (apply-events-6n, 6);
-// AB_BATCH events per call (16), AB_ROUNDS (10). See docs/performance.md ("Forecast cost").
+// AB_BATCH events per call (16), AB_ROUNDS (10). AB_CHECK=1: both scripts on one virtual clock, and
+// every reply and, at the end, every key of the two namespaces must be the same (a cut changes no
+// outcome). See docs/performance.md ("Lua time per event (seventh session)").
 import { pathToFileURL } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 import { createClient, type RedisClientType } from "redis";
 import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
@@ -27,54 +30,102 @@ const oldSha = await client.scriptLoad(oldSrc);
 const newSha = await client.scriptLoad(newSrc);
 const accounts = Array.from({ length: 200 }, (_, i) => `acct-${i}`);
 const opts = { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 };
+const check = process.env.AB_CHECK === "1";
+// Under AB_CHECK both namespaces are set up at the same virtual instant, so that they start equal.
+const start = Date.now();
 for (const ns of ["A", "B"]) {
-  const l = new RedisLedger({ redis: client, namespace: ns, ...opts, ledgerRetentionDays: 400 });
+  const virtualClock = check ? () => start : undefined;
+  const l = new RedisLedger({ redis: client, namespace: ns, ...opts, ledgerRetentionDays: 400, virtualClock });
   for (const a of accounts) {
     await l.putAccount(a, { plan: "free" });
     await l.addPack(a, { packId: "p", credits: 1e9 });
   }
 }
 const size = Number(process.env.AB_BATCH ?? 16);
-const stats = async (): Promise<number> => {
-  const line = (await client.info("commandstats")).split("\n").find((x) => x.startsWith("cmdstat_evalsha:"));
-  return Number(/usec=(\d+)/.exec(line ?? "")?.[1] ?? 0);
+// Each call's own duration from SLOWLOG (threshold 0): the two scripts run batch by batch, the
+// order alternating, so a loaded machine's drift hits both alike, and the median over pairs of
+// calls ignores the calls a busy core preempted (summed totals do not).
+await client.configSet({ "slowlog-log-slower-than": "0", "slowlog-max-len": "100000" });
+const durations = async (): Promise<Map<string, number[]>> => {
+  const log = (await client.sendCommand(["SLOWLOG", "GET", "-1"])) as [number, number, number, string[]][];
+  await client.sendCommand(["SLOWLOG", "RESET"]);
+  const by = new Map<string, number[]>();
+  // Newest first in the log: reversed to the calls' order.
+  for (const [, , us, argv] of log.reverse()) {
+    if (argv[0]?.toUpperCase() !== "EVALSHA" || argv[1] === undefined) continue;
+    by.set(argv[1], [...(by.get(argv[1]) ?? []), us]);
+  }
+  return by;
 };
 const totals = { old: 0, new: 0, n: 0 };
 const ratios: number[] = [];
+const pair = [
+  ["A", oldSha, oldKeys],
+  ["B", newSha, 7],
+] as const;
+let clock = start + 1;
 for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
   const events = mixedEvents(accounts, 3600, `r${round}`);
-  const pair = [
-    ["old", "A", oldSha, oldKeys],
-    ["new", "B", newSha, 7],
-  ] as const;
-  const per: Record<string, number> = {};
-  for (const [label, ns, sha, keep] of round % 2 ? [pair[1], pair[0]] : pair) {
-    await client.configResetStat();
-    for (let i = 0; i < events.length; i += size) {
+  await durations();
+  for (let i = 0, call = 0; i < events.length; i += size, call++) {
+    clock = Math.max(Date.now(), clock + 1);
+    const replies: unknown[] = [];
+    for (const [ns, sha, keep] of call % 2 ? [pair[1], pair[0]] : pair) {
       const keys: string[] = [];
-      const args: (string | number)[] = [String(400 * 86_400_000), DEFAULT_PRICE_BOOK.version];
+      const retention = String(400 * 86_400_000) + (check ? `@${clock}` : "");
+      const args: (string | number)[] = [retention, DEFAULT_PRICE_BOOK.version];
       for (const e of events.slice(i, i + size)) {
         const c = eventCall(e, opts, accountKeys(ns, e.accountId));
         if (c instanceof Error) throw c;
         keys.push(...c.keys.slice(0, keep));
         args.push(...c.args);
       }
-      await client.evalSha(sha, { keys, arguments: args.map(String) });
+      replies.push(JSON.parse(String(await client.evalSha(sha, { keys, arguments: args.map(String) }))));
     }
-    per[label] = await stats();
-    totals[label] += per[label] ?? 0;
+    if (check && !isDeepStrictEqual(replies[0], replies[1]))
+      throw new Error(`round ${round}, call ${call}: the replies differ\n${JSON.stringify(replies)}`);
   }
-  ratios.push((per.new ?? 0) / (per.old ?? 1));
+  const by = await durations();
+  const o = by.get(oldSha) ?? [];
+  const n = by.get(newSha) ?? [];
+  o.forEach((us, k) => ratios.push((n[k] ?? NaN) / us));
+  totals.old += o.reduce((a, b) => a + b, 0);
+  totals.new += n.reduce((a, b) => a + b, 0);
   totals.n += events.length;
 }
+if (check) {
+  // Every key the old script left in namespace A has its twin in B with the same content.
+  const dump = async (key: string): Promise<unknown> => {
+    const type = await client.type(key);
+    if (type === "hash") return client.hGetAll(key);
+    if (type === "stream") return client.xRange(key, "-", "+");
+    if (type === "zset") return client.zRangeWithScores(key, 0, -1);
+    if (type === "string") return client.get(key);
+    return type;
+  };
+  let compared = 0;
+  for await (const batch of client.scanIterator({ MATCH: "A:*", COUNT: 1000 })) {
+    for (const key of Array.isArray(batch) ? batch : [batch]) {
+      const twin = `B:${key.slice(2)}`;
+      if (!isDeepStrictEqual(await dump(key), await dump(twin))) throw new Error(`${key} and ${twin} differ`);
+      compared++;
+    }
+  }
+  if (compared !== (await client.keys("B:*")).length) throw new Error("namespace B has keys A has not");
+  console.log(JSON.stringify({ check: "same replies and keys", keys: compared }));
+}
+const sorted = [...ratios].sort((a, b) => a - b);
+const q = (f: number): number => +(sorted[Math.floor(sorted.length * f)] ?? NaN).toFixed(3);
 console.log(
   JSON.stringify({
     batch: size,
     events: totals.n,
-    oldUsPerEvent: totals.old / totals.n,
-    newUsPerEvent: totals.new / totals.n,
-    ratio: totals.new / totals.old,
-    medianRoundRatio: ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)],
+    oldUsPerEvent: +(totals.old / totals.n).toFixed(2),
+    newUsPerEvent: +(totals.new / totals.n).toFixed(2),
+    ratio: +(totals.new / totals.old).toFixed(3),
+    // Per pair of calls (the same events, one through each script): quartiles of new / old.
+    pairRatioQuartiles: [q(0.25), q(0.5), q(0.75)],
+    pairs: ratios.length,
   }),
 );
 await client.close();
