@@ -130,7 +130,10 @@ local function apply_event(ctx, a, ev, records)
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
   local state = step_state(ctx, ev, stored_step)
-  local reply = { status = "applied", charged = 0, held = 0 }
+  -- Every key the reply may get (here and in apply-events-7n) is named at construction, nil or
+  -- not: Lua sizes the table for them once instead of growing it (a rehash) as they are set.
+  local reply = { status = "applied", charged = 0, held = 0, decision = nil, dr = nil, denied = nil,
+    progress = nil, charge = nil, br = nil, alert = nil, a = nil, av = nil, su = nil }
 
   -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
   -- placing a second hold over the first would leave `held` above the holds. Reading the hold also
