@@ -168,7 +168,7 @@ local function apply_event(ctx, a, ev, records)
       session_add(ctx, sid, "reserved", quote)
       deadline_at_most(a, ctx.now + ev.ttl_ms)
       step_set(ctx, ev, "held")
-      if quote > 0 then audit(ctx, a, "hold", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "step", ev.step }) end
+      if quote > 0 then audit_event(ctx, a, "hold", quote, ev) end
       reply.held = quote
       reply.decision = "granted"
       reply.br = budget_reach(ctx, sid) or nil
@@ -177,7 +177,7 @@ local function apply_event(ctx, a, ev, records)
   else
     local released = hold_release(ctx, a, ref)
     if released > 0 then
-      audit(ctx, a, "release", released, { "eid", ev.id, "sid", sid, "act", ev.action, "step", ev.step })
+      audit_event(ctx, a, "release", released, ev)
     end
     if kind == "completed" then
       -- Work done is charged in full: from credits not held by others, the rest is overdraft.
@@ -191,8 +191,7 @@ local function apply_event(ctx, a, ev, records)
       session_add(ctx, sid, "used", quote)
       session_add(ctx, sid, ev.stage, quote)
       session_set(ctx, sid, "last", { eventId = ev.id, action = ev.action, amount = quote, at = ctx.now })
-      audit(ctx, a, "charge", quote, { "eid", ev.id, "sid", sid, "act", ev.action, "stg", ev.stage, "mdl", ev.model,
-        "step", ev.step, "units", ev.units, "rate", ev.rate, "pbv", ev.pbv })
+      audit_event(ctx, a, "charge", quote, ev)
       reply.charged = quote
       reply.charge = true
       reply.br = budget_reach(ctx, sid) or nil

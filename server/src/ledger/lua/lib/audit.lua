@@ -82,6 +82,27 @@ local function audit(ctx, a, kind, amount, fields)
   ctx.audit_queue[#ctx.audit_queue + 1] = { args = args }
 end
 
+-- An event's hold, release or charge (lib/apply), queued as audit() queues it, without building its
+-- list of fields: the event's values go straight to their positions, in a table made at its size.
+-- A charge whose model or price book version holds a separator takes audit()'s named layout.
+local function audit_event(ctx, a, kind, amount, ev)
+  local letter = AUDIT_LETTER[kind]
+  if letter == "c" and (string.find(ev.model, "[,|^]") or string.find(ev.pbv, "[,|^]")) then
+    return audit(ctx, a, kind, amount, { "eid", ev.id, "sid", ev.sid, "act", ev.action, "stg", ev.stage,
+      "mdl", ev.model, "step", ev.step, "units", ev.units, "rate", ev.rate, "pbv", ev.pbv })
+  end
+  ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
+  ctx.audit_queue = ctx.audit_queue or {}
+  local v
+  if letter == "c" then
+    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.id, ev.sid, ev.action, ev.step, ev.stage,
+      ev.model, ev.units, ev.rate, ev.pbv }
+  else
+    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.id, ev.sid, ev.action, ev.step }
+  end
+  ctx.audit_queue[#ctx.audit_queue + 1] = { v = v, amt = amount, charge = letter == "c" and amount or 0, cum = a.tot_charged }
+end
+
 -- The balance after a movement as it follows from the balance after the one before it: a hold
 -- moves credits from available to held, a release back; a charge draws what is available and
 -- the rest is overdraft (lib/apply). Mirrored by ledger/audit-entries.ts `derived`.
