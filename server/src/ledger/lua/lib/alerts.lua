@@ -36,8 +36,8 @@ end
 local function evaluate_alerts(a)
   local avail = available(a)
   local total = a.used + a.held + avail
-  if a.evaluated_at and a.evaluated_at[1] == avail and a.evaluated_at[2] == total then return nil end
-  a.evaluated_at = { avail, total }
+  if a.evaluated_av == avail and a.evaluated_total == total then return nil end
+  a.evaluated_av, a.evaluated_total = avail, total
   local raised = nil
   for _, t in ipairs(a.thresholds) do
     local level, credits = t.level, t.credits
