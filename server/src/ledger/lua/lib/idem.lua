@@ -90,7 +90,16 @@ end
 -- The event's stored record (compact text, or the JSON of the layout before) and, when it has none,
 -- its step's stored state. `want_step` false: the record alone (reads outside apply).
 local function idem_lookup(ctx, a, ev, want_step)
-  local g, lo, legacy = idem_span(ctx, a, ev.idem_ms)
+  -- The span depends on the clock, the retention and the account's "ix"/"ig", which only idem_flush
+  -- moves, after every lookup of the script: a batch's events (one retention, nearly always) reuse it.
+  local g, lo, legacy
+  local span = ctx.idem_span
+  if span and span[1] == ev.idem_ms then
+    g, lo, legacy = span[2], span[3], span[4]
+  else
+    g, lo, legacy = idem_span(ctx, a, ev.idem_ms)
+    ctx.idem_span = { ev.idem_ms, g, lo, legacy }
+  end
   local efield = ev.efield
   local step
   for gi = g, lo, -1 do
