@@ -22,7 +22,9 @@ const oldDir = process.env.AB_OLD_DIR;
 if (!oldDir) throw new Error("AB_OLD_DIR: the old server/src/ledger/lua directory (git archive)");
 const oldKeys = Number(process.env.AB_OLD_KEYS ?? 6);
 const oldSrc = assembleLua(process.env.AB_OLD_SCRIPT ?? "apply-events-6n", new Set(), pathToFileURL(`${oldDir}/`));
-const newSrc = assembleLua("apply-events-7n");
+// AB_NEW_DIR: the new side from another directory too (default: this checkout's).
+const newDir = process.env.AB_NEW_DIR;
+const newSrc = assembleLua("apply-events-7n", new Set(), newDir ? pathToFileURL(`${newDir}/`) : undefined);
 const r = await startRedis();
 const client: RedisClientType = createClient({ url: r.url });
 await client.connect();
