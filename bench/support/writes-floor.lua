@@ -27,9 +27,14 @@ for i = 1, #KEYS / 7 do
   a.ids[#a.ids + 1] = "a1,99999486,16,," .. string.sub(fparg, 43)
   a.steps = a.steps or {}
   a.steps[string.sub(fparg, 29, 42)] = string.sub(kind, 1, 1)
+  -- A movement as lib/audit packs it: letter, amount, the balances (left out when derivable),
+  -- then eventId, session, action and step ("^" when the same as the movement before).
+  a.moves = a.moves or {}
   local function entry(what)
-    redis.call("XADD", a.log, "MINID", "~", minid, "*", "k", what, "amt", "3", "av", "1000", "hd", "3",
-      "od", "0", "eid", ARGV[v + 3], "sid", sid, "act", ARGV[v + 7], "step", step)
+    local first = #a.moves == 0
+    a.moves[#a.moves + 1] = table.concat({ what, "3", first and "1000" or "", first and "3" or "",
+      first and "0" or "", ARGV[v + 3], a.last_sid == sid and "^" or sid, ARGV[v + 7], step }, ",")
+    a.last_sid = sid
   end
   -- The audit entries the real script writes for each kind of event.
   if kind == "started" then
@@ -46,6 +51,17 @@ for i = 1, #KEYS / 7 do
   table.insert(holds[a.holds], sid .. "/" .. step)
 end
 
+-- One packed entry per account (lib/audit audit_write_run): its id is the first movement's, and
+-- XSETID reserves one id per further movement.
+for _, a in pairs(accounts) do
+  if a.moves and #a.moves > 0 then
+    local id = redis.call("XADD", a.log, "MINID", "~", minid, "*", "m", "1000|" .. table.concat(a.moves, "|"))
+    if #a.moves > 1 then
+      local ms, seq = string.match(id, "^(%d+)-(%d+)$")
+      redis.call("XSETID", a.log, ms .. "-" .. string.format("%d", tonumber(seq) + #a.moves - 1))
+    end
+  end
+end
 for acct, a in pairs(accounts) do
   redis.call("HSET", acct, "seq", "1", "held", "3", "used", "10", "sub_rem", "900", "tot_charged", "100")
   -- The minute's charges of an account charged in the batch (the forecast's burn rate).
