@@ -52,6 +52,8 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     config.trustProxy,
   );
   const ops: OpsNamespace = io.of("/ops");
+  redisAdapter.echoes.addAdapter(io.of("/").adapter, "/");
+  redisAdapter.echoes.addAdapter(ops.adapter, "/ops");
 
   const track = (namespace: string, socket: PanelSocket | Parameters<Parameters<OpsNamespace["on"]>[1]>[0]): void => {
     metrics?.sockets.inc({ namespace });

@@ -2,6 +2,7 @@ import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import calculateSlot from "cluster-key-slot";
 import type { RedisClusterType } from "redis";
 import { isCluster, type AppRedis } from "../redis/redis-client.js";
+import { OwnEchoes } from "./own-echoes.js";
 
 /** The adapter factory Socket.IO takes, plus what it needs at shutdown. */
 export interface RedisAdapterHandle {
@@ -13,6 +14,8 @@ export interface RedisAdapterHandle {
    * so an update published in between cannot fall through the gap.
    */
   barrier(): Promise<void>;
+  /** This node's broadcasts heard back, dropped before the adapter parses them (sharded only): add each namespace's adapter. */
+  echoes: OwnEchoes;
   close(): Promise<void>;
 }
 
@@ -59,8 +62,9 @@ export async function connectRedisAdapter(
   if (isCluster(redis) && !sharded)
     throw new Error("REDIS_CLUSTER_NODES: Redis Cluster needs Redis 7 or later (sharded Pub/Sub)");
   const channelPrefix = `${keyPrefix}:sio`;
+  const echoes = new OwnEchoes();
   const adapter = sharded
-    ? createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: "dynamic" })
+    ? createShardedAdapter(pub, echoes.subscriber(sub), { channelPrefix, subscriptionMode: "dynamic" })
     : createAdapter(pub, sub, { key: channelPrefix });
   let n = 0;
   const noop = (): void => undefined;
@@ -75,6 +79,7 @@ export async function connectRedisAdapter(
   }
   return {
     adapter,
+    echoes,
     async barrier() {
       n += 1;
       const channel = `${channelPrefix}#barrier#${n}`;
