@@ -20,7 +20,7 @@ import {
 } from "@creditmeter/shared";
 import type { ArchiveReads, LedgerApi } from "./api.js";
 import type { Config } from "../config/config.js";
-import { accountKeys, deadlinesKey, type AccountKeys } from "./keys.js";
+import { accountKeys, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { ScriptReply, accountSide, toSession } from "./reply.js";
 import { plannedField } from "./forecast-view.js";
@@ -28,7 +28,8 @@ import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
 import { eventField } from "./fingerprint.js";
-import { readLedgerPage, readUsage, usageWindow } from "./reads.js";
+import { AuditTrail, unknownAccount } from "./trail.js";
+import { DeadlineIndex } from "./deadline-index.js";
 import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
 
 const LEGACY_SUM_ROUNDS = 5;
@@ -62,10 +63,6 @@ export interface LedgerOptions {
 
 type WithBalance = LedgerOutcome & { balance: Balance };
 
-function unknownAccount(accountId: string): CreditmeterError {
-  return new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId");
-}
-
 /** Sorted-key JSON: the same body always has the same text, whatever the key order it came in. */
 function canonical(body: object): string {
   return JSON.stringify(body, Object.keys(body).sort());
@@ -74,9 +71,14 @@ function canonical(body: object): string {
 /** The credit ledger on Redis: every change one atomic, idempotent Lua script (see lua/). */
 export class RedisLedger implements LedgerApi {
   private readonly scripts: ScriptRunner;
+  private readonly trail: AuditTrail;
+  /** The index of accounts' next time-due work, which the sweeper walks. */
+  readonly deadlines: DeadlineIndex;
 
   constructor(private readonly opts: LedgerOptions) {
     this.scripts = new ScriptRunner(opts.redis);
+    this.trail = new AuditTrail(opts.redis, opts.namespace, this.scripts, opts.archive);
+    this.deadlines = new DeadlineIndex(opts.redis, opts.namespace, this.scripts, opts.onError);
   }
 
   /** The ledger a server with this configuration uses (one mapping from Config, for every caller). */
@@ -125,14 +127,8 @@ export class RedisLedger implements LedgerApi {
     const reply = ScriptReply.parse(JSON.parse(raw));
     if (reply.changed !== false) this.opts.onAudit?.([k.accountId]);
     // Scripts report the deadline only when it moved: most events leave the index alone.
-    if (reply.deadline) this.offerDeadline(k, reply.deadline);
+    if (reply.deadline) this.deadlines.offer(k.accountId, reply.deadline);
     return reply;
-  }
-
-  private offerDeadline(k: AccountKeys, deadline: string): void {
-    this.opts.redis
-      .zAdd(deadlinesKey(this.opts.namespace), { score: Number(deadline), value: k.accountId }, { LT: true })
-      .catch((err: unknown) => this.opts.onError?.(err));
   }
 
   private fail(reply: ScriptReply, accountId: string, conflictWhat?: string): void {
@@ -211,7 +207,8 @@ export class RedisLedger implements LedgerApi {
         const ids = accountIdsOf(g.batch, reply);
         this.opts.onAudit?.([...new Set(g.batch.map((b) => b.event.accountId))]);
         reply.accounts.forEach((acc, i) => {
-          if (acc.deadline) this.offerDeadline(this.keys(ids[i] ?? ""), acc.deadline);
+          const id = ids[i];
+          if (acc.deadline && id !== undefined) this.deadlines.offer(id, acc.deadline);
         });
         batchOutcomes(g.batch, reply, ids).forEach((o, j) => {
           const i = g.at[j] ?? -1;
@@ -376,33 +373,18 @@ export class RedisLedger implements LedgerApi {
   }
 
   /** Usage totals grouped for the detailed usage page. */
-  async usage(accountId: string, query: UsageQuery): Promise<Usage> {
-    await this.requireAccount(accountId);
-    // With history in PostgreSQL the trail may be trimmed: the archive answers below it.
-    if (this.opts.archive) return this.opts.archive.usage(this.keys(accountId), query);
-    const usage = await readUsage(this.opts.redis, this.keys(accountId).log, query);
-    await this.requireUntrimmed(accountId, usageWindow(query).from);
-    return usage;
+  usage(accountId: string, query: UsageQuery): Promise<Usage> {
+    return this.trail.usage(accountId, query);
   }
 
   /** The audit trail, newest first, one page at a time. */
-  async ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
-    await this.requireAccount(accountId);
-    if (this.opts.archive) return this.opts.archive.ledgerPage(this.keys(accountId), query);
-    const page = await readLedgerPage(this.opts.redis, this.keys(accountId).log, query);
-    // A page that reached the trail's first entry may be missing the archived ones below it.
-    if (page.nextCursor === null) await this.requireUntrimmed(accountId, Number.NEGATIVE_INFINITY);
-    return page;
+  ledgerPage(accountId: string, query: LedgerQuery): Promise<LedgerPage> {
+    return this.trail.ledgerPage(accountId, query);
   }
 
-  /**
-   * Without the archive, a read reaching below the trail's trim marker (set by a process that had
-   * CREDITMETER_DATABASE_URL) would answer short: 503 unavailable instead, as start-cycle does.
-   * Checked after the read, so a trim during it is seen too.
-   */
-  private async requireUntrimmed(accountId: string, fromMs: number): Promise<void> {
-    const trimmed = Number((await this.opts.redis.get(this.keys(accountId).trimmed)) ?? 0);
-    if (trimmed > 0 && fromMs < trimmed) this.archive();
+  /** Removes the trail's entries below `boundMs`, already archived (AuditTrail.trim). */
+  trimLog(accountId: string, boundMs: number): Promise<number> {
+    return this.trail.trim(accountId, boundMs);
   }
 
   private archive(): ArchiveReads {
@@ -413,20 +395,6 @@ export class RedisLedger implements LedgerApi {
       );
     }
     return this.opts.archive;
-  }
-
-  /**
-   * Removes the trail's entries below `boundMs` (they must be in the archive: history/trim.ts
-   * decides the bound) and records the marker in the same script. Returns how many went.
-   */
-  async trimLog(accountId: string, boundMs: number): Promise<number> {
-    const k = this.keys(accountId);
-    return Number(await this.scripts.run("trim-log-2", [k.log, k.trimmed], [boundMs]));
-  }
-
-  private async requireAccount(accountId: string): Promise<void> {
-    const exists = await this.opts.redis.exists(this.keys(accountId).account);
-    this.fail({ error: exists ? undefined : "unknown_account" }, accountId);
   }
 
   /**
@@ -461,34 +429,5 @@ export class RedisLedger implements LedgerApi {
     const retention = String(this.opts.idempotencyRetentionSeconds * 1000);
     const clock = this.opts.virtualClock;
     return clock ? `${retention}@${Math.trunc(clock())}` : retention;
-  }
-
-  /** Moves the deadlines index entry unless it changed since `seen` was read (see deadline-cas-1.lua). */
-  async moveDeadline(accountId: string, seen: number, next: string): Promise<boolean> {
-    const reply = await this.scripts.run(
-      "deadline-cas-1",
-      [deadlinesKey(this.opts.namespace)],
-      [accountId, seen, next],
-    );
-    return reply === "1";
-  }
-
-  /** Accounts whose deadline has passed, with the score read. */
-  async dueAccounts(now: number, limit: number): Promise<{ accountId: string; score: number }[]> {
-    const rows = await this.opts.redis.zRangeWithScores(deadlinesKey(this.opts.namespace), 0, now, {
-      BY: "SCORE",
-      LIMIT: { offset: 0, count: limit },
-    });
-    return rows.map((r) => ({ accountId: r.value, score: r.score }));
-  }
-
-  /** The account's own next deadline ("" for none), read after a CAS removal to close the race. */
-  async accountDeadline(accountId: string): Promise<string> {
-    return (await this.opts.redis.hGet(this.keys(accountId).account, "next_deadline")) ?? "";
-  }
-
-  /** Re-adds a deadline, keeping an earlier one. */
-  offerDeadlineFor(accountId: string, deadline: string): void {
-    this.offerDeadline(this.keys(accountId), deadline);
   }
 }

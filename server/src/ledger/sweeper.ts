@@ -31,9 +31,9 @@ async function sweepAccount(
   }
   // Drop the entry only if nobody moved it meanwhile, then re-offer the account's own next
   // deadline: a hold placed between the two steps is never lost from the index.
-  await ledger.moveDeadline(accountId, score, "");
-  const next = await ledger.accountDeadline(accountId);
-  if (next) ledger.offerDeadlineFor(accountId, next);
+  await ledger.deadlines.move(accountId, score, "");
+  const next = await ledger.deadlines.ofAccount(accountId);
+  if (next) ledger.deadlines.offer(accountId, next);
 }
 
 /**
@@ -48,14 +48,14 @@ export async function sweepOnce(
   now = Date.now(),
   onAccountError?: SweepAccountError,
 ): Promise<number> {
-  const due = await ledger.dueAccounts(now, BATCH);
+  const due = await ledger.deadlines.due(now, BATCH);
   for (const { accountId, score } of due) {
     try {
       await sweepAccount(ledger, publisher, accountId, score);
     } catch (err) {
       onAccountError?.(accountId, err);
       // Best effort: if even this fails (Redis gone), the entry stays and the next pass retries.
-      await ledger.moveDeadline(accountId, score, String(now + SWEEP_RETRY_MS)).catch(() => false);
+      await ledger.deadlines.move(accountId, score, String(now + SWEEP_RETRY_MS)).catch(() => false);
     }
   }
   return due.length;
