@@ -18,11 +18,13 @@ local function load_account(key)
   if #raw == 0 then return nil end
   local a = {}
   for i = 1, #raw, 2 do a[raw[i]] = raw[i + 1] end
-  -- The text of each number as stored, so save_account writes only the fields that changed.
-  a.stored = {}
+  -- The text of each number as stored, and the number it held (nil when absent or not a number),
+  -- so save_account writes only the fields that changed and num_text formats only those.
+  a.stored, a.loaded = {}, {}
   for _, f in ipairs(NUMERIC) do
-    a.stored[f] = a[f]
-    a[f] = tonumber(a[f] or "0") or 0
+    local text = a[f]
+    local v = tonumber(text or "")
+    a.stored[f], a.loaded[f], a[f] = text, v, v or 0
   end
   -- The JSON fields are kept as loaded and encoded again only when changed (the *_dirty flags):
   -- encoding is most of a script's cost, and most events change none of them.
@@ -41,12 +43,21 @@ end
 -- floating-point printing that "%.0f" costs (it was ~8% of Redis time in the batch script).
 local function fmt(n) return string.format("%d", n) end
 
+-- A numeric field as text: the text it was loaded from while it holds the same number (most of an
+-- account's fields do not move in a batch, and save_account and account_view both print them).
+local function num_text(a, f)
+  local v = a[f]
+  local loaded = a.loaded
+  if loaded and loaded[f] == v then return a.stored[f] end
+  return fmt(v)
+end
+
 local function save_account(key, a)
   local args = { "plan", a.plan, "sub_id", a.sub_id, "alert_dismissed", a.alert_dismissed,
     "next_deadline", a.next_deadline or "" }
   local stored = a.stored or {}
   for _, f in ipairs(NUMERIC) do
-    local text = fmt(a[f])
+    local text = num_text(a, f)
     if text ~= stored[f] then
       args[#args + 1] = f
       args[#args + 1] = text
@@ -89,7 +100,7 @@ local function draw(a, n)
   local from_sub = math.min(a.sub_rem, n)
   a.sub_rem = a.sub_rem - from_sub
   taken = from_sub
-  local kept = {}
+  local spent = false
   for _, p in ipairs(a.packs) do
     local want = n - taken
     if want > 0 then
@@ -97,10 +108,18 @@ local function draw(a, n)
       p.rem = p.rem - t
       taken = taken + t
     end
-    if p.rem > 0 then kept[#kept + 1] = p end
+    if p.rem <= 0 then spent = true end
   end
-  if #kept ~= #a.packs or taken > from_sub then a.packs_dirty = true end
-  a.packs = kept
+  if spent or taken > from_sub then a.packs_dirty = true end
+  -- A new list only when a bucket is spent: a charge that leaves every bucket some credits (nearly
+  -- all of them) allocates none.
+  if spent then
+    local kept = {}
+    for _, p in ipairs(a.packs) do
+      if p.rem > 0 then kept[#kept + 1] = p end
+    end
+    a.packs = kept
+  end
   a.changed = true
   return taken
 end

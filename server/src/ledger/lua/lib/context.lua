@@ -48,10 +48,10 @@ local function account_view(a)
   local alert = current_alert(a)
   if alert then alert = { level = alert.level, credits = fmt(alert.credits) } end
   return {
-    plan = a.plan, seq = fmt(a.seq), created = fmt(a.created),
-    sub_id = a.sub_id, sub_granted = fmt(a.sub_granted), sub_rem = fmt(a.sub_rem),
-    sub_start = fmt(a.sub_start), sub_end = fmt(a.sub_end),
-    packs = a.packs, held = fmt(a.held), overdraft = fmt(a.overdraft), used = fmt(a.used),
+    plan = a.plan, seq = num_text(a, "seq"), created = num_text(a, "created"),
+    sub_id = a.sub_id, sub_granted = num_text(a, "sub_granted"), sub_rem = num_text(a, "sub_rem"),
+    sub_start = num_text(a, "sub_start"), sub_end = num_text(a, "sub_end"),
+    packs = a.packs, held = num_text(a, "held"), overdraft = num_text(a, "overdraft"), used = num_text(a, "used"),
     alert = alert, alert_dismissed = a.alert_dismissed,
   }
 end
