@@ -65,7 +65,7 @@ function connectRedis(config: Config, logger: Logger): AppRedis {
 
 /**
  * The events routes' intake, with the process's one QueueEvents listener (a blocking connection
- * of its own) shared by every request that waits for its decision.
+ * of its own, open while requests wait for their decision) shared by every such request.
  */
 async function startEventIntake(
   config: Config,
@@ -74,19 +74,27 @@ async function startEventIntake(
   ledger: RedisLedger,
   logger: Logger,
 ): Promise<{ intake: EventIntake; close: () => Promise<void> }> {
-  const listener = new QueueEvents(config.queueName, {
-    connection: bullmqConnection(redis, (err) => logger.debug({ err: err.message }, "queue events connection error")),
-    prefix: config.queuePrefix,
+  const waiters = new DecisionWaiters({
+    lastEventId: async () => (await redis.xRevRange(queue.toKey("events"), "+", "-", { COUNT: 1 }))[0]?.id ?? "0-0",
+    open: (lastEventId) => {
+      const listener = new QueueEvents(config.queueName, {
+        connection: bullmqConnection(redis, (err) =>
+          logger.debug({ err: err.message }, "queue events connection error"),
+        ),
+        prefix: config.queuePrefix,
+        lastEventId,
+      });
+      listener.on("error", (err) => logger.debug({ err: err.message }, "queue events error"));
+      return listener;
+    },
   });
-  listener.on("error", (err) => logger.debug({ err: err.message }, "queue events error"));
-  await listener.waitUntilReady();
   const intake = createEventIntake({
     queue,
-    waiters: new DecisionWaiters(listener),
+    waiters,
     jobOptions: ingestJobOptions(config),
     readRecord: (accountId, eventId) => ledger.readEventRecord(accountId, eventId),
   });
-  return { intake, close: () => listener.close() };
+  return { intake, close: () => waiters.close() };
 }
 
 /** Builds and starts every room the configuration asks for: ledger, consumer, sweeper, HTTP. */

@@ -143,7 +143,7 @@ export function createEventIntake(deps: IntakeDeps): EventIntake {
         return { state: "queued" };
       }
       // Listen before adding: a fast consumer may finish the job before add() even returns.
-      const watch = waiters.watch(event.eventId, waitMs);
+      const watch = await waiters.watch(event.eventId, waitMs);
       try {
         await add();
         // Before waiting: a job of another event under this id must not answer for this one.
