@@ -84,13 +84,13 @@ export function cycle(
 
 /**
  * Makes an account look as the release before the compact idempotency layout left it (its hash
- * without "ix", lua/lib/idem.lua): only such an account may still hold `evt:`/`st:` keys and older
- * step layouts, so only then are they read. For tests that write those keys by hand.
+ * without "ix" nor "iy", lua/lib/idem.lua): only such an account may still hold `evt:`/`st:` keys
+ * and older step layouts, so only then are they read. For tests that write those keys by hand.
  */
 export async function asAccountOfLayoutBefore(
   redis: RedisClientType,
   namespace: string,
   accountId: string,
 ): Promise<void> {
-  await redis.hDel(`${namespace}:{${accountId}}:acct`, "ix");
+  await redis.hDel(`${namespace}:{${accountId}}:acct`, ["ix", "iy"]);
 }

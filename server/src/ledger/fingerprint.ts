@@ -77,9 +77,10 @@ function sha1(text: string): string {
 }
 
 /**
- * An eventId's field in the generation hashes (lua/lib/idem.lua): "e" and its whole SHA-1 in
- * base64url, 28 characters whatever the eventId's length, so a field fits Redis's 32-byte string
- * allocation (a 36-character UUID takes 48), and two eventIds never meet (160 bits).
+ * An eventId's field as the scripts take it: "e" and its whole SHA-1 in base64url, 28 characters
+ * whatever the eventId's length. lua/lib/idem.lua stores the record under its first 14 ("e" and 78
+ * bits: one 16-byte allocation; docs/decisions.md for collisions) and looks the whole 28 up too in
+ * the generations written before (the name the layout before stored records under).
  */
 export function eventField(eventId: string): string {
   return `e${sha1(eventId)}`;

@@ -12,13 +12,14 @@
 
 local keep_ms, now = retention_and_clock(ARGV[2])
 local ctx = { now = now, prefix = ARGV[1] }
-local rec, _, key = idem_lookup(ctx, read_event_account(KEYS[1]), { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
+local rec, _, key, field = idem_lookup(ctx, read_event_account(KEYS[1]), { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 if not rec then return 0 end
 if key then
-  -- The compact record (lib/idem): its raised field, the fifth, gets ";q".
+  -- The compact record (lib/idem): its raised field, the fifth, gets ";q", under the name it was
+  -- found under (14 characters, or 28 in a generation of the layout before).
   local head, raised, fp = string.match(rec, "^([^,]*,[^,]*,[^,]*,)([^,]*),(.*)$")
   if not raised or raised == "" or string.sub(raised, -2) == ";q" then return 0 end
-  redis.call("HSET", key, ARGV[3], head .. raised .. ";q," .. fp)
+  redis.call("HSET", key, field, head .. raised .. ";q," .. fp)
   return 1
 end
 if cjson.decode(rec).wq then return 0 end

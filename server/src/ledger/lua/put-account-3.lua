@@ -28,6 +28,7 @@ if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(th
   a.changed = true
 end
 local reply = finish(ctx, a, { alert = evaluate_alerts(a), created = created })
--- Created with the compact idempotency layout: no record of the layout before can exist (lib/idem).
-if created then redis.call("HSET", ctx.acct, "ix", "n" .. fmt(ctx.now)) end
+-- Created with the compact idempotency layout and its 14-character names: no record of a layout
+-- before can exist (lib/idem).
+if created then redis.call("HSET", ctx.acct, "ix", "n" .. fmt(ctx.now), "iy", "-1") end
 return reply

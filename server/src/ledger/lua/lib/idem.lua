@@ -4,10 +4,13 @@
   per step (docs/ledger.md "Idempotency records"; docs/decisions.md). A key per record cost its own
   keyspace and expires entries and object headers: 424 B per event against 141-161 B as fields.
 
-    e<SHA-1 of the eventId>          -> the event's record (idem_record_text)
+    e<13 of SHA-1 of the eventId>    -> the event's record (idem_record_text)
     s<13 of SHA-1 of sid/stepId>     -> the step's state: h(eld), d(enied), c(ompleted), f(ailed)
-  (SHA-1s in base64url, built by the caller: fingerprint.ts eventField, stepField; 28 and 14
-  characters, so each fits one of Redis's 32- and 16-byte string allocations whatever the ids.)
+  (SHA-1s in base64url, built by the caller: fingerprint.ts eventField, stepField; 14 characters
+  each, so each fits one of Redis's 16-byte string allocations whatever the ids.) The caller passes
+  the event's field whole, 28 characters ("e" and the SHA-1's 27): the name the layout before kept
+  its records under (until 7 December 2026), read as well in the generations that may hold it
+  (account field "iy", idem_span); the record is stored under its first 14 (idem_efield).
 
   A script writes its account's fields with one HSET into the current generation and makes the
   hash expire at the generation's end + the longest retention it wrote + IDEM_SLACK_MS: a whole
@@ -23,12 +26,19 @@
   read only, until they have expired: ms + retention); "n<ms>", created with this layout (none).
   Its field "ig" is the newest generation the account wrote: lookups start there when the clock
   is behind it, so records written while the clock ran ahead are still found once it is back.
+  Its field "iy" is the newest generation that may hold records under the 28-character name of the
+  layout before (written at the account's first write of the 14-character names: the generation of
+  its clock + the slack, or "ig" if later; "-1" for an account that holds none); absent, any may.
 ]]
 local IDEM_GEN_MS = 15 * 86400000
 -- Covers the few minutes an event's occurredAt may be ahead (its retention is that much longer).
 local IDEM_SLACK_MS = 3600000
 
 local IDEM_HASHTABLE = "this generation is kept as a hash table: one value over 64 bytes (lib/idem.lua)"
+
+-- The name a record is stored under: the first 14 characters of the caller's event field (78 bits
+-- of SHA-1: docs/decisions.md), one 16-byte allocation where the whole 28 took 32.
+local function idem_efield(efield) return string.sub(efield, 1, 14) end
 
 local function idem_key(ctx, g)
   local keys = ctx.idem_keys
@@ -48,19 +58,21 @@ end
 local IDEM_STEP_WORDS = { h = "held", d = "denied", c = "completed", f = "failed" }
 
 -- The generations that may hold a record kept `keep_ms` (newest, oldest; the current one always),
--- and whether keys of the layout before may still exist.
+-- whether keys of the layout before may still exist, and the newest generation that may hold
+-- records under their 28-character name ("iy").
 local function idem_span(ctx, a, keep_ms)
   local g = math.floor(ctx.now / IDEM_GEN_MS)
   -- A clock that ran ahead into a later generation and came back (a failover to a replica whose
   -- clock is ahead, then back) left records there: the lookup starts at the newest one written.
   local top = math.max(g, tonumber(a.ig) or g)
+  local long = tonumber(a.iy) or math.huge
   local ix = a.ix
   if ix == nil then
     -- A read that could not read the account (read_event_account): every generation of the window.
-    if a.unread then return top, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true end
+    if a.unread then return top, math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS), true, long end
     -- It holds no generation yet, but the current one is read all the same: idem_flush writes it
     -- after the account's state, and a key of the wrong type must fail the script before that.
-    return top, g, true
+    return top, g, true, -1
   end
   local fresh = string.byte(ix, 1) == 110 -- "n"
   local first = tonumber(fresh and string.sub(ix, 2) or ix) or 0
@@ -69,15 +81,15 @@ local function idem_span(ctx, a, keep_ms)
   -- The current generation is read in any case (written by idem_flush: read first, as above).
   local lo = math.max(math.floor((ctx.now - keep_ms - IDEM_SLACK_MS) / IDEM_GEN_MS),
     math.floor((first - IDEM_SLACK_MS) / IDEM_GEN_MS))
-  return top, math.min(lo, g), (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS
+  return top, math.min(lo, g), (not fresh) and ctx.now < first + keep_ms + IDEM_SLACK_MS, long
 end
 
 -- What the reads outside apply (read-event-2, mark-webhooks-2) know of the account: its "ix", or,
 -- when its hash cannot be read (not a hash: a fault), that nothing bounds the lookup.
 local function read_event_account(key)
-  local r = redis.pcall("HMGET", key, "ix", "ig")
+  local r = redis.pcall("HMGET", key, "ix", "ig", "iy")
   if type(r) ~= "table" or r.err then return { unread = true } end
-  return { ix = r[1] or nil, ig = r[2] or nil }
+  return { ix = r[1] or nil, ig = r[2] or nil, iy = r[3] or nil }
 end
 
 -- A step's state in the layouts before (each read only while it can exist: idem_span).
@@ -88,29 +100,38 @@ local function legacy_step_state(ctx, ev)
 end
 
 -- The event's stored record (compact text, or the JSON of the layout before) and, when it has none,
--- its step's stored state. `want_step` false: the record alone (reads outside apply).
+-- its step's stored state; with a compact record, its generation's key and its field there.
+-- `want_step` false: the record alone (reads outside apply).
 local function idem_lookup(ctx, a, ev, want_step)
-  -- The span depends on the clock, the retention and the account's "ix"/"ig", which only idem_flush
-  -- moves, after every lookup of the script: a batch's events (one retention, nearly always) reuse it.
-  local g, lo, legacy
+  -- The span depends on the clock, the retention and the account's "ix"/"ig"/"iy", which only
+  -- idem_flush moves, after every lookup of the script: a batch's events (one retention, nearly
+  -- always) reuse it.
+  local g, lo, legacy, long
   local span = ctx.idem_span
   if span and span[1] == ev.idem_ms then
-    g, lo, legacy = span[2], span[3], span[4]
+    g, lo, legacy, long = span[2], span[3], span[4], span[5]
   else
-    g, lo, legacy = idem_span(ctx, a, ev.idem_ms)
-    ctx.idem_span = { ev.idem_ms, g, lo, legacy }
+    g, lo, legacy, long = idem_span(ctx, a, ev.idem_ms)
+    ctx.idem_span = { ev.idem_ms, g, lo, legacy, long }
   end
-  local efield = ev.efield
+  local efield = idem_efield(ev.efield)
   local step
   for gi = g, lo, -1 do
     local key = idem_key(ctx, gi)
-    if want_step then
+    -- A generation that may hold the 28-character name: both names in the same call.
+    if gi <= long then
+      local r = want_step and redis.call("HMGET", key, efield, ev.efield, ev.sfield)
+        or redis.call("HMGET", key, efield, ev.efield)
+      if r[1] then return r[1], nil, key, efield end
+      if r[2] then return r[2], nil, key, ev.efield end
+      if want_step and not step and r[3] then step = IDEM_STEP_WORDS[r[3]] end
+    elseif want_step then
       local r = redis.call("HMGET", key, efield, ev.sfield)
-      if r[1] then return r[1], nil, key end
+      if r[1] then return r[1], nil, key, efield end
       if not step and r[2] then step = IDEM_STEP_WORDS[r[2]] end
     else
       local r = redis.call("HGET", key, efield)
-      if r then return r, nil, key end
+      if r then return r, nil, key, efield end
     end
   end
   if legacy then
@@ -168,7 +189,7 @@ end
 local function idem_flush(ctx, a)
   local args, keep = {}, 0
   for _, r in ipairs(ctx.idem_recs or {}) do
-    args[#args + 1] = r.efield
+    args[#args + 1] = idem_efield(r.efield)
     args[#args + 1] = idem_record_text(r)
     if r.keep > keep then keep = r.keep end
   end
@@ -197,10 +218,20 @@ local function idem_flush(ctx, a)
     -- against under 1 µs (docs/decisions.md).
     redis.call("HSET", key, "~", IDEM_HASHTABLE)
   end
+  local marks = {}
+  if a.iy == nil then
+    -- The first write of the 14-character names: the generations the account wrote before (none
+    -- when it has no "ix") are the ones that may hold the 28-character names. A clock up to the
+    -- slack behind the last write before still finds it; one that ran ahead left it in "ig".
+    a.iy = a.ix == nil and "-1"
+      or string.format("%d", math.max(math.floor((ctx.now + IDEM_SLACK_MS) / IDEM_GEN_MS), tonumber(a.ig) or -1))
+    marks[1], marks[2] = "iy", a.iy
+  end
   if a.ix == nil then
     a.ix = string.format("%d", ctx.now)
-    redis.call("HSET", ctx.acct, "ix", a.ix)
+    marks[#marks + 1], marks[#marks + 2] = "ix", a.ix
   end
+  if #marks > 0 then redis.call("HSET", ctx.acct, unpack(marks)) end
   -- "ig": the newest generation written (idem_span), moved once a generation per account.
   if g > (tonumber(a.ig) or -math.huge) then
     a.ig = string.format("%d", g)
