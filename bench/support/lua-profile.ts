@@ -70,7 +70,10 @@ export function probedScript(dir?: URL, funcs: string[] = []): string {
     // Every occurrence after the first stays unmarked; marks go in order down the body.
     body = `${body.slice(0, line)}__sec(${JSON.stringify(name)}) ${body.slice(line)}`;
   }
-  body = body.replace(/return cjson\.encode\((.*)\)\s*$/s, "local __out = cjson.encode($1)\n__sec(\"end\") __dump()\nreturn __out\n");
+  body = body.replace(
+    /return cjson\.encode\((.*)\)\s*$/s,
+    'local __out = cjson.encode($1)\n__sec("end") __dump()\nreturn __out\n',
+  );
   const wraps = funcs.map((f) => `${f} = __probe(${JSON.stringify(f)}, ${f})`).join("\n");
   // The first lap (a calibration: what one lap itself costs) comes right before the main body.
   const calib = `__sec("calibration (one lap)") __sec("calibration (one lap)") __sec("main: clock, setup")\n`;
@@ -118,15 +121,24 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const rows = Object.entries(totals)
     .map(([k, v]) => {
       const c = Number(counts[k] ?? 0);
-      // A section's own time less the lap that ends it; a function's less its two clock reads.
-      const net = Number(v) - c * lap * (k.startsWith("fn ") ? 1 : 1);
+      // Less one lap per count: the lap that ends a section, a function timer's clock reads.
+      const net = Number(v) - c * lap;
       return { section: k, usPerEvent: +(net / n).toFixed(2), perEvent: +(c / n).toFixed(2) };
     })
     .sort((a, b) => b.usPerEvent - a.usPerEvent);
   const sections = rows.filter((x) => !x.section.startsWith("fn ") && !x.section.startsWith("calibration"));
   const inScript = sections.reduce((s, x) => s + x.usPerEvent, 0);
-  console.log(JSON.stringify({ batch: size, events: n, evalshaUsPerEvent: +(evalsha / n).toFixed(2), lapUs: +lap.toFixed(3), sectionsUsPerEvent: +inScript.toFixed(2) }));
-  for (const x of rows) console.log(`${x.usPerEvent.toFixed(2).padStart(7)} µs  ${x.perEvent.toFixed(2).padStart(5)}×  ${x.section}`);
+  console.log(
+    JSON.stringify({
+      batch: size,
+      events: n,
+      evalshaUsPerEvent: +(evalsha / n).toFixed(2),
+      lapUs: +lap.toFixed(3),
+      sectionsUsPerEvent: +inScript.toFixed(2),
+    }),
+  );
+  for (const x of rows)
+    console.log(`${x.usPerEvent.toFixed(2).padStart(7)} µs  ${x.perEvent.toFixed(2).padStart(5)}×  ${x.section}`);
   await client.close();
   await r.stop();
   process.exit(0);
