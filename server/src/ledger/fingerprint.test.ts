@@ -32,6 +32,13 @@ describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
     expect(eventField("x")).toHaveLength(28);
   });
 
+  it("writes the texts records already hold (pinned: a change would turn every redelivery into a conflict)", () => {
+    const arg = fingerprintArgument({ ...event, eventId: "0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b12" });
+    expect(arg).toBe("eagF4_XP8M63BT9LPeO4gmmoW2MUsRcrd918DG1fuHcgTlmK68zRcrd918D,i,,4.2,veo-3.1, fast");
+    const started = { type: "stage.started", sessionId: "s-1", stepId: "a/b", action: "image", scenes: 3 };
+    expect(compactFingerprint(started)).toBe("srgbGdB4hAWuYLSBM,f,3,,");
+  });
+
   it("builds the argument from the same parts as eventField, stepField and compactFingerprint (the step hashed once)", () => {
     const variants = [
       event,

@@ -16,11 +16,20 @@ const SCENES = FINGERPRINT_FIELDS.indexOf("scenes");
  * lib/apply.lua (and fingerprintDifference) read a stored 1 as null too.
  */
 export function fingerprintValues(event: unknown): unknown[] {
-  const get = (f: string): unknown => (typeof event === "object" && event !== null ? Reflect.get(event, f) : undefined);
   return FINGERPRINT_FIELDS.map((f, i) => {
-    const v = get(f) ?? null;
+    const v = fieldOf(event, f) ?? null;
     return i === SCENES && v === 1 ? null : v;
   });
+}
+
+/** A field of anything (undefined unless an object has it); top-level, as it runs for every event. */
+function fieldOf(event: unknown, f: string): unknown {
+  return typeof event === "object" && event !== null ? Reflect.get(event, f) : undefined;
+}
+
+/** A fingerprint value as the compact text writes it ("" when absent). */
+function textOf(v: unknown): string {
+  return v === null || v === undefined ? "" : String(v);
 }
 
 /** The first field where two fingerprints (fingerprintValues, or a record's stored array) differ, with its value in `was`; null when they are the same. */
@@ -113,13 +122,14 @@ export function compactFingerprint(event: unknown): string {
 
 /** compactFingerprint, given the SHA-1 of "<sessionId>/<stepId>" when the caller has it already (null: hashed here). */
 function compactWith(event: unknown, stepHash: string | null): string {
-  const [type, sid, step, action, model, scenes, seconds] = fingerprintValues(event).map((v) =>
-    v === null ? "" : String(v),
-  );
-  const s = sid ?? "";
-  const act = ACTION_CODES[action ?? ""] ?? action ?? "";
-  const ofStep = stepHash ?? sha1(`${s}/${step ?? ""}`);
-  return `${TYPE_CODES[type ?? ""] ?? "?"}${sha1(s).slice(0, 8)}${ofStep.slice(0, 8)},${act},${scenes ?? ""},${seconds ?? ""},${model ?? ""}`;
+  // fingerprintValues' values as text, read one by one: this runs for every event applied.
+  const scenes = fieldOf(event, "scenes");
+  const s = textOf(fieldOf(event, "sessionId"));
+  const action = textOf(fieldOf(event, "action"));
+  const act = ACTION_CODES[action] ?? action;
+  const ofStep = stepHash ?? sha1(`${s}/${textOf(fieldOf(event, "stepId"))}`);
+  const type = TYPE_CODES[textOf(fieldOf(event, "type"))] ?? "?";
+  return `${type}${sha1(s).slice(0, 8)}${ofStep.slice(0, 8)},${act},${scenes === 1 ? "" : textOf(scenes)},${textOf(fieldOf(event, "seconds"))},${textOf(fieldOf(event, "model"))}`;
 }
 
 /**

@@ -133,6 +133,11 @@ export function budgetOf(raw: Record<string, string>, used: number, reserved: nu
   };
 }
 
+/** A numeric field of a session hash, 0 when absent. */
+function numberIn(raw: Record<string, string>, field: string): number {
+  return Number(raw[field] ?? 0);
+}
+
 /**
  * A session snapshot (CONTRACT §4) with its latest charge, from its hash; zeros when empty. Its
  * forecast (§10) needs the account `side` read by the same script (null: no forecast).
@@ -143,18 +148,17 @@ export function toSession(
   raw: Record<string, string>,
   side: AccountSide | null,
 ): SessionUpdate {
-  const num = (f: string): number => Number(raw[f] ?? 0);
-  const byStage = Object.fromEntries(STAGES.map((s) => [s, num(s)])) as SessionSnapshot["byStage"];
+  const byStage = Object.fromEntries(STAGES.map((s) => [s, numberIn(raw, s)])) as SessionSnapshot["byStage"];
   const last = raw.last ? LastJson.parse(JSON.parse(raw.last)) : null;
-  const used = num("used");
-  const reserved = num("reserved");
+  const used = numberIn(raw, "used");
+  const reserved = numberIn(raw, "reserved");
   return {
     accountId,
     sessionId,
     used,
     reserved,
     byStage,
-    seq: num("seq"),
+    seq: numberIn(raw, "seq"),
     budget: budgetOf(raw, used, reserved),
     forecast: sessionForecast(raw.planned, used, reserved, side),
     last: last ? { eventId: last.eventId, action: last.action, amount: last.amount, at: iso(last.at) } : null,
