@@ -110,7 +110,7 @@ const Env = z.object({
   CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: int(1).default(6000),
   CREDITMETER_PUSH_COALESCE_MS: int(0).max(1000).default(50),
   CREDITMETER_PUSH_BURST: int(1).max(100).default(3),
-  CREDITMETER_BALANCE_PUSH_INTERVAL_MS: int(0).max(5000).default(250),
+  CREDITMETER_BALANCE_PUSH_INTERVAL_MS: int(0).max(5000).default(500),
   CREDITMETER_LEDGER_BATCH_MAX: int(1).max(500).default(64),
   CREDITMETER_SWEEP_INTERVAL_MS: int(50).default(1000),
   CREDITMETER_UPGRADE_URL: z.string().default("/upgrade"),
