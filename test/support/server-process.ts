@@ -19,7 +19,10 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const profile = process.env.CREDITMETER_TEST_CPU_PROF
     ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CREDITMETER_TEST_CPU_PROF}`]
     : [];
-  const proc = spawn(process.execPath, [...profile, "--conditions=source", "--import", "tsx", "server/src/main.ts"], {
+  // As `npm start` runs it (scripts/start.mjs): 32 MB semi-spaces, unless NODE_OPTIONS sets its own.
+  const semiSpace = (env.NODE_OPTIONS ?? "").includes("--max-semi-space-size") ? [] : ["--max-semi-space-size=32"];
+  const args = [...profile, ...semiSpace, "--conditions=source", "--import", "tsx", "server/src/main.ts"];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", NODE_ENV: "test", ...env },
     // CREDITMETER_TEST_SERVER_LOG=<file> keeps the processes' JSON logs for debugging a failure.
