@@ -1,4 +1,5 @@
 import type { AppRedis } from "../redis/redis-client.js";
+import { eventIdOfPacked } from "./audit-ids.js";
 
 /**
  * The audit trail's two stream layouts, read as one (docs/ledger.md "Audit trail layout").
@@ -16,7 +17,8 @@ import type { AppRedis } from "../redis/redis-client.js";
  * latest earlier movement that has it (a release and the charge of the same event share eid, sid,
  * act and step); an empty av, hd or od is the balance as it follows from the movement before
  * (`derived`); any other empty or missing trailing position is a field left out (the named layout
- * leaves empty values out too). `cum` is not stored per movement: it grows by each charge.
+ * leaves empty values out too). A UUID eid is kept as "." and its 16 bytes in base64url
+ * (audit-ids.ts; since 2026-12-04, older entries keep it whole). `cum` is not stored per movement: it grows by each charge.
  */
 
 /** A stream entry's fields as Redis returns them (and an expanded movement's, named layout). */
@@ -95,7 +97,8 @@ function expandPacked(id: string, packed: string): Movement[] {
       const v = raw === DITTO ? (last.get(p) ?? "") : raw;
       last.set(p, v);
       const name = names[p];
-      if (v !== "" && name) named[name] = v;
+      // A UUID eventId is kept packed (audit-ids.ts): the movement answers it whole.
+      if (v !== "" && name) named[name] = name === "eid" ? eventIdOfPacked(v) : v;
     }
     if (kind === "charge") cum += BigInt(named.amt ?? "0");
     named.cum = cum.toString();

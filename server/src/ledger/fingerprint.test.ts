@@ -8,6 +8,7 @@ import {
   fingerprintArgument,
   stepField,
 } from "./fingerprint.js";
+import { packedEventId } from "./audit-ids.js";
 import { fingerprintFromRecord, recordDifference, resultFromRecord, webhooksQueued } from "./event-record.js";
 
 const event = {
@@ -27,7 +28,8 @@ describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
     const arg = fingerprintArgument({ ...event, eventId: "0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b12" });
     expect(arg.slice(0, 28)).toMatch(/^e[\w-]{27}$/);
     expect(arg.slice(28, 42)).toMatch(/^s[\w-]{13}$/);
-    expect(arg.slice(42)).toBe(fp);
+    expect(arg.slice(42, 65)).toBe(packedEventId("0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b12")); // a UUID's audit form
+    expect(arg.slice(65)).toBe(fp);
     expect(arg.slice(29, 37)).toBe(fp.slice(9, 17)); // the same hash of sessionId/stepId
     expect(eventField("x")).toHaveLength(28);
   });

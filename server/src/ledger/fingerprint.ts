@@ -2,6 +2,7 @@
 // reused eventId with another body is told from a redelivery. Records keep it compact (lua/lib/idem.lua);
 // records of the layout before keep a JSON array of the values.
 import { hash } from "node:crypto";
+import { packedEventId } from "./audit-ids.js";
 
 /** The fields of an event's fingerprint (CONTRACT §2 v1.1), in the order a conflict is looked for. */
 export const FINGERPRINT_FIELDS = ["type", "sessionId", "stepId", "action", "model", "scenes", "seconds"] as const;
@@ -134,12 +135,14 @@ function compactWith(event: unknown, stepHash: string | null): string {
 
 /**
  * The fingerprint argument of apply-events-7n: the event's field (28 characters), its step's field
- * (14), then compactFingerprint. The step's field and the fingerprint both start from the SHA-1 of
- * "<sessionId>/<stepId>": hashed once here.
+ * (14), the eventId's packed audit form when it is a UUID (23 characters starting with ".":
+ * audit-ids.ts; nothing otherwise), then compactFingerprint (which starts with a letter or "?").
+ * The step's field and the fingerprint both start from the SHA-1 of "<sessionId>/<stepId>": hashed
+ * once here.
  */
 export function fingerprintArgument(event: { eventId: string; sessionId: string; stepId: string }): string {
   const stepHash = sha1(`${event.sessionId}/${event.stepId}`);
-  return eventField(event.eventId) + stepFieldOf(stepHash) + compactWith(event, stepHash);
+  return eventField(event.eventId) + stepFieldOf(stepHash) + packedEventId(event.eventId) + compactWith(event, stepHash);
 }
 
 /** The fields of a compact fingerprint, in FINGERPRINT_FIELDS order (ids as their hashes); null when unreadable. */

@@ -65,9 +65,15 @@ for i = 1, #KEYS / 7 do
     ev.step, ev.action, ev.stage, ev.model = ARGV[v + 6], ARGV[v + 7], ARGV[v + 8], ARGV[v + 9]
     ev.quote, ev.ttl_ms, ev.units, ev.rate = tonumber(ARGV[v + 10 + p]), tonumber(ARGV[v + 13]), ARGV[v + 15], ARGV[v + 16 + p]
     ev.step_key, ev.evt_key = KEYS[k + 5], KEYS[k + 6]
-    -- The fingerprint argument: the event's and its step's fields (lib/idem), then the compact fingerprint.
+    -- The fingerprint argument: the event's and its step's fields (lib/idem), a UUID eventId's
+    -- packed audit form (".", 23 characters: lib/audit audit_event), then the compact fingerprint.
     local fparg = ARGV[v + 14]
-    ev.efield, ev.sfield, ev.fp = string.sub(fparg, 1, 28), string.sub(fparg, 29, 42), string.sub(fparg, 43)
+    ev.efield, ev.sfield = string.sub(fparg, 1, 28), string.sub(fparg, 29, 42)
+    if string.byte(fparg, 43) == 46 then
+      ev.aid, ev.fp = string.sub(fparg, 43, 65), string.sub(fparg, 66)
+    else
+      ev.aid, ev.fp = ev.id, string.sub(fparg, 43)
+    end
     session_declare(acc.ctx, ev.sid, KEYS[k + 4])
     local r = apply_event(acc.ctx, acc.a, ev, records)
     -- A conflict (r.error) is answered as it is: the event was not applied.

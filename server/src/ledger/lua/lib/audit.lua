@@ -93,12 +93,14 @@ local function audit_event(ctx, a, kind, amount, ev)
   end
   ctx.minid = ctx.minid or fmt(ctx.now - ctx.retention_ms)
   ctx.audit_queue = ctx.audit_queue or {}
+  -- ev.aid: the eventId as a packed entry keeps it, a UUID in 23 characters instead of 36 (the
+  -- caller's: ledger/audit-ids.ts, expanded on read); the named layout keeps ev.id.
   local v
   if letter == "c" then
-    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.id, ev.sid, ev.action, ev.step, ev.stage,
+    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.aid, ev.sid, ev.action, ev.step, ev.stage,
       ev.model, ev.units, ev.rate, ev.pbv }
   else
-    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.id, ev.sid, ev.action, ev.step }
+    v = { letter, fmt(amount), available(a), a.held, a.overdraft, ev.aid, ev.sid, ev.action, ev.step }
   end
   ctx.audit_queue[#ctx.audit_queue + 1] = { v = v, amt = amount, charge = letter == "c" and amount or 0, cum = a.tot_charged }
 end
