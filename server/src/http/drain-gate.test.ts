@@ -50,6 +50,46 @@ describe("drain gate", () => {
     expect(gate.inFlight()).toBe(0);
   });
 
+  it("waits for a handler whose client hung up until the handler has answered", async () => {
+    const gate = createDrainGate();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let hungUp: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (hungUp = resolve));
+    const app = express();
+    app.use(gate.middleware);
+    // A grant awaiting its ledger script: it still changes the ledger after its client has gone.
+    app.post("/grant", async (_req, res) => {
+      res.on("close", () => hungUp());
+      entered();
+      await held;
+      res.json({ applied: true });
+    });
+    server = createServer(app);
+    const listening = server;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+
+    const abort = new AbortController();
+    const grant = fetch(`${base}/grant`, { method: "POST", signal: abort.signal }).catch(() => "aborted");
+    await inside;
+    let closed = false;
+    const closing = gate.close().then(() => (closed = true));
+    abort.abort();
+    expect(await grant).toBe("aborted");
+    await gone;
+    // The connection is gone, the handler is not: the stop must not close what it is about to use.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    expect(gate.inFlight()).toBe(1);
+
+    release();
+    await closing;
+    expect(gate.inFlight()).toBe(0);
+  });
+
   it("closes at once when nothing is in flight", async () => {
     const gate = createDrainGate();
     await expect(gate.close()).resolves.toBeUndefined();

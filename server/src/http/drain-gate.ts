@@ -6,7 +6,7 @@ import { sendError } from "./errors.js";
 export interface DrainGate {
   /** Express middleware: counts each admitted request until its response ends; refuses new ones once closing. */
   middleware: RequestHandler;
-  /** Stops admitting requests and resolves once every admitted one has been answered (or its connection dropped). */
+  /** Stops admitting requests and resolves once every admitted one has been answered (by its handler, even when its client hung up). */
   close(): Promise<void>;
   /** Requests admitted and not yet answered. */
   inFlight(): number;
@@ -44,7 +44,17 @@ export function createDrainGate(): DrainGate {
         settle();
       };
       res.on("finish", finish);
-      res.on("close", finish);
+      res.on("close", () => {
+        if (res.writableEnded) return finish();
+        // The client hung up while the handler still works (a grant waiting on its script): the
+        // ledger change still happens, and what it pushes and queues must find them open. Done
+        // when the handler answers (into the closed connection: no "finish" comes then).
+        const end = res.end;
+        res.end = ((...args: unknown[]): unknown => {
+          finish();
+          return Reflect.apply(end, res, args);
+        }) as typeof res.end;
+      });
       next();
     },
     close() {
