@@ -1,16 +1,24 @@
-// `node scripts/run-ts.mjs bench/support/cpuprofile-summary.ts <file.cpuprofile> [--from=µs --to=µs] [--top=n] [--focus=text]`:
+// `node scripts/run-ts.mjs bench/support/cpuprofile-summary.ts <file.cpuprofile> [--from=µs --to=µs | --busy[=0.4]] [--jobs=n] [--top=n] [--focus=text]`:
 // where a V8 CPU profile's time went, as self time by function and by package/file, plus the
 // inclusive time of the heaviest functions. --from/--to keep only samples in that window of the
 // monotonic clock (µs, what the latency bench prints per step as `monoUs`), so a profile of a
-// whole bench run can be cut to one step (docs/performance.md, "Push CPU per event").
+// whole bench run can be cut to one step (docs/performance.md, "Push CPU per event"); --busy keeps
+// the busy stretches of >= 2 s instead (the throughput bench's timed drains), and --jobs=n (the
+// jobs those drained) adds µs per job to every row ("Consumer CPU per job").
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { busyMask } from "./cpuprofile-busy.js";
 
 const Profile = z.object({
   nodes: z.array(
     z.object({
       id: z.number(),
-      callFrame: z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() }),
+      callFrame: z.object({
+        functionName: z.string(),
+        url: z.string(),
+        lineNumber: z.number(),
+        columnNumber: z.number(),
+      }),
       children: z.array(z.number()).optional(),
     }),
   ),
@@ -35,6 +43,10 @@ const top = flag("top") ?? 40;
 /** --focus=<text>: only samples with a frame whose "function file:line" contains it (drilling into one caller). */
 const focus = args.find((a) => a.startsWith("--focus="))?.slice("--focus=".length) ?? null;
 const profile = Profile.parse(JSON.parse(readFileSync(file, "utf8")));
+const busyArg = args.find((a) => a === "--busy" || a.startsWith("--busy="));
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+const inBusy = busyArg ? busyMask(profile, idleIds, busyArg === "--busy" ? 0.4 : Number(busyArg.slice(7))) : null;
+const jobs = flag("jobs");
 
 /** The package a script belongs to (its node_modules folder), else the file under the repo. */
 function bucketOf(url: string, name: string): string {
@@ -56,7 +68,8 @@ const keyOf = (id: number): string => {
   const f = byId.get(id)?.callFrame;
   if (!f) return "?";
   const file = f.url.split("/").slice(-2).join("/");
-  return `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
+  // tsx writes each module on one line: the column tells its functions apart.
+  return `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
 };
 
 const self = new Map<string, number>();
@@ -70,7 +83,7 @@ let t = profile.startTime;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   t += dt;
-  if (t < from || t > to) return;
+  if (t < from || t > to || (inBusy && !inBusy[i])) return;
   if (focus !== null) {
     let hit = false;
     for (let at: number | undefined = id; at !== undefined && !hit; at = parent.get(at))
@@ -100,11 +113,12 @@ profile.samples.forEach((id, i) => {
   }
 });
 
+const perJob = (us: number): string => (jobs ? `${(us / jobs).toFixed(2).padStart(7)} µs/job  ` : "");
 const print = (title: string, m: Map<string, number>, n: number): void => {
   process.stdout.write(`\n${title}\n`);
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n))
     process.stdout.write(
-      `${((v / total) * 100).toFixed(2).padStart(6)} %  ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}\n`,
+      `${((v / total) * 100).toFixed(2).padStart(6)} %  ${(v / 1000).toFixed(0).padStart(7)} ms  ${perJob(v)}${k}\n`,
     );
 };
 process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms of samples in the window\n`);
