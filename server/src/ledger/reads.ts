@@ -1,6 +1,7 @@
 import type { AppRedis } from "../redis/redis-client.js";
 import type { LedgerEntry, LedgerPage, LedgerQuery, Usage, UsageQuery } from "@creditmeter/shared";
 import { expandEntry, movementsBefore } from "./audit-entries.js";
+import { eventIdOfPacked } from "./audit-ids.js";
 import { sortUsageGroups } from "./usage-order.js";
 
 const DAY = 86_400_000;
@@ -142,7 +143,9 @@ export function toEntry(id: string, f: Fields): LedgerEntry {
     at: new Date(atOf(id)).toISOString(),
     kind,
     amount: Number(f.amt ?? 0),
-    eventId: f.eid ?? null,
+    // Expanded again here (a no-op on what expandEntry read): an archive row copied by a release
+    // before audit-ids.ts keeps a UUID in its packed form.
+    eventId: f.eid === undefined ? null : eventIdOfPacked(f.eid),
     sessionId: f.sid ?? null,
     action: f.act ?? null,
     balanceAfter: { available: Number(f.av ?? 0), held: Number(f.hd ?? 0), overdraft: Number(f.od ?? 0) },
