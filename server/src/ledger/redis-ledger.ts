@@ -28,7 +28,7 @@ import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
 import { eventField } from "./fingerprint.js";
-import { AuditTrail, unknownAccount } from "./trail.js";
+import { AuditTrail, trimmedWithoutArchive, unknownAccount } from "./trail.js";
 import { DeadlineIndex } from "./deadline-index.js";
 import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
 
@@ -388,12 +388,7 @@ export class RedisLedger implements LedgerApi {
   }
 
   private archive(): ArchiveReads {
-    if (!this.opts.archive) {
-      throw new CreditmeterError(
-        "unavailable",
-        "unavailable: this trail was trimmed into the history archive, and no CREDITMETER_DATABASE_URL is set",
-      );
-    }
+    if (!this.opts.archive) throw trimmedWithoutArchive();
     return this.opts.archive;
   }
 

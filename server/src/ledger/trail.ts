@@ -10,6 +10,14 @@ export function unknownAccount(accountId: string): CreditmeterError {
   return new CreditmeterError("unknown_account", `unknown_account: accountId: no account "${accountId}"`, "accountId");
 }
 
+/** What a read answers that needs entries trimmed into the history archive when this process has none (503). */
+export function trimmedWithoutArchive(): CreditmeterError {
+  return new CreditmeterError(
+    "unavailable",
+    "unavailable: this trail was trimmed into the history archive, and no CREDITMETER_DATABASE_URL is set",
+  );
+}
+
 /**
  * An account's audit trail as the API reads it (CONTRACT §4): from Redis's hot trail, or, with
  * history in PostgreSQL, from the archive, which answers across the trim boundary (docs/history.md).
@@ -58,12 +66,7 @@ export class AuditTrail {
    */
   private async requireUntrimmed(accountId: string, fromMs: number): Promise<void> {
     const trimmed = Number((await this.redis.get(accountKeys(this.namespace, accountId).trimmed)) ?? 0);
-    if (trimmed > 0 && fromMs < trimmed) {
-      throw new CreditmeterError(
-        "unavailable",
-        "unavailable: this trail was trimmed into the history archive, and no CREDITMETER_DATABASE_URL is set",
-      );
-    }
+    if (trimmed > 0 && fromMs < trimmed) throw trimmedWithoutArchive();
   }
 
   private async requireAccount(accountId: string): Promise<ReturnType<typeof accountKeys>> {
