@@ -9,7 +9,7 @@
   (SHA-1s in base64url, built by the caller: fingerprint.ts eventField, stepField; 14 characters
   each, so each fits one of Redis's 16-byte string allocations whatever the ids.) The caller passes
   the event's field whole, 28 characters ("e" and the SHA-1's 27): the name the layout before kept
-  its records under (until 7 December 2026), read as well in the generations that may hold it
+  its records under (until 2026-12-04, commit 30dc04c), read as well in the generations that may hold it
   (account field "iy", idem_span); the record is stored under its first 14 (idem_efield).
 
   A script writes its account's fields with one HSET into the current generation and makes the
