@@ -165,3 +165,31 @@ describe("long names written while the clock ran ahead into the next generation"
     await redis.close();
   });
 });
+
+describe("a long name in the generation before the current one", () => {
+  it("is found by a repeat, GET …/events/:eventId and the webhooks' mark after the boundary", async () => {
+    const GEN_MS = 15 * 86_400_000;
+    const boundary = Math.floor(Date.now() / GEN_MS) * GEN_MS;
+    let now = boundary - 10 * 86_400_000;
+    const { ledger, redis, namespace } = await testLedger({ virtualClock: () => now });
+    await ledger.putAccount("older", { plan: "free" });
+    // Denied (no credits): a record that owes its webhooks, and no audit entry to hold the clock.
+    const event = stageEvent({ accountId: "older", type: "stage.started", action: "voiceover", seconds: 40 });
+    expect((await ledger.applyEvent(event)).result?.status).toBe("denied");
+    const gen = `${namespace}:{older}:ids:${Math.floor(now / GEN_MS)}`;
+    const text = await redis.hGet(gen, eventField(event.eventId).slice(0, 14));
+    expect(text).toBeTruthy();
+    await redis.hSet(gen, eventField(event.eventId), text ?? "");
+    await redis.hDel(gen, eventField(event.eventId).slice(0, 14));
+    await redis.hDel(`${namespace}:{older}:acct`, "iy");
+    now = boundary + 3 * 86_400_000; // the next generation, within the retention
+    const other = stageEvent({ accountId: "older", type: "stage.progress", action: "script", progress: 0.5 });
+    expect((await ledger.applyEvent(other)).result?.status).toBe("applied"); // the first short name: sets "iy"
+    expect((await ledger.applyEvent(event)).result).toMatchObject({ status: "duplicate", decision: "denied" });
+    expect(webhooksQueued(await ledger.readEventRecord("older", event.eventId))).toBe(false);
+    await ledger.markWebhooksQueued("older", event.eventId);
+    expect(webhooksQueued(await ledger.readEventRecord("older", event.eventId))).toBe(true);
+    expect(await redis.hKeys(gen)).not.toContain(eventField(event.eventId).slice(0, 14));
+    await redis.close();
+  });
+});
