@@ -36,18 +36,66 @@ const CODES: Record<
 
 // "<code><amount>,<av>,<su>,<raised>,<fingerprint>" (lua/lib/idem.lua idem_record_text).
 const COMPACT = /^([a-z])(\d+),(\d+),(\d+),([^,]*),(.*)$/s;
+// A short record, of an event that raised nothing: "<CODE><fingerprint's first 17><amount>,<av>,<su>
+// <the fingerprint's rest, maybe without its trailing empty fields>", the numbers in base64url digits.
+const SHORT = /^([A-Z])(.{17})([\w-]+),([\w-]+),([\w-]+)(.*)$/s;
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-function compactResult(raw: string): EventResult | null {
+/** A whole number written in base64url digits, most significant first (lua/lib/idem.lua idem_b64). */
+function fromBase64(digits: string): number {
+  let n = 0;
+  for (const d of digits) n = n * 64 + B64.indexOf(d);
+  return n;
+}
+
+/** A record's parts, whichever of the two compact forms it has; null when unreadable. */
+function compactParts(
+  raw: string,
+): { code: string; amount: number; available: number; sessionUsed: number; raised: string; fp: string } | null {
+  const s = SHORT.exec(raw);
+  if (s) {
+    return {
+      code: (s[1] ?? "").toLowerCase(),
+      amount: fromBase64(s[3] ?? ""),
+      available: fromBase64(s[4] ?? ""),
+      sessionUsed: fromBase64(s[5] ?? ""),
+      raised: "",
+      fp: wholeFingerprint(`${s[2] ?? ""}${s[6] ?? ""}`),
+    };
+  }
   const m = COMPACT.exec(raw);
-  const code = m && CODES[m[1] ?? ""];
-  if (!m || !code) return null;
-  const amount = Number(m[2]);
-  const result = {
-    status: code.status,
-    charged: m[1] === "g" ? 0 : amount,
-    held: m[1] === "g" ? amount : 0,
+  if (!m) return null;
+  return {
+    code: m[1] ?? "",
+    amount: Number(m[2]),
     available: Number(m[3]),
     sessionUsed: Number(m[4]),
+    raised: m[5] ?? "",
+    fp: m[6] ?? "",
+  };
+}
+
+/**
+ * A stored compact fingerprint with the trailing empty fields a short record leaves out put back:
+ * fewer than the 4 commas after the hashes means they were left out (a model, the only field that
+ * may hold commas, is then empty).
+ */
+export function wholeFingerprint(stored: string): string {
+  const commas = stored.split(",").length - 1;
+  return commas < 4 ? stored + ",".repeat(4 - commas) : stored;
+}
+
+function compactResult(raw: string): EventResult | null {
+  const m = compactParts(raw);
+  const code = m && CODES[m.code];
+  if (!m || !code) return null;
+  const amount = m.amount;
+  const result = {
+    status: code.status,
+    charged: m.code === "g" ? 0 : amount,
+    held: m.code === "g" ? amount : 0,
+    available: m.available,
+    sessionUsed: m.sessionUsed,
     ...(code.decision ? { decision: code.decision } : {}),
     ...(code.denyReason ? { denyReason: code.denyReason } : {}),
   };
@@ -91,8 +139,8 @@ export type StoredFingerprint = { compact: string } | { values: unknown[] };
 export function fingerprintFromRecord(raw: string | null): StoredFingerprint | null {
   if (raw === null) return null;
   if (!raw.startsWith("{")) {
-    const m = COMPACT.exec(raw);
-    return m ? { compact: m[6] ?? "" } : null;
+    const m = compactParts(raw);
+    return m ? { compact: m.fp } : null;
   }
   try {
     const parsed = RecordFingerprint.safeParse(JSON.parse(raw));
@@ -118,5 +166,5 @@ export function recordDifference(
 export function webhooksQueued(raw: string | null): boolean {
   if (raw === null) return false;
   if (raw.startsWith("{")) return /"wq":1[,}]/.test(raw);
-  return /;q$/.test(COMPACT.exec(raw)?.[5] ?? "");
+  return /;q$/.test(compactParts(raw)?.raised ?? "");
 }

@@ -15,6 +15,8 @@ local ctx = { now = now, prefix = ARGV[1] }
 local rec, _, key, field = idem_lookup(ctx, read_event_account(KEYS[1]), { efield = ARGV[3], idem_ms = keep_ms, evt_key = KEYS[2] }, false)
 if not rec then return 0 end
 if key then
+  -- A short record (upper-case code, lib/idem idem_record_text) raised nothing: nothing to mark.
+  if string.find(rec, "^%u") then return 0 end
   -- The compact record (lib/idem): its raised field, the fifth, gets ";q", under the name it was
   -- found under (14 characters, or 28 in a generation of the layout before).
   local head, raised, fp = string.match(rec, "^([^,]*,[^,]*,[^,]*,)([^,]*),(.*)$")

@@ -159,15 +159,67 @@ local IDEM_CODES = {
   appended once its webhooks are queued (mark-webhooks-2). The fingerprint is the caller's
   (fingerprint.ts compactFingerprint): "<type><sid hash 8><step hash 8>,<action>,<scenes>,<seconds>,<model>",
   last because a model is free text.
+  A record that raised nothing (nearly all) is written shorter, its code's letter in upper case:
+  "<CODE><fingerprint's first 17><amount>,<av>,<su><the fingerprint's rest>" (the numbers in
+  base64url digits: 10^8 credits in 5 characters, 30 in 1), the rest
+  without its trailing empty fields when it has no model ("…,b" for "…,b,,,"): most records fall
+  to 30 characters or fewer, one 32-byte allocation instead of 48 (jemalloc here has no 40).
 ]]
+local IDEM_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+-- A whole number >= 0 in base64url digits, most significant first (event-record.ts fromBase64).
+local function idem_b64(n)
+  if n <= 0 then return "A" end
+  local t = ""
+  while n > 0 do
+    local d = n % 64
+    t = string.sub(IDEM_B64, d + 1, d + 1) .. t
+    n = (n - d) / 64
+  end
+  return t
+end
+
+local function idem_unb64(s)
+  local n = 0
+  for i = 1, #s do n = n * 64 + string.find(IDEM_B64, string.sub(s, i, i), 1, true) - 1 end
+  return n
+end
+
+-- A fingerprint's rest (after its first 17 characters) with the trailing empty fields a short
+-- record leaves out put back: fewer than 4 commas means they were (a model, the only field that
+-- may hold commas, is then empty).
+local function idem_fp_tail(tail)
+  local _, commas = string.gsub(tail, ",", ",")
+  if commas < 4 then return tail .. string.rep(",", 4 - commas) end
+  return tail
+end
+
 local function idem_record_text(r)
-  return string.format("%s%d,%d,%d,%s,%s", r.code, r.amt, r.av or 0, r.su or 0, r.raised or "", r.fp)
+  local fp = r.fp
+  if r.raised == nil or r.raised == "" then
+    local tail = string.sub(fp, 18)
+    if string.byte(tail, -1) == 44 and string.find(tail, "^,[^,]*,[^,]*,[^,]*,$") then tail = string.gsub(tail, ",+$", "") end
+    return string.format("%s%s%s,%s,%s%s", string.upper(r.code), string.sub(fp, 1, 17), idem_b64(r.amt),
+      idem_b64(r.av or 0), idem_b64(r.su or 0), tail)
+  end
+  return string.format("%s%d,%d,%d,%s,%s", r.code, r.amt, r.av or 0, r.su or 0, r.raised, fp)
 end
 
 -- A stored record as a table: { s, d, dr, fp (compact) or f (the layout before's array), t, rq, av,
 -- al, th, br, wq }; nil when unreadable.
 local function idem_record_parse(text)
-  if string.byte(text, 1) == 123 then return cjson.decode(text) end -- "{": the layout before
+  local first = string.byte(text, 1)
+  if first == 123 then return cjson.decode(text) end -- "{": the layout before
+  if first and first >= 65 and first <= 90 then
+    -- A short record (idem_record_text): it raised nothing.
+    local amt, av, su, tail = string.match(text, "^([%w_%-]+),([%w_%-]+),([%w_%-]+)(.*)$", 19)
+    local c = IDEM_CODES[string.lower(string.sub(text, 1, 1))]
+    if not (c and amt) then return nil end
+    local p = { s = c.s, d = c.d, dr = c.dr, fp = string.sub(text, 2, 18) .. idem_fp_tail(tail), av = idem_unb64(av),
+      su = idem_unb64(su) }
+    if c.d == "granted" then p.h, p.c = idem_unb64(amt), 0 else p.c, p.h = idem_unb64(amt), 0 end
+    return p
+  end
   local code, amt, av, su, raised, fp = string.match(text, "^(%a)(%d+),(%d+),(%d+),([^,]*),(.*)$")
   local c = code and IDEM_CODES[code]
   if not c then return nil end
