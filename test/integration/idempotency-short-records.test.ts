@@ -21,8 +21,10 @@ const arbEvent = fc.record({
   model: fc.option(fc.constantFrom("veo-3.1", "veo-3.1-fast", "sora-2-pro"), { nil: undefined }),
 });
 
+type Drawn = typeof arbEvent extends fc.Arbitrary<infer T> ? T : never;
+
 /** An event the ledger accepts from the drawn shape (the fields each action allows). */
-function eventOf(d: fc.Infer<typeof arbEvent>, credits: number): StageEvent {
+function eventOf(d: Drawn, credits: number): StageEvent {
   const perScene = d.action === "image";
   const perSecond = d.action === "voiceover" || d.action === "animation";
   return stageEvent({
