@@ -13,6 +13,7 @@ import { EventBatcher } from "../../server/src/metering/event-batcher.js";
 import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
 
 const ACCOUNTS = ["b-1", "b-2", "b-3"];
+const STEP_ACTIONS = ["talking_head", "script", "image", "animation"] as const;
 
 interface Step {
   account: number;
@@ -40,16 +41,18 @@ function toEvents(steps: Step[], tag: string): StageEvent[] {
     const earlier = s.repeat === null || i === 0 ? undefined : out[s.repeat % i];
     if (earlier) return out.push(earlier);
     const accountId = ACCOUNTS[s.account] ?? "b-missing";
-    const base = {
-      eventId: `${tag}-${i}`,
-      accountId,
-      sessionId: `s-${s.session}`,
-      stepId: `st-${s.step}`,
-      action: "talking_head" as const,
-    };
+    // Each step has its action: per second, flat, per scene, per second by model. The batch
+    // script reuses one event table for all its events, so an event's units, rate, model or stage
+    // leaking into the next one's audit entry shows as a difference from one at a time.
+    const action = STEP_ACTIONS[s.step % STEP_ACTIONS.length] ?? "talking_head";
+    const base = { eventId: `${tag}-${i}`, accountId, sessionId: `s-${s.session}`, stepId: `st-${s.step}`, action };
     if (s.kind === "progress") return out.push(stageEvent({ ...base, type: "stage.progress", progress: 0.5 }));
     if (s.kind === "failed") return out.push(stageEvent({ ...base, type: "stage.failed" }));
-    return out.push(stageEvent({ ...base, type: `stage.${s.kind}`, seconds: s.seconds }));
+    const type = `stage.${s.kind}` as const;
+    if (action === "script") return out.push(stageEvent({ ...base, type }));
+    if (action === "image") return out.push(stageEvent({ ...base, type, scenes: s.seconds }));
+    const model = action === "animation" ? { model: s.seconds % 2 ? "veo-3.1" : "sora-2" } : {};
+    return out.push(stageEvent({ ...base, type, seconds: s.seconds, ...model }));
   });
   return out;
 }
@@ -78,7 +81,8 @@ async function state(ledger: RedisLedger): Promise<unknown> {
         }),
       );
       const page = await ledger.ledgerPage(id, { limit: 200 });
-      return { balance, sessions, entries: page.entries.map((e) => [e.kind, e.amount, e.eventId, e.balanceAfter]) };
+      // Every field of an entry but its id and time (stream ids differ between the two ledgers).
+      return { balance, sessions, entries: page.entries.map(({ id: _id, at: _at, ...e }) => e) };
     }),
   );
 }
