@@ -166,17 +166,33 @@ local IDEM_CODES = {
   to 30 characters or fewer, one 32-byte allocation instead of 48 (jemalloc here has no 40).
 ]]
 local IDEM_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local IDEM_UPPER = { a = "A", g = "G", i = "I", b = "B", x = "X" }
+
+-- A base64url digit's byte: A-Z a-z 0-9 - _ (IDEM_B64).
+local function idem_b64_byte(d)
+  if d < 26 then return 65 + d elseif d < 52 then return 71 + d elseif d < 62 then return d - 4 end
+  return d == 62 and 45 or 95
+end
 
 -- A whole number >= 0 in base64url digits, most significant first (event-record.ts fromBase64).
+-- Built from bytes, up to 5 digits (10^9) in one string.char: a string per digit made the event
+-- script 6 % slower per event.
 local function idem_b64(n)
-  if n <= 0 then return "A" end
-  local t = ""
-  while n > 0 do
-    local d = n % 64
-    t = string.sub(IDEM_B64, d + 1, d + 1) .. t
-    n = (n - d) / 64
-  end
-  return t
+  local b = idem_b64_byte
+  if n < 64 then return string.char(b(n > 0 and n or 0)) end
+  local d0 = n % 64
+  n = (n - d0) / 64
+  if n < 64 then return string.char(b(n), b(d0)) end
+  local d1 = n % 64
+  n = (n - d1) / 64
+  if n < 64 then return string.char(b(n), b(d1), b(d0)) end
+  local d2 = n % 64
+  n = (n - d2) / 64
+  if n < 64 then return string.char(b(n), b(d2), b(d1), b(d0)) end
+  local d3 = n % 64
+  n = (n - d3) / 64
+  if n < 64 then return string.char(b(n), b(d3), b(d2), b(d1), b(d0)) end
+  return idem_b64(n) .. string.char(b(d3), b(d2), b(d1), b(d0))
 end
 
 local function idem_unb64(s)
@@ -199,8 +215,8 @@ local function idem_record_text(r)
   if r.raised == nil or r.raised == "" then
     local tail = string.sub(fp, 18)
     if string.byte(tail, -1) == 44 and string.find(tail, "^,[^,]*,[^,]*,[^,]*,$") then tail = string.gsub(tail, ",+$", "") end
-    return string.format("%s%s%s,%s,%s%s", string.upper(r.code), string.sub(fp, 1, 17), idem_b64(r.amt),
-      idem_b64(r.av or 0), idem_b64(r.su or 0), tail)
+    return IDEM_UPPER[r.code] .. string.sub(fp, 1, 17) .. idem_b64(r.amt) .. "," .. idem_b64(r.av or 0) .. ","
+      .. idem_b64(r.su or 0) .. tail
   end
   return string.format("%s%d,%d,%d,%s,%s", r.code, r.amt, r.av or 0, r.su or 0, r.raised, fp)
 end
