@@ -104,6 +104,14 @@ describe("ledger rules", () => {
     await ledger.applyEvent(stageEvent({ accountId: id, type: "stage.completed", action: "image", scenes: 4 }));
     const bal = await ledger.balance(id);
     expect(bal.buckets.map((b) => [b.id, b.remaining])).toEqual([["c-" + id.slice(5), 0], ["old", 3], ["refund", 5]]);
+    // A pack spent to 0 leaves the list (CONTRACT §4: spent packs are not listed), in a batch too.
+    const [spend, next] = await ledger.applyEvents([
+      stageEvent({ accountId: id, type: "stage.completed", action: "image", scenes: 1 }),
+      stageEvent({ accountId: id, type: "stage.completed", action: "script" }),
+    ]);
+    expect([spend, next].map((o) => (o instanceof Error ? o.message : o?.result?.charged))).toEqual([3, 1]);
+    const after = await ledger.balance(id);
+    expect(after.buckets.map((b) => [b.id, b.remaining])).toEqual([["c-" + id.slice(5), 0], ["refund", 4]]);
   });
 
   it("forfeits the remainder at cycle end and on a new cycle (no rollover), used from the new start", async () => {
