@@ -37,7 +37,9 @@ describe("compact fingerprints and records (lua/lib/idem.lua)", () => {
   it("writes the texts records already hold (pinned: a change would turn every redelivery into a conflict)", () => {
     const arg = fingerprintArgument({ ...event, eventId: "0b9f0d5e-6f53-4a4c-9d3e-7a1c1f0e2b12" });
     // The eventId's packed audit form (audit-ids.ts) sits between the step's field and the fingerprint.
-    expect(arg).toBe("eagF4_XP8M63BT9LPeO4gmmoW2MUsRcrd918DG1fuH.C58NXm9TSkydPnocHw4rEgcgTlmK68zRcrd918D,i,,4.2,veo-3.1, fast");
+    expect(arg).toBe(
+      "eagF4_XP8M63BT9LPeO4gmmoW2MUsRcrd918DG1fuH.C58NXm9TSkydPnocHw4rEgcgTlmK68zRcrd918D,i,,4.2,veo-3.1, fast",
+    );
     const started = { type: "stage.started", sessionId: "s-1", stepId: "a/b", action: "image", scenes: 3 };
     expect(compactFingerprint(started)).toBe("srgbGdB4hAWuYLSBM,f,3,,");
   });

@@ -142,7 +142,9 @@ function compactWith(event: unknown, stepHash: string | null): string {
  */
 export function fingerprintArgument(event: { eventId: string; sessionId: string; stepId: string }): string {
   const stepHash = sha1(`${event.sessionId}/${event.stepId}`);
-  return eventField(event.eventId) + stepFieldOf(stepHash) + packedEventId(event.eventId) + compactWith(event, stepHash);
+  return (
+    eventField(event.eventId) + stepFieldOf(stepHash) + packedEventId(event.eventId) + compactWith(event, stepHash)
+  );
 }
 
 /** The fields of a compact fingerprint, in FINGERPRINT_FIELDS order (ids as their hashes); null when unreadable. */
