@@ -1,8 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import express from "express";
+import { Readable } from "node:stream";
+import express, { type Express } from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDrainGate } from "./drain-gate.js";
+
+/** A promise and the function that resolves it. */
+function signal(): { done: Promise<void>; fire: () => void } {
+  let fire: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (fire = resolve));
+  return { done, fire };
+}
 
 describe("drain gate", () => {
   let server: Server | null = null;
@@ -12,28 +20,31 @@ describe("drain gate", () => {
     server = null;
   });
 
+  /** Serves `app` on a loopback port; its base URL. */
+  async function serve(app: Express): Promise<string> {
+    const listening = createServer(app);
+    server = listening;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+  }
+
   it("refuses requests after close with 503 unavailable, and close waits for the admitted ones", async () => {
     const gate = createDrainGate();
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const held = signal();
+    const inside = signal();
     const app = express();
     app.use(gate.middleware);
     app.get("/slow", async (_req, res) => {
-      entered();
-      await held;
+      inside.fire();
+      await held.done;
       res.json({ done: true });
     });
     app.get("/fast", (_req, res) => void res.json({ ok: true }));
-    server = createServer(app);
-    const listening = server;
-    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    const base = await serve(app);
 
     expect((await fetch(`${base}/fast`)).status).toBe(200);
     const slow = fetch(`${base}/slow`);
-    await inside;
+    await inside.done;
     expect(gate.inFlight()).toBe(1);
 
     let closed = false;
@@ -44,7 +55,7 @@ describe("drain gate", () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("unavailable");
     expect(closed).toBe(false);
 
-    release();
+    held.fire();
     expect((await slow).status).toBe(200);
     await closing;
     expect(gate.inFlight()).toBe(0);
@@ -52,42 +63,65 @@ describe("drain gate", () => {
 
   it("waits for a handler whose client hung up until the handler has answered", async () => {
     const gate = createDrainGate();
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let entered: () => void = () => undefined;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    let hungUp: () => void = () => undefined;
-    const gone = new Promise<void>((resolve) => (hungUp = resolve));
+    const held = signal();
+    const inside = signal();
+    const gone = signal();
     const app = express();
     app.use(gate.middleware);
     // A grant awaiting its ledger script: it still changes the ledger after its client has gone.
     app.post("/grant", async (_req, res) => {
-      res.on("close", () => hungUp());
-      entered();
-      await held;
+      res.on("close", gone.fire);
+      inside.fire();
+      await held.done;
       res.json({ applied: true });
     });
-    server = createServer(app);
-    const listening = server;
-    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    const base = await serve(app);
 
     const abort = new AbortController();
     const grant = fetch(`${base}/grant`, { method: "POST", signal: abort.signal }).catch(() => "aborted");
-    await inside;
+    await inside.done;
     let closed = false;
     const closing = gate.close().then(() => (closed = true));
     abort.abort();
     expect(await grant).toBe("aborted");
-    await gone;
+    await gone.done;
     // The connection is gone, the handler is not: the stop must not close what it is about to use.
     await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toBe(false);
     expect(gate.inFlight()).toBe(1);
 
-    release();
+    held.fire();
     await closing;
     expect(gate.inFlight()).toBe(0);
+  });
+
+  it("lets go of a read whose client hung up mid-body, which nothing will ever end", async () => {
+    const gate = createDrainGate();
+    const gone = signal();
+    const app = express();
+    app.use(gate.middleware);
+    // As express.static and res.sendFile do: a stream piped into the response, destroyed (never
+    // ended) when the client goes. A page download cut short long before a stop must not hold it.
+    app.get("/asset", (_req, res) => {
+      const body = new Readable({ read: () => undefined });
+      body.push("x".repeat(1024));
+      res.on("close", () => {
+        body.destroy();
+        gone.fire();
+      });
+      body.pipe(res);
+    });
+    const base = await serve(app);
+
+    const abort = new AbortController();
+    const got = await fetch(`${base}/asset`, { signal: abort.signal });
+    const reader = got.body?.getReader();
+    await reader?.read();
+    abort.abort();
+    await gone.done;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.inFlight()).toBe(0);
+    await gate.close();
   });
 
   it("closes at once when nothing is in flight", async () => {

@@ -12,6 +12,9 @@ export interface DrainGate {
   inFlight(): number;
 }
 
+/** Methods that change nothing (RFC 9110 §9.2.1). */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * A stop closes the realtime server, the /ops stream and the webhook outbox before the HTTP
  * server (the sockets ride on it). A request that changes the ledger in between (a grant, an
@@ -28,7 +31,7 @@ export function createDrainGate(): DrainGate {
     if (active === 0 && idle) idle();
   };
   return {
-    middleware(_req, res, next) {
+    middleware(req, res, next) {
       if (!open) {
         res.setHeader("Connection", "close");
         res.setHeader("Retry-After", "1");
@@ -45,7 +48,10 @@ export function createDrainGate(): DrainGate {
       };
       res.on("finish", finish);
       res.on("close", () => {
-        if (res.writableEnded) return finish();
+        // A read whose client is gone is let go: a file sent by express.static or res.sendFile is
+        // then destroyed, never ended, and waiting for its end would hold every later stop. (The
+        // time-due work a read may apply is applied again by the sweeper or the next read.)
+        if (res.writableEnded || SAFE_METHODS.has(req.method)) return finish();
         // The client hung up while the handler still works (a grant waiting on its script): the
         // ledger change still happens, and what it pushes and queues must find them open. Done
         // when the handler answers (into the closed connection: no "finish" comes then).
