@@ -23,8 +23,13 @@ for i = 1, #KEYS / 7 do
   -- The idempotency record and step state: fields of the account's generation (lib/idem.lua).
   local fparg = ARGV[v + 14]
   a.ids = a.ids or {}
-  a.ids[#a.ids + 1] = string.sub(fparg, 1, 28)
-  a.ids[#a.ids + 1] = "a1,99999486,16,," .. string.sub(fparg, 43)
+  -- As lib/idem-record writes most records: under the field's first 14 characters, the short form
+  -- (upper-case code, the fingerprint's first 17, three base64url numbers, its rest); a UUID
+  -- eventId's packed audit form (23 characters from 43) is not part of the fingerprint.
+  local fp = string.sub(fparg, 43)
+  if string.sub(fp, 1, 1) == "." then fp = string.sub(fp, 24) end
+  a.ids[#a.ids + 1] = string.sub(fparg, 1, 14)
+  a.ids[#a.ids + 1] = "A" .. string.sub(fp, 1, 17) .. "B,F1yG,Q" .. string.gsub(string.sub(fp, 18), ",+$", "")
   a.steps = a.steps or {}
   a.steps[string.sub(fparg, 29, 42)] = string.sub(kind, 1, 1)
   -- A movement as lib/audit packs it: letter, amount, the balances (left out when derivable),
