@@ -19,8 +19,10 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const profile = process.env.CREDITMETER_TEST_CPU_PROF
     ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CREDITMETER_TEST_CPU_PROF}`]
     : [];
-  // As `npm start` runs it (scripts/start.mjs): 32 MB semi-spaces, unless NODE_OPTIONS sets its own.
-  const semiSpace = (env.NODE_OPTIONS ?? "").includes("--max-semi-space-size") ? [] : ["--max-semi-space-size=32"];
+  // As `npm start` runs it (scripts/start.mjs): 32 MB semi-spaces, unless NODE_OPTIONS (the test's or
+  // this process's, as the child inherits it) sets its own: a command-line flag would override it.
+  const nodeOptions = env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? "";
+  const semiSpace = nodeOptions.includes("--max-semi-space-size") ? [] : ["--max-semi-space-size=32"];
   const args = [...profile, ...semiSpace, "--conditions=source", "--import", "tsx", "server/src/main.ts"];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
