@@ -3,6 +3,7 @@ import { LatencyTracker, balanceMismatches, mismatches, offer, type RateResult }
 import { closePanels, openPanels } from "../support/panels.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
+import { floorStep } from "./latency-floor.js";
 import type { ScenarioOptions } from "./options.js";
 
 /** The rows of a latency table. */
@@ -141,12 +142,18 @@ export async function runLayouts(
         balancesNotEqualToLedger: wrongBalances,
       });
     }
+    // The floor only where the full layouts run (not `fanout`, which works on one layout).
+    const floor = name === "latency" ? await floorStep(dep, panelsCount, 1000, seconds) : null;
+    if (floor) rows.push(...latencyRows([floor], "floor: BullMQ + Socket.IO alone, 1 per account"));
     const md =
       table(["layout", ...LATENCY_HEADERS], rows) +
       `\n\n${panelsCount} panels, ${seconds} s per rate, one server process; panels whose final session number differs from the ledger: **${data.map((d) => d.panelsNotEqualToLedger).join(" / ")}**, ` +
       `whose final balance differs or went backwards: **${data.map((d) => d.balancesNotEqualToLedger).join(" / ")}**` +
-      "\n(targets at 1,000 ev/s with 2,000 panels, none lost: p99 ≤ 10 ms at 1 and 10 per account, ≤ 25 ms at 100 per account)";
-    report(name, title, md, { seconds, layouts: data }, opts.quick);
+      "\n(targets at 1,000 ev/s with 2,000 panels, none lost: p99 ≤ 10 ms at 1 and 10 per account, ≤ 25 ms at 100 per account)" +
+      (floor
+        ? "\n(the floor: bench/support/floor-server.ts, the consumer's BullMQ worker settings and Socket.IO doing one `session:update` per event, nothing else, on the same redis-server, with the same load and panel sockets)"
+        : "");
+    report(name, title, md, { seconds, layouts: data, floor }, opts.quick);
     return data;
   } finally {
     await dep.close();

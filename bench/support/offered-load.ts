@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { StageEvent } from "@creditmeter/shared";
 import { metricSum, scrape, type Deployment } from "./deploy.js";
@@ -52,6 +53,8 @@ interface Sent {
 export class LatencyTracker {
   private readonly pending = new Map<string, Sent[]>();
   samples: number[] = [];
+  /** [sent at, latency] of each sample, in ms (BENCH_TIMELINE). */
+  timeline: [number, number][] = [];
 
   sent(accountId: string, sessionId: string, eventId: string, at: number): void {
     const key = `${accountId}/${sessionId}`;
@@ -66,7 +69,10 @@ export class LatencyTracker {
     if (!list || !update.last) return;
     const i = list.findIndex((s) => s.eventId === update.last?.eventId);
     if (i < 0) return;
-    for (const s of list.splice(0, i + 1)) this.samples.push(now - s.at);
+    for (const s of list.splice(0, i + 1)) {
+      this.samples.push(now - s.at);
+      this.timeline.push([s.at, now - s.at]);
+    }
   }
 
   outstanding(): number {
@@ -173,6 +179,10 @@ export async function offer(
     (a, b) => b.callsPerJob - a.callsPerJob,
   );
   const latencyMs = summarize(tracker.samples);
+  // `BENCH_TIMELINE=<path prefix>`: each step's [sent at, latency] pairs (ms), to see whether a tail is stalls or queueing.
+  if (process.env.BENCH_TIMELINE)
+    writeFileSync(`${process.env.BENCH_TIMELINE}-${tag}.json`, JSON.stringify(tracker.timeline));
+  tracker.timeline = [];
   const ledger = meanMs(before, after, "creditmeter_ledger_operation_seconds");
   const toEmit = meanMs(before, after, "creditmeter_event_to_push_seconds");
   return {
