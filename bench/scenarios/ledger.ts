@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { eventCall } from "../../server/src/ledger/event-batch.js";
+import { call4a } from "../support/call-layouts.js";
 import { fingerprintArgument } from "../../server/src/ledger/fingerprint.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { deploy, seedAccounts } from "../support/deploy.js";
@@ -111,9 +111,10 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
 
-    // The very script the ledger runs (apply-events-7n) with a batch of one: a charge of one new step,
-    // its keys and arguments built by the ledger's own eventCall (so they never drift from the script).
-    const sha = await dep.client.scriptLoad(assembleLua("apply-events-7n"));
+    // The very script the ledger runs (apply-events-4a) with a batch of one: a charge of one new step,
+    // its keys and arguments built by the ledger's own eventArgs and BatchCall (so they never drift
+    // from the script).
+    const sha = await dep.client.scriptLoad(assembleLua("apply-events-4a"));
     const k = accountKeys(dep.env.CREDITMETER_KEY_PREFIX ?? "", pick(1));
     const rand = {
       ...charge(pick(1), 0, "rb"),
@@ -121,26 +122,18 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       stepId: "rb-__rand_int__",
       sessionId: "sess-1",
     };
-    const call = eventCall(
-      rand,
+    const call = call4a(
+      [rand],
       { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 },
-      k,
+      () => k,
+      String(400 * 86_400_000),
     );
-    if (call instanceof Error) throw call;
     // The event's and step's fields are hashes of the ids (fingerprint.ts): give them the random
     // number too (same lengths, 28 and 14), or every call after the first would be a repeat.
     const fp = fingerprintArgument(rand);
     const randomFields = "e__rand_int__".padEnd(28, "x") + "s__rand_int__".padEnd(14, "x") + fp.slice(42);
-    const args = call.args.map((a) => (a === fp ? randomFields : String(a)));
-    const cmd = [
-      "EVALSHA",
-      sha,
-      String(call.keys.length),
-      ...call.keys,
-      String(400 * 86_400_000),
-      DEFAULT_PRICE_BOOK.version,
-      ...args,
-    ];
+    const args = call.args.map((a) => (a === fp ? randomFields : a));
+    const cmd = ["EVALSHA", sha, String(call.keys.length), ...call.keys, ...args];
     const rb1 = redisBenchmark(dep.redis.port, n, 1, 1, cmd);
     const rbPipe = redisBenchmark(dep.redis.port, n, 1, window, cmd);
     const rb50 = redisBenchmark(dep.redis.port, n, 50, 1, cmd);

@@ -1,32 +1,32 @@
-// Where the event script's Redis time goes, section by section: a probed copy of apply-events-7n
+// Where the event script's Redis time goes, section by section: a probed copy of apply-events-4a
 // (never the server's script) reads redis.call("TIME") at marked lines of its main body and around
 // chosen library functions, and adds the µs to a hash; the throughput mix runs through it on a
 // private redis-server. docs/performance.md "Lua time per event (seventh session)".
 //   node scripts/run-ts.mjs bench/support/lua-profile.ts
 // PROF_BATCH events per call (16), PROF_ROUNDS (4, 3.6k events each, new steps every round), PROF_FUNCS: library
 // functions to time inclusively (comma-separated local function names; default none), PROF_DIR:
-// another lua directory (a git archive), to profile an older script the same way.
+// another lua directory (a git archive) of this layout, to profile an older script the same way
+// (the marks follow apply-events-4a's main body).
 import { pathToFileURL } from "node:url";
 import { createClient, type RedisClientType } from "redis";
 import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { startRedis } from "../../test/support/redis-server.js";
 import { mixedEvents } from "../scenarios/throughput.js";
+import { call4a } from "./call-layouts.js";
 
 // Section marks: a lap is taken before the first line (of the main body) that contains the text.
 const MARKS: [string, string][] = [
-  ["local st = by_key", "loop: keys, by_key"],
+  ["local key, count = KEYS", "loop: the account's keys"],
   ["local ctx = account_context", "load: context, load_account, maintain"],
-  ["if not st then", "loop: misc"],
-  ["local acc = accounts[st]", "event: ARGV to ev"],
-  ["session_declare(", "session_declare"],
+  ["local acc = { ctx = ctx", "loop: misc"],
+  ["v = read_event(v, p)", "event: ARGV to ev (read_event)"],
   ["local r = apply_event", "apply_event"],
   ["if not r.error then", "after: av, su, remember_after/raised"],
   ["r.alert = alert_reply", "after: alert_reply, repush"],
-  ["events[i] = r", "loop: misc"],
+  ["events[#events + 1] = r", "loop: misc"],
   ["burn_prepare(acc.ctx, acc.ctx.touched)", "close: burn_prepare, sessions_encode"],
   ["local out = {}", "close: misc"],
   ["local moved = close_account", "close: close_account"],
@@ -59,7 +59,7 @@ end
 
 /** The event script with its probes. */
 export function probedScript(dir?: URL, funcs: string[] = []): string {
-  const src = assembleLua("apply-events-7n", new Set(), dir);
+  const src = assembleLua("apply-events-4a", new Set(), dir);
   const main = src.indexOf("local retention_ms, now, virtual = retention_and_clock(ARGV[1])");
   if (main < 0) throw new Error("the script's main body was not found");
   let body = src.slice(main);
@@ -101,15 +101,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   for (let round = 0; round < Number(process.env.PROF_ROUNDS ?? 4); round++) {
     const events = mixedEvents(accounts, 3600, `r${round}`);
     for (let i = 0; i < events.length; i += size) {
-      const keys: string[] = [];
-      const args: (string | number)[] = [String(400 * 86_400_000), DEFAULT_PRICE_BOOK.version];
-      for (const e of events.slice(i, i + size)) {
-        const c = eventCall(e, opts, accountKeys("P", e.accountId));
-        if (c instanceof Error) throw c;
-        keys.push(...c.keys);
-        args.push(...c.args);
-      }
-      await client.evalSha(sha, { keys, arguments: args.map(String) });
+      const { keys, args } = call4a(
+        events.slice(i, i + size),
+        opts,
+        (a) => accountKeys("P", a),
+        String(400 * 86_400_000),
+      );
+      await client.evalSha(sha, { keys, arguments: args });
     }
     n += events.length;
   }

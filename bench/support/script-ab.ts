@@ -3,28 +3,30 @@
 // every round), the two scripts batch by batch.
 //   git archive <commit> server/src/ledger/lua | tar -x -C /tmp/old
 //   AB_OLD_DIR=/tmp/old/server/src/ledger/lua node scripts/run-ts.mjs bench/support/script-ab.ts
-// AB_OLD_SCRIPT / AB_OLD_KEYS: the old script's name and keys per event (apply-events-6n, 6);
+// AB_OLD_SCRIPT: the old script's name (apply-events-7n); each side's call is built in its own
+// layout (call-layouts.ts: "-4a" this release's, else the 7n layout, AB_OLD_KEYS keys per event, 7);
 // AB_BATCH events per call (16), AB_ROUNDS (10). AB_CHECK=1: both scripts on one virtual clock, and
 // every reply and, at the end, every key of the two namespaces must be the same (a cut changes no
 // outcome). See docs/performance.md ("Lua time per event (seventh session)").
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { createClient, type RedisClientType } from "redis";
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
+import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { startRedis } from "../../test/support/redis-server.js";
 import { mixedEvents } from "../scenarios/throughput.js";
+import { call4a, call7n, type LayoutCall } from "./call-layouts.js";
 
 const oldDir = process.env.AB_OLD_DIR;
 if (!oldDir) throw new Error("AB_OLD_DIR: the old server/src/ledger/lua directory (git archive)");
-const oldKeys = Number(process.env.AB_OLD_KEYS ?? 6);
-const oldSrc = assembleLua(process.env.AB_OLD_SCRIPT ?? "apply-events-6n", new Set(), pathToFileURL(`${oldDir}/`));
+const oldKeys = Number(process.env.AB_OLD_KEYS ?? 7);
+const oldName = process.env.AB_OLD_SCRIPT ?? "apply-events-7n";
+const oldSrc = assembleLua(oldName, new Set(), pathToFileURL(`${oldDir}/`));
 // AB_NEW_DIR: the new side from another directory too (default: this checkout's).
 const newDir = process.env.AB_NEW_DIR;
-const newSrc = assembleLua("apply-events-7n", new Set(), newDir ? pathToFileURL(`${newDir}/`) : undefined);
+const newSrc = assembleLua("apply-events-4a", new Set(), newDir ? pathToFileURL(`${newDir}/`) : undefined);
 const r = await startRedis();
 const client: RedisClientType = createClient({ url: r.url });
 await client.connect();
@@ -64,10 +66,23 @@ const ratios: number[] = [];
 // AB_SWAP=1: the old script on namespace B and the new on A (the two namespaces' keys land in
 // different places of Redis's dicts: a run each way brackets that).
 const swap = process.env.AB_SWAP === "1";
+type Build = (events: StageEvent[], ns: string, retention: string) => LayoutCall;
+const oldBuild: Build = oldName.endsWith("-4a")
+  ? (events, ns, retention) => call4a(events, opts, (a) => accountKeys(ns, a), retention)
+  : (events, ns, retention) => call7n(events, opts, (a) => accountKeys(ns, a), retention, oldKeys);
+const newBuild: Build = (events, ns, retention) => call4a(events, opts, (a) => accountKeys(ns, a), retention);
 const pair = [
-  [swap ? "B" : "A", oldSha, oldKeys],
-  [swap ? "A" : "B", newSha, 7],
+  [swap ? "B" : "A", oldSha, oldBuild],
+  [swap ? "A" : "B", newSha, newBuild],
 ] as const;
+// A reply's events in the batch's order (a 4a call answers each account's events together).
+const inBatchOrder = (reply: unknown, order: number[]): unknown => {
+  const r = reply as { events?: unknown[] };
+  if (!Array.isArray(r.events)) return reply;
+  const events = new Array<unknown>(order.length);
+  order.forEach((at, j) => (events[at] = r.events?.[j]));
+  return { ...r, events };
+};
 let clock = start + 1;
 for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
   const events = mixedEvents(accounts, 3600, `r${round}`);
@@ -75,17 +90,11 @@ for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
   for (let i = 0, call = 0; i < events.length; i += size, call++) {
     clock = Math.max(Date.now(), clock + 1);
     const replies: unknown[] = [];
-    for (const [ns, sha, keep] of call % 2 ? [pair[1], pair[0]] : pair) {
-      const keys: string[] = [];
+    for (const [ns, sha, build] of call % 2 ? [pair[1], pair[0]] : pair) {
       const retention = String(400 * 86_400_000) + (check ? `@${clock}` : "");
-      const args: (string | number)[] = [retention, DEFAULT_PRICE_BOOK.version];
-      for (const e of events.slice(i, i + size)) {
-        const c = eventCall(e, opts, accountKeys(ns, e.accountId));
-        if (c instanceof Error) throw c;
-        keys.push(...c.keys.slice(0, keep));
-        args.push(...c.args);
-      }
-      replies.push(JSON.parse(String(await client.evalSha(sha, { keys, arguments: args.map(String) }))));
+      const c = build(events.slice(i, i + size), ns, retention);
+      const reply: unknown = JSON.parse(String(await client.evalSha(sha, { keys: c.keys, arguments: c.args })));
+      replies.push(inBatchOrder(reply, c.order));
     }
     if (check && !isDeepStrictEqual(replies[0], replies[1]))
       throw new Error(`round ${round}, call ${call}: the replies differ\n${JSON.stringify(replies)}`);

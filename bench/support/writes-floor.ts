@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
-import { eventCall } from "../../server/src/ledger/event-batch.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
 import type { Deployment } from "./deploy.js";
 import { evalshaMicros } from "./command-stats.js";
+import { call4a } from "./call-layouts.js";
 
 const SCRIPT = readFileSync(new URL("./writes-floor.lua", import.meta.url), "utf8");
 const LEDGER_RETENTION_MS = 400 * 86_400_000;
@@ -19,14 +19,12 @@ export async function writesFloorMicrosPerEvent(dep: Deployment, events: StageEv
   const opts = { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86_400 };
   await dep.client.configResetStat();
   for (let i = 0; i < events.length; i += size) {
-    const keys: string[] = [];
-    const args: string[] = [String(LEDGER_RETENTION_MS), DEFAULT_PRICE_BOOK.version];
-    for (const event of events.slice(i, i + size)) {
-      const call = eventCall(event, opts, accountKeys(namespace, event.accountId));
-      if (call instanceof Error) throw call;
-      keys.push(...call.keys);
-      args.push(...call.args.map(String));
-    }
+    const { keys, args } = call4a(
+      events.slice(i, i + size),
+      opts,
+      (a) => accountKeys(namespace, a),
+      String(LEDGER_RETENTION_MS),
+    );
     await dep.client.evalSha(sha, { keys, arguments: args });
   }
   return (await evalshaMicros(dep.client)) / events.length;

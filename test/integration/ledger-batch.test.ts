@@ -1,5 +1,5 @@
 /**
- * The consumer applies the events it has in flight as one batch (apply-events-7n.lua). Property:
+ * The consumer applies the events it has in flight as one batch (apply-events-4a.lua). Property:
  * any sequence of events, cut into batches anywhere, ends exactly where applying them one at a
  * time ends, and every event gets the same answer — including duplicates inside one batch,
  * unknown accounts and denials next to events of other accounts.

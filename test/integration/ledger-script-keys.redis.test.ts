@@ -1,19 +1,19 @@
 /**
- * How apply-events-7n treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
+ * How apply-events-4a treats Redis keys, seen from Redis itself (why raw keys and MONITOR: which
  * keys a script declares and in what order it writes are properties of the script's commands,
  * not of any API answer).
- * - Every key an event names (account, holds, audit stream, its session, its step's and its
- *   idempotency record's keys of the layout before) is declared in KEYS; the only keys it touches
- *   undeclared are the sessions of holds that expire (unknowable before the call), the idempotency
- *   generations (which ones depends on the script's clock) and the read-only lookups of older
- *   layouts, all in the account's hash slot.
+ * - Each account's own keys (account, holds, audit stream, burn) are declared in KEYS, once per
+ *   account however many events it has; everything else the script touches it builds from the
+ *   account's prefix, in the account's hash slot: each event's session, the sessions of holds that
+ *   expire, the idempotency generations, and, only for an account old enough to still have them,
+ *   the read-only keys of the layouts before.
  * - Reads and checks come first, then writes, and nothing that can fail follows the first write:
  *   an audit stream of the wrong type fails the script with nothing written.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClientType } from "redis";
 import type { RedisLedger } from "@creditmeter/server";
-import { cycle, stageEvent, testLedger, testRedis } from "../support/ledger.js";
+import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger, testRedis } from "../support/ledger.js";
 import { snapshotKeys } from "../support/pipeline.js";
 import { waitFor } from "../support/redis-server.js";
 
@@ -24,7 +24,7 @@ function monitorArgs(line: string): string[] {
   return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? "");
 }
 
-describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
+describe("apply-events-4a and its keys (raw keys, MONITOR)", () => {
   let ledger: RedisLedger;
   let redis: RedisClientType;
   let namespace: string;
@@ -37,7 +37,28 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
   });
   afterAll(() => redis.close());
 
-  it("declares every key its events name; what it cannot know stays in the account's slot", async () => {
+  /** What `run` sent (its one EVAL) and the script's own commands on the namespace, by MONITOR. */
+  async function monitored<T>(run: () => Promise<T>): Promise<{ call: string[]; inScript: string[][]; outcomes: T }> {
+    const lines: string[] = [];
+    const monitor = await testRedis();
+    await monitor.monitor((line) => lines.push(String(line)));
+    const outcomes = await run();
+    // Our own marker after the script: once MONITOR shows it, every line of the script is in.
+    const marker = `${namespace}:marker`;
+    await redis.get(marker);
+    await waitFor(() => lines.some((l) => l.includes(marker)), 10_000, "MONITOR to show the script");
+    await monitor.close();
+    const mine = lines.map(monitorArgs).filter((args) => args.some((a) => a.startsWith(`${namespace}:{`)));
+    const evals = mine.filter((args) => args[0]?.toUpperCase().startsWith("EVAL"));
+    expect(evals).toHaveLength(1);
+    const inScript = lines
+      .filter((l) => l.includes(" lua]"))
+      .map(monitorArgs)
+      .filter((args) => (args[1] ?? "").startsWith(`${namespace}:`));
+    return { call: evals[0] ?? [], inScript, outcomes };
+  }
+
+  it("declares each account's own keys once; the rest it builds in the account's slot", async () => {
     // A hold that will have expired when the batch runs: its session is found only inside the script.
     await ledger.applyEvent(
       stageEvent({ accountId: "k-1", sessionId: "s-expiring", type: "stage.started", action: "script" }),
@@ -88,54 +109,64 @@ describe("apply-events-7n and its keys (raw keys, MONITOR)", () => {
       }),
       stageEvent({ accountId: "k-2", sessionId: "s-c", stepId: "c1", type: "stage.completed", action: "script" }),
     ];
-    const lines: string[] = [];
-    const monitor = await testRedis();
-    await monitor.monitor((line) => lines.push(String(line)));
-    const outcomes = await ledger.applyEvents(batch);
-    // Our own marker after the script: once MONITOR shows it, every line of the script is in.
-    const marker = `${namespace}:marker`;
-    await redis.get(marker);
-    await waitFor(() => lines.some((l) => l.includes(marker)), 10_000, "MONITOR to show the script");
-    await monitor.close();
+    const { call, inScript, outcomes } = await monitored(() => ledger.applyEvents(batch));
     expect(outcomes.every((o) => !(o instanceof Error))).toBe(true);
-
-    const mine = lines.map(monitorArgs).filter((args) => args.some((a) => a.startsWith(`${namespace}:{`)));
-    const evals = mine.filter((args) => args[0]?.toUpperCase().startsWith("EVAL"));
-    expect(evals).toHaveLength(1);
-    const call = evals[0] ?? [];
     const declared = new Set(call.slice(3, 3 + Number(call[2])));
-    const inScript = lines
-      .filter((l) => l.includes(" lua]"))
-      .map(monitorArgs)
-      .filter((args) => (args[1] ?? "").startsWith(`${namespace}:`));
     expect(inScript.length).toBeGreaterThan(10);
+    // Declared: each account's own four keys, once each, whatever its number of events.
+    expect(call.slice(3, 3 + Number(call[2]))).toEqual(
+      ["k-1", "k-2"].flatMap((id) => ["acct", "holds", "log", "burn"].map((k) => `${namespace}:{${id}}:${k}`)),
+    );
     const undeclared = inScript.filter((args) => !declared.has(args[1] ?? ""));
-    // Declared: what each event names.
-    for (const e of batch) {
-      for (const key of [
-        `${namespace}:{${e.accountId}}:sess:${e.sessionId}`,
-        `${namespace}:{${e.accountId}}:evt:${e.eventId}`,
-      ]) {
-        expect(declared.has(key), key).toBe(true);
-      }
-    }
-    // Undeclared writes: only the session of the hold that expired, in its account's slot.
     const undeclaredWrites = [
       ...new Set(undeclared.filter((args) => WRITES.has((args[0] ?? "").toUpperCase())).map((args) => args[1])),
     ];
-    // Undeclared writes: the session of the hold that expired, and each account's current
-    // idempotency generation (lua/lib/idem.lua: which one depends on the script's clock), in its account's slot.
+    // Undeclared writes: the sessions (the batch's and the expired hold's) and each account's
+    // current idempotency generation (lua/lib/idem.lua: which one depends on the script's clock).
     const gen = Math.floor(Date.now() / (15 * 86_400_000));
     expect(undeclaredWrites.sort()).toEqual(
-      [`${namespace}:{k-1}:sess:s-expiring`, `${namespace}:{k-1}:ids:${gen}`, `${namespace}:{k-2}:ids:${gen}`].sort(),
+      [
+        ...["s-expiring", "s-a", "s-b"].map((s) => `${namespace}:{k-1}:sess:${s}`),
+        `${namespace}:{k-2}:sess:s-c`,
+        `${namespace}:{k-1}:ids:${gen}`,
+        `${namespace}:{k-2}:ids:${gen}`,
+      ].sort(),
     );
-    // Undeclared reads: those, and the read-only lookups of earlier step layouts, all in a declared account's slot.
+    // Undeclared reads: those, in a declared account's slot. These accounts were made by this
+    // release: no key of the layouts before is read for them.
     for (const args of undeclared) {
       const key = args[1] ?? "";
-      expect(key, args.join(" ")).toMatch(
-        new RegExp(`^${namespace}:\\{k-[12]\\}:(sess:s-expiring|ids:\\d+$|steps:|step:)`),
-      );
+      expect(key, args.join(" ")).toMatch(new RegExp(`^${namespace}:\\{k-[12]\\}:(sess:s-[a-z]+|ids:\\d+)$`));
     }
+  });
+
+  it("reads the keys of the layout before, built in the script, only for an account that can still have them", async () => {
+    await asAccountOfLayoutBefore(redis, namespace, "k-1");
+    const batch = [
+      stageEvent({
+        accountId: "k-2",
+        sessionId: "s-n",
+        stepId: "n1",
+        eventId: "lay-new",
+        type: "stage.started",
+        action: "script",
+      }),
+      stageEvent({
+        accountId: "k-1",
+        sessionId: "s-o",
+        stepId: "o1",
+        eventId: "lay-old",
+        type: "stage.started",
+        action: "script",
+      }),
+    ];
+    const { inScript, outcomes } = await monitored(() => ledger.applyEvents(batch));
+    expect(outcomes.every((o) => !(o instanceof Error))).toBe(true);
+    const read = inScript.map((args) => args[1] ?? "");
+    // The old account's eventId record and step state of the first generation layout, by name.
+    expect(read).toContain(`${namespace}:{k-1}:evt:lay-old`);
+    expect(read).toContain(`${namespace}:{k-1}:st:s-o/o1`);
+    expect(read.filter((k) => /:(evt|st):/.test(k) && k.includes("{k-2}"))).toEqual([]);
   });
 
   it("checks the audit stream's type before its first write: a wrong-typed one fails the script, nothing changed", async () => {

@@ -1,5 +1,5 @@
 // Property (CONTRACT §10): a quote is what the ledger charges. Random items on a random plan are
-// quoted, then run through the real ledger (Redis, apply-events-7n: a started and a completed per
+// quoted, then run through the real ledger (Redis, apply-events-4a: a started and a completed per
 // item and per count) on a fresh account with credits to spare; the charges the ledger recorded
 // (its audit trail, read back by stage, and the session's totals) equal the quote, total and per stage.
 import { afterAll, describe, expect, it } from "vitest";

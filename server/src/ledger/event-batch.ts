@@ -1,5 +1,5 @@
-// What goes into apply-events-7n.lua and what comes back: the arguments of each event, the
-// reply's schema, and the outcome of each event built from it.
+// What goes into apply-events-4a.lua and what comes back: the arguments of each event (batch-call.ts
+// puts them in the call), the reply's schema, and the outcome of each event built from it.
 import { z } from "zod";
 import {
   AlertLevel,
@@ -16,81 +16,60 @@ import {
   type Stage,
   type StageEvent,
 } from "@creditmeter/shared";
-import type { AccountKeys } from "./keys.js";
 import type { LedgerOutcome } from "./outcome.js";
 import { owedWebhooks } from "./owed-webhooks.js";
 import { FINGERPRINT_FIELDS, actionOfCode, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
-const TYPE_VERB = {
-  "stage.started": "started",
-  "stage.progress": "progress",
-  "stage.completed": "completed",
-  "stage.failed": "failed",
-} as const;
-
 export { FINGERPRINT_FIELDS, fingerprintDifference, fingerprintValues } from "./fingerprint.js";
 
-/** The keys and arguments of one event in apply-events-7n (see its header), or why it cannot be applied. */
-export function eventCall(
+/** What one event sends in apply-events-4a (see its header), with its stage. */
+export interface EventArgs {
+  args: string[];
+  stage: Stage;
+  /** How long its eventId must be remembered (the call sends the longest of the batch's). */
+  idempotencyMs: number;
+}
+
+/** One number when every plan has the same, else each plan's (apply-events-4a `on_plan`). */
+function onPlan(values: number[]): string {
+  const [first] = values;
+  return values.every((x) => x === first) ? String(first) : values.join(",");
+}
+
+/** The arguments of one event in apply-events-4a (see its header), or why it cannot be applied. */
+export function eventArgs(
   event: StageEvent,
   opts: { priceBook: PriceBook; holdTtlSeconds: number; idempotencyRetentionSeconds: number },
-  k: AccountKeys,
-): { keys: string[]; args: (string | number)[]; stage: Stage } | CreditmeterError {
+): EventArgs | CreditmeterError {
+  const entry = opts.priceBook.actions[event.action];
+  // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
+  // minutes ahead of this clock: the event must be remembered at least that long.
+  const idempotencyMs =
+    opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
+  // Its type rides in the fingerprint's first letter.
+  const args = [fingerprintArgument(event), event.eventId, event.sessionId, event.stepId, event.action];
+  if (event.type !== "stage.started" && event.type !== "stage.completed")
+    return { args, stage: entry.stage, idempotencyMs };
   const quote = event.type === "stage.completed" ? quoteCharge : quoteHold;
   const amounts: number[] = [];
   const rates: number[] = [];
   let units: number | null = null;
   for (const plan of PLANS) {
-    if (event.type !== "stage.started" && event.type !== "stage.completed") {
-      amounts.push(0);
-      rates.push(0);
-      continue;
-    }
     const q = quote(opts.priceBook, event, plan);
     if (!q.ok) return new CreditmeterError("invalid_event", `invalid_event: ${q.field}: ${q.message}`, q.field);
     amounts.push(q.credits);
-    // What a charge's audit entry carries; a started has no seconds to bill yet (units unused).
+    // What a charge's audit entry carries; a started has no seconds to bill yet (checked all the same).
     const basis = chargeBasis(opts.priceBook, event, plan);
     if (!basis.ok)
       return new CreditmeterError("invalid_event", `invalid_event: ${basis.field}: ${basis.message}`, basis.field);
     rates.push(basis.rate);
     units = basis.units;
   }
-  const entry = opts.priceBook.actions[event.action];
-  const ttlMs = (entry.holdTtlSeconds ?? opts.holdTtlSeconds) * 1000;
-  // The consumer accepts a redelivery until occurredAt + retention, and occurredAt may be a few
-  // minutes ahead of this clock: the event must be remembered at least that long.
-  const idempotencyMs =
-    opts.idempotencyRetentionSeconds * 1000 + Math.max(0, Date.parse(event.occurredAt) - Date.now());
-  return {
-    keys: [
-      k.account,
-      k.holds,
-      k.log,
-      k.session(event.sessionId),
-      k.step(event.sessionId, event.stepId),
-      k.event(event.eventId),
-      k.burn,
-    ],
-    args: [
-      k.prefix,
-      idempotencyMs,
-      event.eventId,
-      TYPE_VERB[event.type],
-      event.sessionId,
-      event.stepId,
-      event.action,
-      entry.stage,
-      event.model ?? "",
-      ...amounts,
-      ttlMs,
-      fingerprintArgument(event),
-      units ?? "",
-      ...rates,
-    ],
-    stage: entry.stage,
-  };
+  if (event.type === "stage.started")
+    args.push(onPlan(amounts), String((entry.holdTtlSeconds ?? opts.holdTtlSeconds) * 1000));
+  else args.push(onPlan(amounts), event.model ?? "", entry.stage, units === null ? "" : String(units), onPlan(rates));
+  return { args, stage: entry.stage, idempotencyMs };
 }
 
 const BatchAccount = z.object({
@@ -138,7 +117,7 @@ const BatchEvent = z.union([
   z.object({ error: z.literal("conflict"), field: z.enum(FINGERPRINT_FIELDS), was: z.unknown().optional() }),
 ]);
 
-/** The reply of apply-events-7n.lua (see its header). */
+/** The reply of apply-events-4a.lua (see its header); its events in the order batch-call.ts sent them. */
 export const BatchReply = z.object({ now: n, accounts: list(BatchAccount), events: z.array(BatchEvent) });
 export type BatchReply = z.infer<typeof BatchReply>;
 export type BatchAccount = z.infer<typeof BatchAccount>;

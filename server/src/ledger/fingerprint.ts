@@ -134,7 +134,7 @@ function compactWith(event: unknown, stepHash: string | null): string {
 }
 
 /**
- * The fingerprint argument of apply-events-7n: the event's field (28 characters), its step's field
+ * The fingerprint argument of apply-events-4a: the event's field (28 characters), its step's field
  * (14), the eventId's packed audit form when it is a UUID (23 characters starting with ".":
  * audit-ids.ts; nothing otherwise), then compactFingerprint (which starts with a letter or "?").
  * The step's field and the fingerprint both start from the SHA-1 of "<sessionId>/<stepId>": hashed

@@ -26,7 +26,8 @@ import { ScriptReply, accountSide, toSession } from "./reply.js";
 import { plannedField } from "./forecast-view.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
-import { BatchReply, accountIdsOf, batchOutcomes, eventCall, type BatchedEvent } from "./event-batch.js";
+import { BatchReply, accountIdsOf, batchOutcomes, eventArgs, type BatchedEvent } from "./event-batch.js";
+import { BatchCall } from "./batch-call.js";
 import { eventField } from "./fingerprint.js";
 import { AuditTrail, trimmedWithoutArchive, unknownAccount } from "./trail.js";
 import { DeadlineIndex } from "./deadline-index.js";
@@ -173,45 +174,39 @@ export class RedisLedger implements LedgerApi {
    */
   async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | Error)[]> {
     const out: (LedgerOutcome | Error)[] = new Array<LedgerOutcome | Error>(events.length);
-    const groups = new Map<
-      number,
-      { at: number[]; batch: BatchedEvent[]; keys: string[]; args: (string | number)[] }
-    >();
+    const groups = new Map<number, BatchCall<{ at: number; batched: BatchedEvent }>>();
     const cluster = isCluster(this.opts.redis);
     events.forEach((event, i) => {
-      const sent = eventCall(event, this.opts, this.keys(event.accountId));
+      const sent = eventArgs(event, this.opts);
       if (sent instanceof CreditmeterError) return (out[i] = sent);
-      const slot = cluster ? calculateSlot(sent.keys[0] ?? "") : 0;
-      const group = groups.get(slot) ?? {
-        at: [],
-        batch: [],
-        keys: [],
-        args: [this.retentionMs, this.opts.priceBook.version],
-      };
-      group.at.push(i);
-      group.batch.push({ event, stage: sent.stage });
-      group.keys.push(...sent.keys);
-      group.args.push(...sent.args);
+      const k = this.keys(event.accountId);
+      const slot = cluster ? calculateSlot(k.account) : 0;
+      const group = groups.get(slot) ?? new BatchCall();
+      group.add(k, sent, { at: i, batched: { event, stage: sent.stage } });
       groups.set(slot, group);
     });
     await Promise.all(
-      [...groups.values()].map(async (g) => {
+      [...groups.values()].map(async (group) => {
+        // The script answers each account's events together (batch-call.ts): `order` is how.
+        const call = group.build(this.retentionMs, this.opts.priceBook.version);
+        const at = call.order.map((o) => o.at);
+        const batch = call.order.map((o) => o.batched);
         let raw: string;
         try {
-          raw = await this.scripts.run("apply-events-7n", g.keys, g.args);
+          raw = await this.scripts.run("apply-events-4a", call.keys, call.args);
         } catch (err) {
-          for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
+          for (const i of at) out[i] = err instanceof Error ? err : new Error(String(err));
           return;
         }
         const reply = BatchReply.parse(JSON.parse(raw));
-        const ids = accountIdsOf(g.batch, reply);
-        this.opts.onAudit?.([...new Set(g.batch.map((b) => b.event.accountId))]);
+        const ids = accountIdsOf(batch, reply);
+        this.opts.onAudit?.([...new Set(batch.map((b) => b.event.accountId))]);
         reply.accounts.forEach((acc, i) => {
           const id = ids[i];
           if (acc.deadline && id !== undefined) this.deadlines.offer(id, acc.deadline);
         });
-        batchOutcomes(g.batch, reply, ids).forEach((o, j) => {
-          const i = g.at[j] ?? -1;
+        batchOutcomes(batch, reply, ids).forEach((o, j) => {
+          const i = at[j] ?? -1;
           out[i] = o === "unknown_account" ? unknownAccount(events[i]?.accountId ?? "") : o;
         });
       }),

@@ -48,7 +48,7 @@ export type RawAccount = z.infer<typeof RawAccount>;
 /** A session hash as HGETALL returns it (all strings, fields absent until first set). */
 export const RawSession = z.record(z.string(), z.string());
 
-/** The JSON reply of every account script (apply-events-7n has its own: event-batch.ts). */
+/** The JSON reply of every account script (apply-events-4a has its own: event-batch.ts). */
 export const ScriptReply = z.object({
   error: z.enum(["unknown_account", "conflict"]).optional(),
   /** Why a conflict: absent for an id reused with another body; `older_cycle` (start-cycle-5). */

@@ -20,7 +20,7 @@ export function assembleLua(name: string, seen: Set<string> = new Set(), dir: UR
 
 /** The ledger's scripts, one per operation, named `<verb>-<number of keys>` like BullMQ's. */
 export const SCRIPT_NAMES = [
-  "apply-events-7n",
+  "apply-events-4a",
   "start-cycle-5",
   "add-pack-5",
   "adjust-5",

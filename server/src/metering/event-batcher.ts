@@ -27,7 +27,7 @@ export interface BatcherOptions {
  * batching adds no wait of its own. Each event still gets its own outcome or error. A call that
  * fails is tried again one event at a time, so one poisoned event (say, a key of the wrong type)
  * fails alone instead of taking its batch with it; a failed script wrote nothing (see
- * apply-events-7n.lua), and applying an event twice is a no-op anyway.
+ * apply-events-4a.lua), and applying an event twice is a no-op anyway.
  */
 export class EventBatcher {
   private pending: Waiter[] = [];

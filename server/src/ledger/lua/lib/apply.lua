@@ -4,9 +4,7 @@
   One stage event applied to a loaded, caught-up account (CONTRACT §2). The event `ev`:
   { id, kind (started|progress|completed|failed), sid, step, action, stage, model, quote (credits on
   the account's plan), ttl_ms (hold time-to-live), idem_ms (how long the eventId is remembered),
-  sfield (its step's field, lib/idem), fp (its compact fingerprint), evt_key and step_key (its
-  record and its step's state in the layout before, read only while they can exist: lib/idem),
-  units ("" for flat actions) and rate (on the account's plan) of the charge, pbv (price book
+  sfield (its step's field, lib/idem), fp (its compact fingerprint), units ("" for flat actions) and rate (on the account's plan) of the charge, pbv (price book
   version) }. A charge's audit entry carries units, rate, model and pbv, so that it can be
   recomputed from the entry alone (CONTRACT §4 v1.1): units × rate = amount (flat: rate = amount).
 
@@ -15,9 +13,9 @@
   A step ends at completed or failed; any later event for it is "ignored". A denied step stays
   open: a new started tries again.
 ]]
--- The idempotency records of a script's events (lib/idem), written by idem_flush after the state
--- they answer for, into their account's generation. A repeat of an eventId within the same script
--- finds its record here.
+-- The idempotency records of one account's events in a script (lib/idem), by eventId, written by
+-- idem_flush after the state they answer for, into the account's generation. A repeat of an eventId
+-- within the same script finds its record here.
 local function new_records() return { by_key = {} } end
 
 -- The idempotency record of an event: how it was answered, so a repeat answers the same, and the
@@ -26,7 +24,7 @@ local function new_records() return { by_key = {} } end
 -- answers the same denyReason. `code`: lib/idem IDEM_CODES; `amt` what was held (g) or charged.
 local function remember(ctx, records, ev, code, amt)
   local r = { efield = ev.efield, code = code, amt = amt, fp = ev.fp, keep = ev.idem_ms }
-  records.by_key[ev.evt_key] = r
+  records.by_key[ev.id] = r
   ctx.idem_recs = ctx.idem_recs or {}
   ctx.idem_recs[#ctx.idem_recs + 1] = r
 end
@@ -44,10 +42,11 @@ local function fp_fields(fp)
 end
 
 -- The event's own values, to compare with a record of the layout before (its fingerprint a JSON
--- array of the values): type, ids, action and model as sent, scenes and seconds from ev.fp.
+-- array of the values): type, ids and action as sent, model ("" none: as the fingerprint writes it,
+-- sent apart only with a charge), scenes and seconds from ev.fp.
 local function fp_fields_raw(ev)
   local now = fp_fields(ev.fp)
-  return { "stage." .. ev.kind, ev.sid, ev.step, ev.action, ev.model, now[6], now[7] }
+  return { "stage." .. ev.kind, ev.sid, ev.step, ev.action, now[5], now[6], now[7] }
 end
 
 -- A record of the layout before, as fp_fields_raw; `scenes: 1` there is the default, as if absent.
@@ -91,7 +90,7 @@ end
 -- Adds what stood after the event (available, the session's used) to its record, so that
 -- GET /v1/accounts/:id/events/:eventId answers the processor's whole result.
 local function remember_after(records, ev, av, su)
-  local rec = records.by_key[ev.evt_key]
+  local rec = records.by_key[ev.id]
   if rec then rec.av, rec.su = av, su end
 end
 
@@ -103,14 +102,14 @@ end
 -- budget_reached is then this same t, which tells whether that budget is still in force).
 local function remember_raised(records, ev, r, now)
   if not (r.denied or r.alert or r.br) then return end
-  local rec = records.by_key[ev.evt_key]
+  local rec = records.by_key[ev.id]
   if not rec then return end
   rec.raised = string.format("%d;%s;%s;%s;%s", now, r.denied and fmt(r.denied.required) or "",
     r.alert and r.alert.level or "", r.alert and fmt(r.alert.threshold) or "", r.br and "1" or "")
 end
 
 local function apply_event(ctx, a, ev, records)
-  local mine = records.by_key[ev.evt_key]
+  local mine = records.by_key[ev.id]
   local previous, stored_step
   if not mine then previous, stored_step = idem_lookup(ctx, a, ev, true) end
   if mine or previous then
@@ -130,14 +129,14 @@ local function apply_event(ctx, a, ev, records)
   local kind, sid, quote = ev.kind, ev.sid, ev.quote
   local ref = sid .. "/" .. ev.step
   local state = step_state(ctx, ev, stored_step)
-  -- Every key the reply may get (here and in apply-events-7n) is named at construction, nil or
+  -- Every key the reply may get (here and in apply-events-4a) is named at construction, nil or
   -- not: Lua sizes the table for them once instead of growing it (a rehash) as they are set.
   local reply = { status = "applied", charged = 0, held = 0, decision = nil, dr = nil, denied = nil,
     progress = nil, charge = nil, br = nil, alert = nil, a = nil, av = nil, su = nil }
 
   -- A started for a step whose hold is still open is a repeat even if the step's state is gone:
   -- placing a second hold over the first would leave `held` above the holds. Reading the hold also
-  -- means every key the script later writes has been read first (see apply-events-7n).
+  -- means every key the script later writes has been read first (see apply-events-4a).
   if state == "completed" or state == "failed" or (kind == "started" and (state == "held" or hold_get(ctx, ref))) then
     reply.status = "ignored"
     remember(ctx, records, ev, "x", 0)

@@ -22,8 +22,8 @@
 
   The account hash's field "ix" (loaded with the account) says where the account stands: absent,
   it never wrote this layout; "<ms>", its first write (it may still have keys of the layout before:
-  "<prefix>evt:<eventId>" JSON records and "<prefix>st:<sid>/<step>" states, KEYS of apply-events-7n,
-  read only, until they have expired: ms + retention); "n<ms>", created with this layout (none).
+  "<prefix>evt:<eventId>" JSON records and "<prefix>st:<sid>/<step>" states, read only, until they
+  have expired: ms + retention; apply-events-4a builds their names from the prefix, only then); "n<ms>", created with this layout (none).
   Its field "ig" is the newest generation the account wrote: lookups start there when the clock
   is behind it, so records written while the clock ran ahead are still found once it is back.
   Its field "iy" is the newest generation that may hold records under the 28-character name of the
@@ -94,8 +94,9 @@ end
 
 -- A step's state in the layouts before (each read only while it can exist: idem_span).
 local function legacy_step_state(ctx, ev)
-  -- Three layouts back: one key per step (KEYS), one hash per session, one hash per step.
-  return redis.call("GET", ev.step_key) or redis.call("HGET", ctx.prefix .. "steps:" .. ev.sid, ev.step)
+  -- Three layouts back: one key per step, one hash per session, one hash per step.
+  return redis.call("GET", ctx.prefix .. "st:" .. ev.sid .. "/" .. ev.step)
+    or redis.call("HGET", ctx.prefix .. "steps:" .. ev.sid, ev.step)
     or redis.call("HGET", ctx.prefix .. "step:" .. ev.sid .. "/" .. ev.step, "state") or nil
 end
 
@@ -135,7 +136,8 @@ local function idem_lookup(ctx, a, ev, want_step)
     end
   end
   if legacy then
-    local old = redis.call("GET", ev.evt_key)
+    -- Declared by the reads outside apply (read-event-2, mark-webhooks-2); built by apply-events-4a.
+    local old = redis.call("GET", ev.evt_key or (ctx.prefix .. "evt:" .. ev.id))
     if old then return old, nil, nil end
     if want_step and not step then step = legacy_step_state(ctx, ev) end
   end
