@@ -7,7 +7,8 @@
 // layout (call-layouts.ts: "-4a" this release's, else the 7n layout, AB_OLD_KEYS keys per event, 7);
 // AB_BATCH events per call (16), AB_ROUNDS (10). AB_CHECK=1: both scripts on one virtual clock, and
 // every reply and, at the end, every key of the two namespaces must be the same (a cut changes no
-// outcome). See docs/performance.md ("Lua time per event (seventh session)").
+// outcome). AB_EMPTY=1: both sides an empty script (what the call alone costs in each layout).
+// See docs/performance.md ("Lua time per event (seventh session)").
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { createClient, type RedisClientType } from "redis";
@@ -27,11 +28,14 @@ const oldSrc = assembleLua(oldName, new Set(), pathToFileURL(`${oldDir}/`));
 // AB_NEW_DIR: the new side from another directory too (default: this checkout's).
 const newDir = process.env.AB_NEW_DIR;
 const newSrc = assembleLua("apply-events-4a", new Set(), newDir ? pathToFileURL(`${newDir}/`) : undefined);
+// An empty script per side, told apart by a comment (its SHA): the call's own cost in each layout.
+const empty = process.env.AB_EMPTY === "1";
+const [oldRun, newRun] = empty ? ["-- old\nreturn 1", "-- new\nreturn 1"] : [oldSrc, newSrc];
 const r = await startRedis();
 const client: RedisClientType = createClient({ url: r.url });
 await client.connect();
-const oldSha = await client.scriptLoad(oldSrc);
-const newSha = await client.scriptLoad(newSrc);
+const oldSha = await client.scriptLoad(oldRun);
+const newSha = await client.scriptLoad(newRun);
 const accounts = Array.from({ length: 200 }, (_, i) => `acct-${i}`);
 const opts = { priceBook: DEFAULT_PRICE_BOOK, holdTtlSeconds: 3600, idempotencyRetentionSeconds: 30 * 86400 };
 const check = process.env.AB_CHECK === "1";
@@ -94,6 +98,7 @@ for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
       const retention = String(400 * 86_400_000) + (check ? `@${clock}` : "");
       const c = build(events.slice(i, i + size), ns, retention);
       const reply: unknown = JSON.parse(String(await client.evalSha(sha, { keys: c.keys, arguments: c.args })));
+
       replies.push(inBatchOrder(reply, c.order));
     }
     if (check && !isDeepStrictEqual(replies[0], replies[1]))
