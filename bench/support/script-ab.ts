@@ -8,7 +8,11 @@
 // AB_BATCH events per call (16), AB_ROUNDS (10). AB_CHECK=1: both scripts on one virtual clock, and
 // every reply and, at the end, every key of the two namespaces must be the same (a cut changes no
 // outcome). AB_EMPTY=1: both sides an empty script (what the call alone costs in each layout).
-// See docs/performance.md ("Lua time per event (seventh session)").
+// See docs/performance.md ("Lua time per event (seventh session)"). A cut that changes what
+// is stored on purpose says how: AB_IGNORE_FIELDS=a,b leaves those hash fields out of the comparison,
+// and AB_TTL_AHEAD_MS lets a key of the new side outlive its twin by up to that much (never by less:
+// every key's PTTL is compared, to within AB_TTL_SLACK_MS, 1000, for the calls' and reads' times).
+// AB_CALLS=1: also the Redis commands each script makes per event (INFO commandstats around each call).
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { createClient, type RedisClientType } from "redis";
@@ -19,6 +23,7 @@ import { assembleLua } from "../../server/src/ledger/scripts.js";
 import { startRedis } from "../../test/support/redis-server.js";
 import { mixedEvents } from "../scenarios/throughput.js";
 import { call4a, call7n, type LayoutCall } from "./call-layouts.js";
+import { commandStats, perJob, type CommandStats } from "./command-stats.js";
 
 const oldDir = process.env.AB_OLD_DIR;
 if (!oldDir) throw new Error("AB_OLD_DIR: the old server/src/ledger/lua directory (git archive)");
@@ -66,6 +71,18 @@ const durations = async (): Promise<Map<string, number[]>> => {
   return by;
 };
 const totals = { old: 0, new: 0, n: 0 };
+const countCalls = process.env.AB_CALLS === "1";
+// Per side (by script sha): the commands its calls made, summed as commandstats reads them.
+const calls = new Map<string, CommandStats>();
+const addCalls = (sha: string, before: CommandStats, after: CommandStats): void => {
+  const sum = calls.get(sha) ?? new Map();
+  for (const [command, a] of after) {
+    const b = before.get(command) ?? { calls: 0, usec: 0 };
+    const s = sum.get(command) ?? { calls: 0, usec: 0 };
+    sum.set(command, { calls: s.calls + a.calls - b.calls, usec: s.usec + a.usec - b.usec });
+  }
+  calls.set(sha, sum);
+};
 const ratios: number[] = [];
 // AB_SWAP=1: the old script on namespace B and the new on A (the two namespaces' keys land in
 // different places of Redis's dicts: a run each way brackets that).
@@ -97,7 +114,9 @@ for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
     for (const [ns, sha, build] of call % 2 ? [pair[1], pair[0]] : pair) {
       const retention = String(400 * 86_400_000) + (check ? `@${clock}` : "");
       const c = build(events.slice(i, i + size), ns, retention);
+      const before = countCalls ? await commandStats(client) : undefined;
       const reply: unknown = JSON.parse(String(await client.evalSha(sha, { keys: c.keys, arguments: c.args })));
+      if (before) addCalls(sha, before, await commandStats(client));
 
       replies.push(inBatchOrder(reply, c.order));
     }
@@ -114,9 +133,15 @@ for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 10); round++) {
 }
 if (check) {
   // Every key the old script left in namespace A has its twin in B with the same content.
+  const ignored = (process.env.AB_IGNORE_FIELDS ?? "").split(",").filter((f) => f !== "");
+  const ahead = Number(process.env.AB_TTL_AHEAD_MS ?? 0);
+  const slack = Number(process.env.AB_TTL_SLACK_MS ?? 1000);
   const dump = async (key: string): Promise<unknown> => {
     const type = await client.type(key);
-    if (type === "hash") return client.hGetAll(key);
+    if (type === "hash") {
+      const h = await client.hGetAll(key);
+      return Object.fromEntries(Object.entries(h).filter(([f]) => !ignored.includes(f)));
+    }
     if (type === "stream") return client.xRange(key, "-", "+");
     if (type === "zset") return client.zRangeWithScores(key, 0, -1);
     if (type === "string") return client.get(key);
@@ -127,6 +152,11 @@ if (check) {
     for (const key of Array.isArray(batch) ? batch : [batch]) {
       const twin = `B:${key.slice(2)}`;
       if (!isDeepStrictEqual(await dump(key), await dump(twin))) throw new Error(`${key} and ${twin} differ`);
+      // The old side's key is namespace A unless swapped; the new side may outlive it by `ahead`.
+      const [a, b] = [await client.pTTL(key), await client.pTTL(twin)];
+      const [o, n] = swap ? [b, a] : [a, b];
+      if (o < 0 ? n !== o : n < o - slack || n > o + ahead + slack)
+        throw new Error(`${key}: PTTL ${o} (old) against ${n} (new), allowed ${ahead} ms more`);
       compared++;
     }
   }
@@ -147,6 +177,17 @@ console.log(
     pairs: ratios.length,
   }),
 );
+if (countCalls) {
+  for (const [side, sha] of [
+    ["old", oldSha],
+    ["new", newSha],
+  ] as const) {
+    const per = perJob(new Map(), calls.get(sha) ?? new Map(), totals.n)
+      .filter((c) => !["evalsha", "info"].includes(c.command))
+      .map((c) => `${c.command} ${c.callsPerJob.toFixed(3)}`);
+    console.log(JSON.stringify({ side, callsPerEvent: per }));
+  }
+}
 await client.close();
 await r.stop();
 process.exit(0);
