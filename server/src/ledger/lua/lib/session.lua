@@ -3,7 +3,8 @@
   account's hash slot (the prefix carries the {account} tag). Fields: used, reserved, seq, one
   field per stage, last (JSON of the latest charge), and the session's budget (CONTRACT §10):
   budget (credits, "" or absent for none) and budget_reached (ms when used + reserved first
-  reached the budget since it was set, "" before). A session is read once per script,
+  reached the budget since it was set, "" before), and xp: the ms (script clock) before which the
+  key cannot expire (see session_flush). A session is read once per script,
   changed in memory, and written once by session_flush (seq + 1 for each changed session); the
   changed ones are listed in ctx.touched so that the caller pushes their snapshots.
 ]]
@@ -25,6 +26,9 @@ local function session_get(ctx, sid)
   local raw = redis.call("HGETALL", session_key(ctx, sid))
   s = { fields = {}, dirty = {} }
   for i = 1, #raw, 2 do s.fields[raw[i]] = raw[i + 1] end
+  -- The expiry mark is the key's, not the session's: kept apart, so snapshots never show it.
+  s.xp = tonumber(s.fields.xp)
+  s.fields.xp = nil
   ctx.sessions[sid] = s
   return s
 end
@@ -65,7 +69,19 @@ local function sessions_encode(ctx)
   for sid, _ in pairs(ctx.touched) do session_encode(ctx.sessions[sid]) end
 end
 
+-- A session's expiry is pushed this far past the retention, so that it is pushed at most about
+-- once a day per session rather than by every script that writes it (a PEXPIRE per session and
+-- batch was ~0.4 of the ~2.5 Redis calls per event: docs/performance.md, eighth session).
+local SESSION_EXPIRY_AHEAD_MS = 86400000
+-- xp understates the expiry it records by this much: PEXPIRE counts from the time Redis took at
+-- the script's start, a little before the TIME the script's clock comes from.
+local SESSION_EXPIRY_MARGIN_MS = 60000
+
 local function session_flush(ctx)
+  -- CONTRACT: a session expires no earlier than the ledger retention after its last write. Its
+  -- "xp" says until when its expiry was pushed; while that is at least the retention from now,
+  -- the key already expires late enough and is not touched.
+  local due = ctx.now + ctx.retention_ms
   for sid, _ in pairs(ctx.touched) do
     local s = ctx.sessions[sid]
     session_encode(s)
@@ -77,8 +93,15 @@ local function session_flush(ctx)
       args[#args + 1] = s.fields[f]
     end
     local key = session_key(ctx, sid)
-    redis.call("HSET", key, unpack(args))
-    redis.call("PEXPIRE", key, ctx.retention_ms)
+    if s.xp and s.xp >= due then
+      redis.call("HSET", key, unpack(args))
+    else
+      s.xp = due + SESSION_EXPIRY_AHEAD_MS - SESSION_EXPIRY_MARGIN_MS
+      args[#args + 1] = "xp"
+      args[#args + 1] = fmt(s.xp)
+      redis.call("HSET", key, unpack(args))
+      redis.call("PEXPIRE", key, ctx.retention_ms + SESSION_EXPIRY_AHEAD_MS)
+    end
     s.dirty = {}
   end
 end
