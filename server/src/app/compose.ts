@@ -19,7 +19,7 @@ import { createRealtime } from "../realtime/index.js";
 import { createDemoLauncher, mountPages } from "../pages/index.js";
 import { createOpsStream } from "../ops/ops-stream.js";
 import { failedJobs } from "../ops/failed-jobs.js";
-import { startConsumer } from "./start-consumer.js";
+import { killAfterLedger, startConsumer } from "./start-consumer.js";
 import type { RunningConsumer } from "./run-when-ready.js";
 import { ingestJobOptions } from "../metering/ingest-options.js";
 import { withRequestId } from "../metering/job-request-id.js";
@@ -202,6 +202,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       config,
       ledger,
       publisher,
+      outbox: webhooks.outbox,
+      afterLedger: killAfterLedger(config.testKillAfterLedger),
       verifier,
       enqueueEvent: async (event, requestId) => {
         await queue.add(
@@ -236,6 +238,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     metrics,
     changes: publisher,
+    outbox: webhooks.outbox,
   });
   publisher.add(realtime.publisher);
   opsStream.attach(realtime.ops);

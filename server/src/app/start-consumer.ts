@@ -29,13 +29,18 @@ export interface ConsumerDeps {
 
 /**
  * The test hook of Config.testKillAfterLedger (loadConfig refuses it unless NODE_ENV=test): a real
- * SIGKILL of this process right after the ledger applied that event, before its outcome is published.
+ * SIGKILL of this process right after the ledger applied the write of that id (an event's id; an ops
+ * write's cycleId, packId or adjustmentId; a budget set's sessionId), before its outcome is published.
  */
-function killAfterLedger(eventId: string | undefined): ((event: StageEvent) => void) | undefined {
-  if (eventId === undefined) return undefined;
-  return (event) => {
-    if (event.eventId === eventId) process.kill(process.pid, "SIGKILL");
+export function killAfterLedger(id: string | undefined): ((applied: string) => void) | undefined {
+  if (id === undefined) return undefined;
+  return (applied) => {
+    if (applied === id) process.kill(process.pid, "SIGKILL");
   };
+}
+
+function eventHook(hook: ((id: string) => void) | undefined): ((event: StageEvent) => void) | undefined {
+  return hook && ((event) => hook(event.eventId));
 }
 
 /** Starts the metering consumer with its metrics, logs and /ops hooks. */
@@ -70,7 +75,7 @@ export function startConsumer({
       idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
       ledgerRetryMs: config.ledgerRetryMs,
       onApplied: (outcome, ms, event) => metrics.applied(event.type, outcome, ms),
-      afterLedger: killAfterLedger(config.testKillAfterLedger),
+      afterLedger: eventHook(killAfterLedger(config.testKillAfterLedger)),
       onRejected: (reason, data) => {
         // Only known types become a label: made-up ones must not grow the metric's series.
         const claimed = idOf(data, "type");

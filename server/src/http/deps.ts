@@ -7,6 +7,7 @@ import type { FailedJobs } from "../ops/failed-jobs.js";
 import type { EventIntake } from "../metering/event-intake.js";
 import type { WebhookStore } from "../webhooks/store.js";
 import type { ApiKeyAdmin } from "./routes/api-keys.js";
+import type { WebhookSettler } from "../webhooks/settle.js";
 
 /** The slice of a pino logger the HTTP layer uses; a pino Logger satisfies it. */
 export interface HttpLogger {
@@ -34,6 +35,13 @@ export interface HttpDeps {
   config: Config;
   ledger: LedgerApi;
   publisher: Publisher;
+  /**
+   * The webhook outbox: an ops change or budget set that raised a webhook answers only once it is
+   * queued (webhooks/settle.ts). Without it (tests without webhooks) nothing is queued for them.
+   */
+  outbox?: WebhookSettler;
+  /** Tests only (Config.testKillAfterLedger): called with the write's id right after its ledger script. */
+  afterLedger?: (id: string) => void;
   verifier: AuthVerifier;
   /** Queues a validated event (the same BullMQ queue workers use) under its request id; resolves once queued. */
   enqueueEvent(event: StageEvent, requestId?: string): Promise<void>;

@@ -49,5 +49,26 @@ export interface LedgerOutcome {
    * Only the webhook outbox reads it (same delivery ids as the first time); sockets, /ops and
    * metrics saw the first application and do not hear it again.
    */
-  reraise?: { alert: BalanceAlert | null; denied: StageDenied | null; budgetReached: SessionSnapshot | null } | null;
+  reraise?: {
+    alert: BalanceAlert | null;
+    denied: StageDenied | null;
+    budgetReached: SessionSnapshot | null;
+    /** The account's seq after the first application, which keys an alert not caused by a stage event. */
+    seq?: number;
+  } | null;
+  /**
+   * An ops change or a budget set that raised something (or still owes it, `reraise`): the record
+   * that keeps it until its webhooks are queued. Its caller queues them with WebhookOutbox.settle
+   * before it answers; `publish` leaves them alone (docs/webhooks.md "The gap").
+   */
+  raisedRecord?: RaisedRecord | null;
+}
+
+/** Where a change that is not a stage event keeps what it raised (lua/lib/raised.lua), to be marked queued. */
+export interface RaisedRecord {
+  /** A grant's record (lib/grants.lua) or a session's hash (set-budget-5.lua). */
+  kind: "grant" | "session";
+  key: string;
+  /** The raised text kept there now (a session's is marked only while it still is this one). */
+  raised: string;
 }

@@ -1,8 +1,9 @@
 // What a redelivered event answered `duplicate` still owes the webhook outbox (docs/webhooks.md
-// "The gap"): rebuilt from the fields lib/apply.lua keeps in its idempotency record.
-import type { DenyReason, SessionSnapshot, StageEvent } from "@creditmeter/shared";
+// "The gap"): rebuilt from the fields lib/apply.lua keeps in its idempotency record; and what an
+// ops change or a budget set still owes, from the text lib/raised.lua keeps in theirs.
+import { AlertLevel, type DenyReason, type SessionSnapshot, type StageEvent } from "@creditmeter/shared";
 import type { BatchReply } from "./event-batch.js";
-import type { LedgerOutcome } from "./outcome.js";
+import type { LedgerOutcome, RaisedRecord } from "./outcome.js";
 
 type Owed = NonNullable<Extract<BatchReply["events"][number], { a: number }>["owed"]>;
 
@@ -30,5 +31,51 @@ export function owedWebhooks(
       owed.rq !== undefined
         ? { ...base, required: owed.rq, available, reason: dr ?? "insufficient_credits", at }
         : null,
+  };
+}
+
+/** The fields of a raised text (lua/lib/raised.lua): "<t>;<seq>;<level>;<threshold>;<available>;<br>". */
+function parseRaised(text: string): { t: number; seq: number; al: string; th: number; av: number; br: boolean } {
+  const [t = "0", seq = "0", al = "", th = "0", av = "0", br = ""] = text.split(";");
+  return { t: Number(t), seq: Number(seq), al, th: Number(th), av: Number(av), br: br === "1" };
+}
+
+/**
+ * What an ops change or a budget set still owes from its record (`owed`, lua/lib/raised.lua), rebuilt
+ * as first raised: the alert with its time and the seq that keys it; the budget_reached, with the
+ * session as it stands, only while that budget is still the one reached then.
+ */
+export function owedRaised(
+  text: string,
+  accountId: string,
+  session: SessionSnapshot | null,
+): NonNullable<LedgerOutcome["reraise"]> {
+  const r = parseRaised(text);
+  const at = new Date(r.t).toISOString();
+  const level = AlertLevel.safeParse(r.al);
+  return {
+    alert: level.success ? { accountId, level: level.data, threshold: r.th, available: r.av, at } : null,
+    denied: null,
+    budgetReached: r.br && session?.budget?.reachedAt === at ? session : null,
+    seq: r.seq,
+  };
+}
+
+/**
+ * Sets `reraise` and `raisedRecord` on the outcome of a call whose record (`key`, of `kind`) keeps
+ * what it raised (`reply.raised`) or still owes (`reply.owed`); unchanged when neither.
+ */
+export function withRaised<O extends LedgerOutcome>(
+  outcome: O,
+  reply: { raised?: string; owed?: string },
+  record: { kind: RaisedRecord["kind"]; key: string },
+  session: SessionSnapshot | null = null,
+): O {
+  const raised = reply.raised ?? reply.owed;
+  if (raised === undefined) return outcome;
+  return {
+    ...outcome,
+    reraise: reply.owed === undefined ? null : owedRaised(reply.owed, outcome.accountId, session),
+    raisedRecord: { ...record, raised },
   };
 }

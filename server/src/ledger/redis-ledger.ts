@@ -21,7 +21,8 @@ import {
 import type { ArchiveReads, LedgerApi } from "./api.js";
 import type { Config } from "../config/config.js";
 import { accountKeys, type AccountKeys } from "./keys.js";
-import type { LedgerOutcome } from "./outcome.js";
+import type { LedgerOutcome, RaisedRecord } from "./outcome.js";
+import { withRaised } from "./owed-webhooks.js";
 import { ScriptReply, accountSide, toSession } from "./reply.js";
 import { plannedField } from "./forecast-view.js";
 import { ScriptRunner, type ScriptName } from "./scripts.js";
@@ -255,7 +256,10 @@ export class RedisLedger implements LedgerApi {
         continue;
       }
       this.fail(reply, accountId, "cycleId");
-      return this.withBalance(accountId, reply);
+      return withRaised(this.withBalance(accountId, reply), reply, {
+        kind: "grant",
+        key: k.grant("cycle", body.cycleId),
+      });
     }
     throw new Error(`start-cycle: the audit trail of ${accountId} kept gaining entries without running totals`);
   }
@@ -266,7 +270,7 @@ export class RedisLedger implements LedgerApi {
     const args = [body.packId, body.credits, canonical(body), actor];
     const reply = await this.call("add-pack-5", k, [k.grant("pack", body.packId), k.grants], args);
     this.fail(reply, accountId, "packId");
-    return this.withBalance(accountId, reply);
+    return withRaised(this.withBalance(accountId, reply), reply, { kind: "grant", key: k.grant("pack", body.packId) });
   }
 
   /** Applies a signed correction; idempotent on adjustmentId. */
@@ -275,7 +279,8 @@ export class RedisLedger implements LedgerApi {
     const args = [body.adjustmentId, body.credits, body.reason, canonical(body), actor];
     const reply = await this.call("adjust-5", k, [k.grant("adjustment", body.adjustmentId), k.grants], args);
     this.fail(reply, accountId, "adjustmentId");
-    return this.withBalance(accountId, reply);
+    const key = k.grant("adjustment", body.adjustmentId);
+    return withRaised(this.withBalance(accountId, reply), reply, { kind: "grant", key });
   }
 
   /** Hides the showing alert of `level` until the next crossing. */
@@ -304,7 +309,12 @@ export class RedisLedger implements LedgerApi {
     );
     this.fail(reply, accountId);
     const session = this.sessionOf(accountId, sessionId, reply);
-    return { ...buildOutcome(accountId, reply), session, budgetReached: reply.budget_reached ? session : null };
+    const outcome = {
+      ...buildOutcome(accountId, reply),
+      session,
+      budgetReached: reply.budget_reached ? session : null,
+    };
+    return withRaised(outcome, reply, { kind: "session", key: k.session(sessionId) }, session);
   }
 
   /** Applies what time made due (cycle end, hold expiry) and returns the account's state. */
@@ -397,6 +407,19 @@ export class RedisLedger implements LedgerApi {
       "mark-webhooks-2",
       [k.account, k.event(eventId)],
       [k.prefix, this.idempotencyArg, eventField(eventId)],
+    );
+  }
+
+  /**
+   * Records that the webhooks an ops change or a budget set raised are queued (mark-webhooks-2.lua
+   * on the grant's record or the session's hash): a retry then owes none (LedgerOutcome.raisedRecord).
+   */
+  async markRaisedQueued(accountId: string, record: RaisedRecord): Promise<void> {
+    const k = this.keys(accountId);
+    await this.scripts.run(
+      "mark-webhooks-2",
+      [k.account, record.key],
+      [k.prefix, this.idempotencyArg, record.raised, record.kind],
     );
   }
 

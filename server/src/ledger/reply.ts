@@ -68,6 +68,10 @@ export const ScriptReply = z.object({
   budget_reached: z.boolean().optional(),
   alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
   repeat: z.boolean().optional(),
+  /** What this call raised, as kept in its record until queued (lua/lib/raised.lua; grants, set-budget-5). */
+  raised: z.string().optional(),
+  /** What an earlier call raised and its record still owes (not marked queued), in the same text. */
+  owed: z.string().optional(),
   /** start-cycle-5: audit entries without a running total must be summed first (legacy-used.ts). */
   needs_legacy_sum: z.boolean().optional(),
   /** start-cycle-5: `start` lies below the trim marker `trimmed`; sum the archived charges first. */

@@ -84,6 +84,7 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
       maxWatchedSessions: config.maxWatchedSessions,
       publisher,
       changes: deps.changes ?? publisher,
+      outbox: deps.outbox,
       barrier: redisAdapter.barrier,
     });
     const { accountId } = socket.data;

@@ -10,6 +10,7 @@ import {
 } from "@creditmeter/shared";
 import { canReadAccount, canSetBudget } from "../auth/permissions.js";
 import type { Publisher } from "../ledger/api.js";
+import { settleWebhooks, type WebhookSettler } from "../webhooks/settle.js";
 import { ackError, safeAck } from "./ack.js";
 import { sessionRoom } from "./rooms.js";
 import type { PanelSocket, RealtimeDeps } from "./types.js";
@@ -20,6 +21,8 @@ export interface PanelContext {
   publisher: Publisher;
   /** Where a change made here goes so that webhooks and /ops hear of it too (the server's FanOut). */
   changes: Publisher;
+  /** The webhook outbox (webhooks/settle.ts); absent where no webhooks are queued. */
+  outbox?: WebhookSettler;
   /** Resolves once room subscriptions are live across nodes (see RedisAdapterHandle.barrier). */
   barrier(): Promise<void>;
 }
@@ -127,6 +130,8 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
       } catch {
         // The watchers converge on their next update or reconnect snapshot.
       }
+      // Acked once its webhooks are queued; on failure the panel's retry owes them again.
+      await settleWebhooks(ctx.outbox, outcome);
       ack({ ok: true, session: outcome.session });
     } catch (err) {
       ack({ ok: false, error: ackError(err) });

@@ -29,7 +29,7 @@ export function createWebhooks(
   config: Config,
   logger: Logger,
   metrics?: Metrics,
-  ledger: Pick<RedisLedger, "markWebhooksQueued"> = RedisLedger.fromConfig(redis, config),
+  ledger: Pick<RedisLedger, "markWebhooksQueued" | "markRaisedQueued"> = RedisLedger.fromConfig(redis, config),
 ): Webhooks {
   const store = new WebhookStore(redis, config.keyPrefix);
   const name = webhookQueueName(config.queueName);
@@ -54,6 +54,7 @@ export function createWebhooks(
       );
     },
     markQueued: (accountId, eventId) => ledger.markWebhooksQueued(accountId, eventId),
+    markRaisedQueued: (accountId, record) => ledger.markRaisedQueued(accountId, record),
   });
   let worker: Worker<unknown, string> | null = null;
   return {

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { WebhookEventType, WebhookPayload } from "@creditmeter/shared";
 import type { Publisher } from "../ledger/api.js";
-import type { LedgerOutcome } from "../ledger/outcome.js";
+import type { LedgerOutcome, RaisedRecord } from "../ledger/outcome.js";
 import { deliveryId, type DeliveryJob } from "./jobs.js";
 import type { WebhookStore } from "./store.js";
 
@@ -22,15 +22,16 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
   const events: WebhookEvent[] = [];
   const { accountId } = outcome;
   // A duplicate's reraise carries what its first application raised: the same keys, so the same
-  // delivery ids as the first time (docs/webhooks.md "The gap").
-  const alert = outcome.alert ?? outcome.reraise?.alert;
-  const denied = outcome.denied ?? outcome.reraise?.denied;
-  if (alert) {
-    const cause = outcome.eventId
-      ? `event.${outcome.eventId}`
-      : outcome.balance
-        ? `seq.${outcome.balance.seq}`
-        : `at.${alert.at}`;
+  // delivery ids as the first time (docs/webhooks.md "The gap"). A budget set may raise an alert
+  // of its own and still owe an earlier call's: both, each under its own key.
+  const { reraise } = outcome;
+  const alerts = [
+    { alert: outcome.alert, seq: outcome.balance?.seq },
+    { alert: reraise?.alert, seq: reraise?.seq ?? outcome.balance?.seq },
+  ];
+  for (const { alert, seq } of alerts) {
+    if (!alert) continue;
+    const cause = outcome.eventId ? `event.${outcome.eventId}` : seq !== undefined ? `seq.${seq}` : `at.${alert.at}`;
     events.push({
       type: "balance.alert",
       accountId,
@@ -39,13 +40,14 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
       data: { ...alert },
     });
   }
+  const denied = outcome.denied ?? reraise?.denied;
   if (denied) {
     const d = denied;
     const cause = outcome.eventId ? `event.${outcome.eventId}` : `step.${d.sessionId}.${d.stepId}.${d.at}`;
     events.push({ type: "stage.denied", accountId, key: `denied.${cause}`, createdAt: d.at, data: { ...d } });
   }
-  const reached = outcome.budgetReached ?? outcome.reraise?.budgetReached;
-  if (reached) {
+  for (const reached of [outcome.budgetReached, reraise?.budgetReached]) {
+    if (!reached) continue;
     // Named by the budget and the moment it was reached (ledger time, in the session): one per
     // budget set, and the same key when a duplicate re-raises it after a crash.
     const b = reached.budget;
@@ -60,7 +62,8 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
       data: { ...reached },
     });
   }
-  return events;
+  // One per key: a re-raise that is also this call's own (the same budget still reached) goes once.
+  return events.filter((e, i) => events.findIndex((o) => o.key === e.key && o.type === e.type) === i);
 }
 
 export interface OutboxOptions {
@@ -75,23 +78,26 @@ export interface OutboxOptions {
   onError(err: unknown, event: WebhookEvent): void;
   /** Records in the event's idempotency record that its webhooks are queued (RedisLedger.markWebhooksQueued). */
   markQueued(accountId: string, eventId: string): Promise<void>;
+  /** The same for an ops change or a budget set, in the record that keeps what it raised (RedisLedger.markRaisedQueued). */
+  markRaisedQueued(accountId: string, record: RaisedRecord): Promise<void>;
 }
 
 /**
  * Turns ledger outcomes into delivery jobs on the webhooks queue, one per event and subscribed
  * webhook. The job id is the delivery id, so a second process queueing the same event adds
  * nothing. Once queued, BullMQ keeps it in Redis through kills and restarts. Outcomes of stage
- * events are the consumer's to queue, with `settle`, before their job completes; `publish` queues
- * the others (ops changes, maintenance) after the fact (docs/webhooks.md "The gap").
+ * events are the consumer's to queue, with `settle`, before their job completes, and so are those
+ * of ops changes and budget sets (`raisedRecord`), before their request answers; `publish` queues
+ * the others (maintenance) after the fact (docs/webhooks.md "The gap").
  */
 export class WebhookOutbox implements Publisher {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly opts: OutboxOptions) {}
 
-  /** Fire and forget, for outcomes not caused by a stage event (those go through `settle`). */
+  /** Fire and forget, for outcomes that keep no record of what they raised (the others go through `settle`). */
   publish(outcome: LedgerOutcome): void {
-    if (outcome.eventId) return;
+    if (outcome.eventId || outcome.raisedRecord) return;
     for (const event of webhookEvents(outcome)) {
       const p = this.enqueue(event).catch((err: unknown) => this.opts.onError(err, event));
       this.pending.add(p);
@@ -103,13 +109,21 @@ export class WebhookOutbox implements Publisher {
    * Queues the webhooks a stage event's outcome raised (or, for a duplicate, still owes), then marks
    * the event's record so that later duplicates owe nothing; resolves once both are in Redis, and
    * rejects if either failed (the job is then retried, and its duplicate owes them again). The
-   * consumer awaits this before the job completes. An outcome that raised nothing costs no I/O.
+   * consumer awaits this before the job completes; the ops routes and the budget set (an outcome
+   * with `raisedRecord`) before they answer, and their caller's retry owes them again. An outcome
+   * that raised nothing costs no I/O.
    */
   async settle(outcome: LedgerOutcome): Promise<void> {
+    const { eventId, raisedRecord } = outcome;
+    if (!eventId && !raisedRecord) return;
     const events = webhookEvents(outcome);
-    if (events.length === 0 || !outcome.eventId) return;
     await Promise.all(events.map((e) => this.enqueue(e)));
-    await this.opts.markQueued(outcome.accountId, outcome.eventId);
+    if (eventId) {
+      if (events.length > 0) await this.opts.markQueued(outcome.accountId, eventId);
+    } else if (raisedRecord) {
+      // Marked even when nothing is left to queue (a budget reached since superseded): settled.
+      await this.opts.markRaisedQueued(outcome.accountId, raisedRecord);
+    }
   }
 
   /** Queues `event` for every webhook subscribed to it; resolves once the jobs are in Redis. */

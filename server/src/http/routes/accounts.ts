@@ -6,9 +6,12 @@ import type { LedgerOutcome } from "../../ledger/outcome.js";
 import type { Principal } from "../../auth/principal.js";
 import { authenticate, principalOf, requirePrincipal } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
+import { settleWebhooks } from "../../webhooks/settle.js";
 import { AccountParams, jsonBody, parseBody, parseInput } from "../validate.js";
 
 type OpsWrite<B> = (accountId: string, body: B, actor: string) => Promise<LedgerOutcome & { balance: Balance }>;
+/** The id a write is idempotent on (cycleId, packId, adjustmentId; none for PUT account). */
+type IdOf<B> = (body: B) => string;
 
 /**
  * The ledger write has committed by the time we publish: a failed push must not turn the
@@ -27,13 +30,23 @@ function actorOf(principal: Principal): string {
   return principal.keyId ?? principal.accountId;
 }
 
-/** Validates the path and body, applies one ledger write, publishes it, answers the balance. */
-function opsWrite<S extends z.ZodType>(deps: HttpDeps, schema: S, write: OpsWrite<z.output<S>>): RequestHandler {
+/**
+ * Validates the path and body, applies one ledger write, publishes it, queues the webhooks it
+ * raised (answering only once they are queued: docs/webhooks.md "The gap"), answers the balance.
+ */
+function opsWrite<S extends z.ZodType>(
+  deps: HttpDeps,
+  schema: S,
+  write: OpsWrite<z.output<S>>,
+  idOf?: IdOf<z.output<S>>,
+): RequestHandler {
   return async function applyOpsWrite(req, res) {
     const { accountId } = parseInput(AccountParams, req.params);
     const body = parseBody(schema, req.body);
     const outcome = await write(accountId, body, actorOf(principalOf(req)));
+    if (idOf) deps.afterLedger?.(idOf(body));
     publishSafely(deps, outcome);
+    await settleWebhooks(deps.outbox, outcome);
     res.status(200).json(outcome.balance);
   };
 }
@@ -55,17 +68,32 @@ export function accountsRouter(deps: HttpDeps): Router {
   router.post(
     "/:accountId/cycles",
     ...guard,
-    opsWrite(deps, CycleBody, (id, body, actor) => ledger.startCycle(id, body, actor)),
+    opsWrite(
+      deps,
+      CycleBody,
+      (id, body, actor) => ledger.startCycle(id, body, actor),
+      (b) => b.cycleId,
+    ),
   );
   router.post(
     "/:accountId/packs",
     ...guard,
-    opsWrite(deps, PackBody, (id, body, actor) => ledger.addPack(id, body, actor)),
+    opsWrite(
+      deps,
+      PackBody,
+      (id, body, actor) => ledger.addPack(id, body, actor),
+      (b) => b.packId,
+    ),
   );
   router.post(
     "/:accountId/adjustments",
     ...guard,
-    opsWrite(deps, AdjustmentBody, (id, body, actor) => ledger.adjust(id, body, actor)),
+    opsWrite(
+      deps,
+      AdjustmentBody,
+      (id, body, actor) => ledger.adjust(id, body, actor),
+      (b) => b.adjustmentId,
+    ),
   );
   return router;
 }

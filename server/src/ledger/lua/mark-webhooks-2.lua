@@ -2,13 +2,34 @@
   Marks an event's idempotency record: the webhooks its application raised are queued (outbox.ts
   `settle`), so a later redelivery answered `duplicate` does not owe them again (lib/apply.lua).
 
-  KEYS[1] the account hash, KEYS[2] the record in the layout before (`<prefix>evt:<eventId>`).
+  The same for a change that is not a stage event (ARGV[4], lib/raised.lua): an ops grant's record
+  ("grant": the `"wr"` field at the end of its answer, lib/grants.lua) or a session's hash after a
+  budget set ("session": its field `wr`, set-budget-5.lua, marked only while it is ARGV[3], so a
+  newer raise stays owed).
+
+  KEYS[1] the account hash, KEYS[2] the record in the layout before (`<prefix>evt:<eventId>`), or
+  the grant's record, or the session's hash.
   ARGV[1] key prefix, ARGV[2] "<idempotency retention ms>" (with "@<now ms>" under a test's virtual
-  clock), ARGV[3] the eventId's field in the generation hashes (fingerprint.ts eventField).
+  clock), ARGV[3] the eventId's field in the generation hashes (fingerprint.ts eventField), or for
+  a session the raised text queued, ARGV[4] absent or "" (an event), "grant" or "session".
   Returns 1 when marked, 0 when the record is gone, raised nothing or is already marked. The record
   keeps its TTL (HSET and SET KEEPTTL leave it).
 ]]
 --- @include "lib/context"
+--- @include "lib/raised"
+
+local kind = ARGV[4] or ""
+if kind == "grant" then
+  local rec = redis.call("GET", KEYS[2])
+  local head, raised = string.match(rec or "", '^(.*,"wr":")([^"]*)"}$')
+  if not raised_owed(raised) then return 0 end
+  redis.call("SET", KEYS[2], head .. raised .. ';q"}', "KEEPTTL")
+  return 1
+elseif kind == "session" then
+  if redis.call("HGET", KEYS[2], "wr") ~= ARGV[3] then return 0 end
+  redis.call("HSET", KEYS[2], "wr", ARGV[3] .. ";q")
+  return 1
+end
 
 local keep_ms, now = retention_and_clock(ARGV[2])
 local ctx = { now = now, prefix = ARGV[1] }

@@ -3,15 +3,21 @@
   `session.budget_reached`: the mark is cleared and checked again at once, so a budget already
   used up (used + reserved at or above it) is reached by this very call. Setting the budget the
   session already has (a retried PUT) changes nothing: no seq, no second webhook.
+  What a call raised (an alert of the time-due work, the budget reached) is kept in the session's
+  hash, field `wr` (the text of lib/raised.lua, not part of the snapshot), until its webhooks are
+  queued (mark-webhooks-2.lua appends ";q"): the next call for the session, a retried PUT first
+  of all, answers it as `owed` (docs/webhooks.md "The gap"). A newer raise replaces it.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream  KEYS[4] the session's hash
   KEYS[5] the account's per-minute charges (lib/burn: the snapshot's forecast)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] session id
   ARGV[4] the budget in credits (a whole number), or "" to remove it
-  Returns JSON { account, session, sessions?, burn?, budget_reached?, alert?, changed, deadline? }
+  Returns JSON { account, session, sessions?, burn?, budget_reached?, alert?, raised?, owed?, changed,
+    deadline? } (raised: what this call kept in `wr`; owed: what an earlier one kept there, unmarked)
     or { error = "unknown_account" }.
 ]]
 --- @include "lib/context"
+--- @include "lib/raised"
 
 local ctx = new_context()
 ctx.burn_key = KEYS[5]
@@ -20,6 +26,8 @@ local sid, credits = ARGV[3], ARGV[4]
 session_declare(ctx, sid, KEYS[4])
 local a, err = require_account(ctx)
 if not a then return err end
+-- Read before any change: what an earlier call raised, its webhooks not known to be queued.
+local owed = raised_owed(session_get(ctx, sid).fields.wr)
 maintain(ctx, a)
 -- Time-due work may cross a threshold here: that crossing is raised like any other.
 local raised = evaluate_alerts(a)
@@ -29,4 +37,14 @@ if (session_get(ctx, sid).fields.budget or "") ~= credits then
   session_set(ctx, sid, "budget_reached", "")
   reached = budget_reach(ctx, sid)
 end
-return finish(ctx, a, { alert = raised, session_of = sid, budget_reached = reached or nil })
+local text = nil
+-- The seq the account will have after this call (finish bumps it once if it changed): the alert's key.
+if raised or reached then text = raised_text(ctx.now, a.changed and a.seq + 1 or a.seq, raised, reached) end
+local out = finish(ctx, a, { alert = raised, session_of = sid, budget_reached = reached or nil, raised = text, owed = owed })
+if text then
+  -- Written after the session (finish), as a field of its own: no seq, no push for it. The
+  -- session may have no hash yet when only the alert was raised: it gets the session's TTL.
+  redis.call("HSET", KEYS[4], "wr", text)
+  redis.call("PEXPIRE", KEYS[4], ctx.retention_ms)
+end
+return out

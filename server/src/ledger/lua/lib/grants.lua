@@ -7,7 +7,12 @@
   Before v1.1 the bodies lived in one hash per account (KEYS[5], "<prefix>grants") that grew
   without end. It is still read, never written: a grant recorded there stays idempotent (its
   repeat answers the balance as it stands, the first answer was not kept).
+  A grant that raised an alert keeps it in its answer, as the last field `"wr":"<raised>"` (the
+  text of lib/raised.lua), until mark-webhooks-2.lua appends ";q" once its webhooks are queued: a
+  repeat in between answers it as `owed` (docs/webhooks.md "The gap"). An account object with one
+  more field is what a process of the release before would answer from such a record.
 ]]
+--- @include "lib/raised"
 -- Returns "new", "repeat" (and the first answer's JSON, nil for a pre-v1.1 grant) or "conflict".
 local function grant_seen(field, body)
   local record = redis.call("GET", KEYS[4])
@@ -22,10 +27,13 @@ local function grant_seen(field, body)
   return "conflict"
 end
 
--- The answer to a repeat: the first call's account when it was kept, else the current one.
+-- The answer to a repeat: the first call's account when it was kept, else the current one; and
+-- what the first call raised while it is not marked queued (`owed`, the text of lib/raised.lua).
 local function grant_repeat(ctx, a, first_answer)
   if not first_answer then return finish(ctx, a, { ["repeat"] = true }) end
-  return '{"repeat":true,"changed":false,"now":' .. fmt(ctx.now) .. ',"account":' .. first_answer .. "}"
+  local owed = raised_owed(string.match(first_answer, ',"wr":"([^"]*)"}$'))
+  local tail = owed and (',"owed":"' .. owed .. '"}') or "}"
+  return '{"repeat":true,"changed":false,"now":' .. fmt(ctx.now) .. ',"account":' .. first_answer .. tail
 end
 
 -- Credits granted: overdraft is repaid first; returns what is left to put in a bucket.
@@ -39,7 +47,8 @@ end
 --[[
   Ends a grant script once every read and check is done. Writes, in this order and nothing that
   can fail among them: the grant's record (with the answer: the account as finish will report
-  it, seq included), then the state and the audit entries (finish). The audit stream's type was
+  it, seq included, and what it raised: `reply.alert`, the raw alert), then the state and the
+  audit entries (finish). The audit stream's type was
   checked when the account's context was made (lib/context, audit_check), before the first write,
   since an XADD on a key of the wrong type is the one write that could fail.
 ]]
@@ -50,6 +59,10 @@ local function grant_commit(ctx, a, body, reply)
   local seq = a.seq
   if a.changed then a.seq = seq + 1 end
   local answer = cjson.encode(account_view(a))
+  if reply.alert then
+    reply.raised = raised_text(ctx.now, a.seq, reply.alert, false)
+    answer = string.sub(answer, 1, -2) .. ',"wr":"' .. reply.raised .. '"}'
+  end
   a.seq = seq
   redis.call("SET", KEYS[4], body .. "\n" .. answer, "PX", ctx.retention_ms)
   return finish(ctx, a, reply)

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
+import { waitFor } from "../support/redis-server.js";
+import { completed, cycleOf } from "../realtime/harness.js";
+import { createWebhook, deliveries } from "./helpers.js";
+import { processRig, type ProcessRig } from "./process-rig.js";
+import type { Receiver } from "./receiver.js";
+
+// The gap after the ledger script for changes that are not stage events (docs/webhooks.md "The
+// gap"): an ops adjustment, a budget set already used up. A server SIGKILLed right after the
+// script (CREDITMETER_TEST_KILL_AFTER_LEDGER=<adjustmentId | sessionId>) has queued nothing; the
+// caller's retry, a repeat, raises the webhook again from the change's own record, delivered once.
+describe("webhooks raised by an ops change or a budget set survive the gap", { timeout: 300_000 }, () => {
+  let rig: ProcessRig;
+  let ledger: RedisLedger;
+  let ops = "";
+  beforeAll(async () => {
+    rig = await processRig();
+    ({ ledger, ops } = rig);
+  });
+  afterAll(() => rig.close());
+
+  /** A request whose process may die under it: the status, or null when the connection broke. */
+  async function send(url: string, method: string, path: string, body: object): Promise<number | null> {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ops}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).catch(() => null);
+    return res?.status ?? null;
+  }
+  /** Waits for the webhook queue to settle, then checks that `r` got exactly `n` requests. */
+  async function exactly(r: Receiver, n: number): Promise<void> {
+    await waitFor(() => r.received.length >= n, 60_000, `${n} deliveries`);
+    await waitFor(() => rig.settled(), 10_000, "the webhook queue settled");
+    expect(r.received).toHaveLength(n);
+  }
+
+  it("SIGKILL right after an adjustment: its alert is delivered once, by the retried request", async () => {
+    const r = await rig.receiver();
+    const acct = "ops-gap-adj";
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.startCycle(acct, cycleOf(`c-${acct}`, 10));
+    const body = { adjustmentId: "adj-gap", credits: -10, reason: "chargeback" };
+    const path = `/v1/accounts/${acct}/adjustments`;
+    const first = await rig.start({ CREDITMETER_TEST_KILL_AFTER_LEDGER: body.adjustmentId });
+    await createWebhook(first.url, ops, { url: r.url, events: ["balance.alert"], accountId: acct });
+    expect(await send(first.url, "POST", path, body)).toBeNull();
+    expect(await first.server.exited).toBe("SIGKILL");
+    expect((await ledger.balance(acct)).available).toBe(0); // applied, then killed
+    expect(await rig.settled()).toBe(true); // and nothing was queued
+    expect(r.received).toHaveLength(0);
+
+    const second = await rig.start();
+    expect(await send(second.url, "POST", path, body)).toBe(200); // the client's retry: a repeat
+    await exactly(r, 1);
+    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
+    expect(delivered).toMatchObject({
+      type: "balance.alert",
+      data: { accountId: acct, level: "exhausted", available: 0 },
+    });
+    // Retried again, even after the finished delivery job (whose id dedupes) is gone: still one.
+    expect(await send(second.url, "POST", path, body)).toBe(200);
+    await rig.webhookQueue.clean(0, 1000, "completed");
+    expect(await send(second.url, "POST", path, body)).toBe(200);
+    await exactly(r, 1);
+    await second.server.kill("SIGTERM");
+  });
+
+  it("SIGKILL right after a budget set already used up: budget_reached is delivered once, by the retried PUT", async () => {
+    const r = await rig.receiver();
+    const acct = "ops-gap-budget";
+    const sid = "video-gap";
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.startCycle(acct, cycleOf(`c-${acct}`, 100));
+    await ledger.applyEvent(completed(acct, sid, "script")); // 1 credit used: a budget of 1 is reached
+    const path = `/v1/accounts/${acct}/sessions/${sid}/budget`;
+    const first = await rig.start({ CREDITMETER_TEST_KILL_AFTER_LEDGER: sid });
+    const hook = await createWebhook(first.url, ops, {
+      url: r.url,
+      events: ["session.budget_reached"],
+      accountId: acct,
+    });
+    expect(await send(first.url, "PUT", path, { credits: 1 })).toBeNull();
+    expect(await first.server.exited).toBe("SIGKILL");
+    const reachedAt = (await ledger.session(acct, sid)).budget?.reachedAt;
+    expect(reachedAt).toBeTruthy(); // applied, then killed
+    expect(await rig.settled()).toBe(true);
+
+    const second = await rig.start();
+    expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
+    await exactly(r, 1);
+    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
+    expect(delivered).toMatchObject({
+      type: "session.budget_reached",
+      data: { accountId: acct, sessionId: sid, budget: { credits: 1, remaining: 0, reachedAt } },
+    });
+    await rig.webhookQueue.clean(0, 1000, "completed");
+    expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
+    await exactly(r, 1);
+    expect(await deliveries(second.url, ops, hook.id)).toHaveLength(1);
+    await second.server.kill("SIGTERM");
+  });
+});
