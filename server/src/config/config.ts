@@ -167,9 +167,10 @@ export interface Config {
   /** In production, how long the start may wait for Redis to answer before exiting non-zero (CONTRACT §8 v1.1). */
   redisConnectTimeoutMs: number;
   /**
-   * Tests only (CREDITMETER_TEST_KILL_AFTER_LEDGER, refused unless NODE_ENV=test): the consumer
-   * SIGKILLs its own process right after the ledger script applied the event of this id, before
-   * anything else happens with the outcome — the crash window of docs/webhooks.md "The gap".
+   * Tests only (CREDITMETER_TEST_KILL_AFTER_LEDGER, refused unless NODE_ENV=test): the process
+   * SIGKILLs itself right after the ledger script applied the event of this id (or the ops write of
+   * this cycleId, packId or adjustmentId, or the budget set of this sessionId), before anything else
+   * happens with the outcome — the crash window of docs/webhooks.md "The gap".
    */
   testKillAfterLedger: string | undefined;
   /** Attempts of an event queued over HTTP, and the first backoff (doubling) between them; only transient errors are retried. */

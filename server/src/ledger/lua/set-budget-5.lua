@@ -43,8 +43,9 @@ if raised or reached then text = raised_text(ctx.now, a.changed and a.seq + 1 or
 local out = finish(ctx, a, { alert = raised, session_of = sid, budget_reached = reached or nil, raised = text, owed = owed })
 if text then
   -- Written after the session (finish), as a field of its own: no seq, no push for it. The
-  -- session may have no hash yet when only the alert was raised: it gets the session's TTL.
+  -- session may have no hash yet when only the alert was raised: then it gets the retention (NX:
+  -- an existing session keeps the expiry session_flush gave it, which its "xp" states).
   redis.call("HSET", KEYS[4], "wr", text)
-  redis.call("PEXPIRE", KEYS[4], ctx.retention_ms)
+  redis.call("PEXPIRE", KEYS[4], ctx.retention_ms, "NX")
 end
 return out
