@@ -8,8 +8,7 @@ import { createRedis } from "../../server/src/app/redis-factory.js";
 import { bullmqConnection } from "../../server/src/metering/bullmq-connection.js";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { isCluster } from "../../server/src/redis/redis-client.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { runLiveScenario } from "../scale/live-scenario.js";
 import { clusterUnsupported, startCluster, type TestCluster } from "./redis-cluster.js";
 import { enqueueEvents, isDrained } from "../support/queue.js";
@@ -40,7 +39,7 @@ async function keysByMaster(redis: RedisClusterType, pattern: string): Promise<M
 // process with REDIS_CLUSTER_NODES, accounts spread over the masters, panels through the SDK.
 describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: ${unsupported})` : ""}`, () => {
   let cluster: TestCluster;
-  let server: ServerProcess;
+  let server: LoopbackServer;
   let redis: RedisClusterType;
   let queue: Queue;
   let config: Config;
@@ -48,18 +47,15 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
 
   beforeAll(async () => {
     cluster = await startCluster();
-    const port = await freePort();
     const env = {
-      PORT: String(port),
-      HOST: "127.0.0.1",
       REDIS_CLUSTER_NODES: cluster.nodes,
       CREDITMETER_AUTH_SECRET: SECRET,
       CREDITMETER_KEY_PREFIX: `t-${randomUUID()}`,
       CREDITMETER_QUEUE: `q-${randomUUID()}`,
     };
     config = loadConfig(env);
-    server = spawnServer(env);
-    url = `http://127.0.0.1:${port}`;
+    server = await spawnLoopbackServer(env);
+    url = server.url;
     const client = createRedis(config, () => undefined);
     if (!isCluster(client)) throw new Error("REDIS_CLUSTER_NODES did not give a cluster client");
     redis = client;
@@ -68,14 +64,8 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
       connection: bullmqConnection(redis, () => undefined),
       prefix: config.queuePrefix,
     });
-    await waitFor(
-      async () => (await fetch(`${url}/readyz`)).status === 200,
-      20_000,
-      "the server on the cluster to be ready",
-    ).catch((err: unknown) => {
-      throw new Error(`${String(err)}; server stderr: ${server.stderr()}`);
-    });
-  }, 60_000);
+    await server.ready();
+  }, 120_000);
 
   afterAll(async () => {
     await server?.kill("SIGTERM");

@@ -4,7 +4,7 @@ import { Queue } from "bullmq";
 import { buildWorkload, prng, shuffle } from "../support/workload.js";
 import { cycle, testLedger } from "../support/ledger.js";
 import { waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { spawnLoopbackServer, type ServerProcess } from "../support/server-process.js";
 import { bullmqConnection, type RedisLedger } from "@creditmeter/server";
 import type { RedisClientType } from "redis";
 import { enqueueEvents, pendingJobs } from "../support/queue.js";
@@ -35,14 +35,13 @@ describe("consumer killed with SIGKILL mid-stream", () => {
     await redis.close();
   });
 
+  // A consumer-only process (it still listens, for its probes); not waited for: the kills come mid-stream.
   const start = () =>
-    spawnServer({
+    spawnLoopbackServer({
       REDIS_URL: inject("redisUrl"),
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
       CREDITMETER_HTTP: "false",
-      PORT: "0", // a consumer-only process still listens (its probes); never on a port another test may hold
-      HOST: "127.0.0.1",
       CREDITMETER_CONCURRENCY: "50",
       CREDITMETER_JOB_LOCK_MS: "1000",
     });
@@ -60,12 +59,12 @@ describe("consumer killed with SIGKILL mid-stream", () => {
     const slice = Math.floor(total / (KILLS + 1));
 
     for (let kill = 1; kill <= KILLS; kill++) {
-      server = start();
+      server = await start();
       const target = total - kill * slice;
       await waitFor(async () => (await pending()) <= target, 60_000, `kill ${kill}: the consumer to get through ${kill * slice} events`);
       expect(await server.kill("SIGKILL")).toBe("SIGKILL");
     }
-    server = start();
+    server = await start();
     await waitFor(async () => (await pending()) === 0, 90_000, "the queue to drain after the last restart");
     expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
     expect(await server.kill("SIGTERM")).toBe(0);

@@ -7,7 +7,7 @@ import { createCreditMeter, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
 import { cycle, testLedger } from "../support/ledger.js";
 import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { startLoopbackServer, type ServerProcess } from "../support/server-process.js";
 import { completed } from "../realtime/harness.js";
 import type { RedisClientType } from "redis";
 
@@ -44,12 +44,14 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
       await ledger.startCycle(a, cycle(`c-${a}`, 100_000));
     }
     const port = await freePort();
+    // Restarted on the same port: the panels reconnect to the address they know.
     const start = () =>
-      spawnServer({ PORT: String(port), HOST: "127.0.0.1", REDIS_URL: inject("redisUrl"), CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_AUTH_SECRET: SECRET, CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: String(PANELS * 10), CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000" });
+      startLoopbackServer(
+        { REDIS_URL: inject("redisUrl"), CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_AUTH_SECRET: SECRET, CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: String(PANELS * 10), CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000" },
+        { port },
+      );
     const base = `http://127.0.0.1:${port}`;
-    const readyz = () => waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, "the server to be ready");
-    server = start();
-    await readyz();
+    server = await start();
 
     const tokens = new Map<string, string>();
     for (const a of accounts) tokens.set(a, await mintToken(SECRET, { sub: a, role: "user", ttlSeconds: 3600 }));
@@ -73,8 +75,7 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
     await charge(2);
     expect(await server.kill("SIGTERM")).toBe(0);
     await charge(3); // queued while no consumer runs
-    server = start();
-    await readyz();
+    server = await start();
     await charge(1);
 
     const exact = () => views.every((v) => v.balance?.used === 6 && v.session?.used === 6);

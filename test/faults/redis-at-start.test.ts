@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { freePort, startRedis, type TestRedis } from "../support/redis-server.js";
+import { spawnLoopbackServer, type LoopbackServer, type ServerProcess } from "../support/server-process.js";
 
 // CONTRACT §8 v1.1: in production a Redis that does not answer is an error. `npm start` refuses
 // before spawning (scripts/find-redis.mjs); this is the server started directly (server/src/main.ts,
@@ -21,10 +21,8 @@ afterEach(async () => {
   }
 });
 
-function start(env: Record<string, string>): ServerProcess {
-  const s = spawnServer({
-    PORT: "0",
-    HOST: "127.0.0.1",
+async function start(env: Record<string, string>): Promise<LoopbackServer> {
+  const s = await spawnLoopbackServer({
     CREDITMETER_AUTH_SECRET: SECRET,
     CREDITMETER_REDIS_CONNECT_TIMEOUT_MS: String(TIMEOUT_MS),
     ...env,
@@ -48,28 +46,22 @@ describe("a Redis that does not answer at start", () => {
   it("production exits 1 naming REDIS_URL (nothing listening); development keeps waiting and starts once Redis is there", async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    const devPort = await freePort();
-    const dev = start({ NODE_ENV: "development", REDIS_URL: url, PORT: String(devPort) });
-    const prod = start({ NODE_ENV: "production", REDIS_URL: url });
+    const dev = await start({ NODE_ENV: "development", REDIS_URL: url });
+    const prod = await start({ NODE_ENV: "production", REDIS_URL: url });
     expect(await exitWithin(prod, EXIT_DEADLINE_MS)).toBe(1);
     expect(prod.stderr()).toContain(`REDIS_URL (${url})`);
     expect(prod.stderr()).toContain(`did not answer within ${TIMEOUT_MS} ms (CREDITMETER_REDIS_CONNECT_TIMEOUT_MS)`);
     // The development server, started at the same time, is still waiting; it starts when Redis comes.
     expect(dev.proc.exitCode).toBeNull();
     redises.push(await startRedis([], port));
-    const readyz = () =>
-      fetch(`http://127.0.0.1:${devPort}/readyz`, { signal: AbortSignal.timeout(3000) }).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-    await waitFor(readyz, 40_000, "the development server to start once Redis is there");
+    await dev.ready(40_000); // the development server starts once Redis is there
   }, 120_000);
 
   it("production exits 1 when Redis accepts the connection but answers nothing (frozen)", async () => {
     const redis = await startRedis();
     redises.push(redis);
     redis.process.kill("SIGSTOP");
-    const prod = start({ NODE_ENV: "production", REDIS_URL: redis.url });
+    const prod = await start({ NODE_ENV: "production", REDIS_URL: redis.url });
     expect(await exitWithin(prod, EXIT_DEADLINE_MS)).toBe(1);
     expect(prod.stderr()).toContain(`REDIS_URL (${redis.url})`);
   }, 120_000);

@@ -8,8 +8,8 @@ import { createClient, type RedisClientType } from "redis";
 import { RedisLedger, bullmqConnection } from "@creditmeter/server";
 import { buildWorkload, prng, shuffle } from "../support/workload.js";
 import { LEDGER_DEFAULTS, cycle } from "../support/ledger.js";
-import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
+import { startLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { enqueueEvents, isDrained } from "../support/queue.js";
 
 // Redis (AOF, appendfsync always) is killed and restarted mid-stream: the server reports
@@ -19,7 +19,7 @@ describe("Redis restarted mid-stream", () => {
   const dir = mkdtempSync(join(tmpdir(), "creditmeter-aof-"));
   const aof = ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir];
   let redisServer: TestRedis;
-  let server: ServerProcess | null = null;
+  let server: LoopbackServer | null = null;
   let client: RedisClientType | null = null;
   let queue: Queue | null = null;
 
@@ -60,17 +60,13 @@ describe("Redis restarted mid-stream", () => {
     });
     const ordered = shuffle(events, prng(8));
     const half = Math.floor(ordered.length / 2);
-    const port = await freePort();
-    server = spawnServer({
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    server = await startLoopbackServer({
       REDIS_URL: redisServer.url,
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
       CREDITMETER_JOB_LOCK_MS: "1000",
     });
-    const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
-    await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
+    const ready = server.readyz;
 
     await enqueueEvents(q, ordered.slice(0, half));
     await redisServer.process.kill("SIGKILL");

@@ -7,8 +7,8 @@ import { StageReporter } from "@creditmeter/reporter";
 import { createCreditMeter, type ConnectionState, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
 import { LEDGER_DEFAULTS, cycle } from "../support/ledger.js";
-import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
+import { startLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 
 const OUTAGE_MS = Number(process.env.CREDITMETER_FAULT_OUTAGE_MS ?? 3000);
 const SECRET = "unreachable-test-secret-0123456789";
@@ -19,7 +19,7 @@ const SECRET = "unreachable-test-secret-0123456789";
 // worker repeating its call afterwards is told `duplicate`: nothing is charged twice.
 describe(`Redis unreachable for ${OUTAGE_MS} ms`, () => {
   let redisServer: TestRedis;
-  let server: ServerProcess | null = null;
+  let server: LoopbackServer | null = null;
   let client: RedisClientType | null = null;
   let reporter: StageReporter | null = null;
   let meter: CreditMeter | null = null;
@@ -48,19 +48,15 @@ describe(`Redis unreachable for ${OUTAGE_MS} ms`, () => {
     });
     await ledger.putAccount("ur", { plan: "free" });
     await ledger.startCycle("ur", cycle("c1", 1000));
-    const port = await freePort();
-    server = spawnServer({
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    server = await startLoopbackServer({
       REDIS_URL: redisServer.url,
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
       CREDITMETER_AUTH_SECRET: SECRET,
       CREDITMETER_PUSH_COALESCE_MS: "0",
     });
-    const base = `http://127.0.0.1:${port}`;
-    const ready = async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
-    await waitFor(async () => (await ready()) === 200, 20_000, "the server to be ready");
+    const base = server.url;
+    const ready = server.readyz;
 
     const states: ConnectionState[] = [];
     let balance: Balance | null = null;

@@ -6,8 +6,8 @@ import { RedisLedger, bullmqConnection } from "@creditmeter/server";
 import { accountKeys } from "../../server/src/ledger/keys.js";
 import { LEDGER_DEFAULTS, cycle, stageEvent } from "../support/ledger.js";
 import { enqueueEvents } from "../support/queue.js";
-import { freePort, startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
+import { spawnLoopbackServer, startLoopbackServer, type ServerProcess } from "../support/server-process.js";
 import { mintToken } from "../../server/src/auth/index.js";
 
 const SECRET = "stop-test-secret-0123456789abcdef0123456789";
@@ -43,10 +43,7 @@ describe("stopping the server", () => {
     clients.push(client);
     const namespace = `t-${randomUUID()}`;
     const queueName = `stop-${randomUUID()}`;
-    const port = await freePort();
-    server = spawnServer({
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    const running = await startLoopbackServer({
       REDIS_URL: redisServer.url,
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
@@ -54,15 +51,8 @@ describe("stopping the server", () => {
       CREDITMETER_AUTH_SECRET: SECRET,
       ...env,
     });
-    const base = `http://127.0.0.1:${port}`;
-    const readyz = async () => (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(3000) })).status;
-    const running = server;
-    await waitFor(
-      async () => (await readyz()) === 200,
-      30_000,
-      `the server to be ready (stderr: ${running.stderr().slice(-500)})`,
-    );
-    return { client, namespace, queueName, base, readyz, server: running };
+    server = running;
+    return { client, namespace, queueName, base: running.url, readyz: running.readyz, server: running };
   }
 
   it("exits non-zero within the stop timeout when its Redis is frozen", async () => {
@@ -147,10 +137,7 @@ describe("stopping the server", () => {
       // Nothing is lost: with the account repaired, the next consumer gets the job again and applies it.
       await client.del(keys.account);
       await client.hSet(keys.account, account);
-      const port = await freePort();
-      server = spawnServer({
-        PORT: String(port),
-        HOST: "127.0.0.1",
+      server = await spawnLoopbackServer({
         REDIS_URL: redisServer?.url ?? "",
         CREDITMETER_KEY_PREFIX: namespace,
         CREDITMETER_QUEUE: queueName,

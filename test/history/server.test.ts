@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { mintToken } from "../../server/src/auth/index.js";
-import { spawnServer } from "../support/server-process.js";
-import { freePort, waitFor } from "../support/redis-server.js";
+import { startLoopbackServer } from "../support/server-process.js";
+import { waitFor } from "../support/redis-server.js";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
 import { createHistoryPool } from "../../server/src/history/database.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
@@ -16,13 +16,9 @@ describe.skipIf(!postgresAvailable)("a server with CREDITMETER_DATABASE_URL", ()
 
   it("migrates at start, archives what it writes within 5 s, and trims it with no hot retention", async () => {
     const url = await postgres().createDatabase();
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     const namespace = `t-${randomUUID()}`;
     const redis = await testRedis();
-    const server = spawnServer({
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    const server = await startLoopbackServer({
       REDIS_URL: inject("redisUrl"),
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: `history-${randomUUID()}`,
@@ -30,13 +26,9 @@ describe.skipIf(!postgresAvailable)("a server with CREDITMETER_DATABASE_URL", ()
       CREDITMETER_DATABASE_URL: url,
       CREDITMETER_HOT_RETENTION_DAYS: "0",
     });
+    const base = server.url;
     const pool = createHistoryPool(url, () => undefined);
     try {
-      await waitFor(
-        async () => (await fetch(`${base}/readyz`)).ok,
-        60_000,
-        `the server to be ready (stderr: ${server.stderr().slice(-500)})`,
-      );
       const ops = {
         "content-type": "application/json",
         authorization: `Bearer ${await mintToken(SECRET, { sub: "ops-1", role: "ops", ttlSeconds: 600 })}`,

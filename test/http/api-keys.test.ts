@@ -7,8 +7,8 @@ import { ApiKeyCreated, ApiKeyList, ErrorBody, EventBatchAnswer, type StageEvent
 import { loadConfig } from "../../server/src/config/config.js";
 import { startServer } from "../../server/src/app/compose.js";
 import { completed, cycleOf, deployment, handshakeResult, recorder, startNode, type Deployment } from "../realtime/harness.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/redis-server.js";
+import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { request } from "./http-client.js";
 
 let d: Deployment;
@@ -159,15 +159,12 @@ describe("API keys", () => {
 describe("a revoked key", () => {
   it("is refused by every process within 2 s", async () => {
     const dep = await deployment();
-    const ports = [await freePort(), await freePort()];
-    const procs: ServerProcess[] = ports.map((port) => spawnServer({ ...dep.env, PORT: String(port), LOG_LEVEL: "warn" }));
+    const procs: LoopbackServer[] = [];
     try {
-      const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-      for (const [i, url] of urls.entries()) {
-        await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, `${url} ready`).catch((err: unknown) => {
-          throw new Error(`${String(err)}\n${procs[i]?.stderr() ?? ""}`);
-        });
-      }
+      // Both spawned before either is waited for: they start side by side.
+      for (let i = 0; i < 2; i++) procs.push(await spawnLoopbackServer({ ...dep.env, LOG_LEVEL: "warn" }));
+      for (const p of procs) await p.ready();
+      const urls = procs.map((p) => p.url);
       const opsToken = await dep.token("ops", "ops");
       const created = ApiKeyCreated.parse((await request(urls[0] ?? "", "POST", "/v1/api-keys", opsToken, { name: "x", role: "ops" })).body);
       // Both processes accept it (and so have it cached) before the revocation.

@@ -7,8 +7,8 @@ import { mintToken } from "../../server/src/auth/index.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
 import { LEDGER_DEFAULTS, cycle, stageEvent } from "../support/ledger.js";
 import { enqueueEvents } from "../support/queue.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/redis-server.js";
+import { startLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { inject } from "vitest";
 
 const SECRET = "retries-test-secret-0123456789";
@@ -20,16 +20,12 @@ describe("failed attempts and failed jobs", () => {
   let redis: RedisClientType;
   let queue: Queue;
   let ledger: RedisLedger;
-  let server: ServerProcess;
+  let server: LoopbackServer;
   let base = "";
   const namespace = `t-${randomUUID()}`;
   const queueName = `retries-${randomUUID()}`;
-  const env = async (): Promise<Record<string, string>> => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    return {
-      PORT: String(port),
-      HOST: "127.0.0.1",
+  const start = async () => {
+    server = await startLoopbackServer({
       REDIS_URL: inject("redisUrl"),
       CREDITMETER_KEY_PREFIX: namespace,
       CREDITMETER_QUEUE: queueName,
@@ -39,16 +35,8 @@ describe("failed attempts and failed jobs", () => {
       CREDITMETER_EVENT_BACKOFF_MS: "200",
       CREDITMETER_LEDGER_RETRY_MS: "100",
       CREDITMETER_FAILED_JOBS_KEPT: "1",
-    };
-  };
-  const start = async () => {
-    server = spawnServer(await env());
-    const s = server;
-    await waitFor(
-      async () => (await fetch(`${base}/readyz`)).ok,
-      60_000,
-      `the server to be ready (stderr: ${s.stderr().slice(-500)})`,
-    );
+    });
+    base = server.url;
   };
   const post = async (body: object) =>
     fetch(`${base}/v1/events`, {

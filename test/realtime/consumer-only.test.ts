@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUpdate } from "@creditmeter/shared";
 import { createCreditMeter } from "@creditmeter/panel/sdk";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/redis-server.js";
+import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "./harness.js";
 
 // The documented topology with the consumer separated: a process with CREDITMETER_HTTP=false
@@ -10,16 +10,15 @@ import { completed, cycleOf, deployment, startNode, type Deployment } from "./ha
 describe("a consumer-only process", () => {
   let d: Deployment;
   let web: Awaited<ReturnType<typeof startNode>>;
-  let consumer: ServerProcess;
+  let consumer: LoopbackServer;
   const acct = "acct-split";
   let probes = "";
 
   beforeAll(async () => {
     d = await deployment();
     web = await startNode(d, { CREDITMETER_CONSUMER: "false" });
-    const port = await freePort();
-    probes = `http://127.0.0.1:${port}`;
-    consumer = spawnServer({ ...d.env, CREDITMETER_HTTP: "false", PORT: String(port) });
+    consumer = await spawnLoopbackServer({ ...d.env, CREDITMETER_HTTP: "false" });
+    probes = consumer.url;
     await web.ledger.putAccount(acct, { plan: "free" });
     await web.ledger.startCycle(acct, cycleOf("c1", 500));
   });
@@ -31,7 +30,7 @@ describe("a consumer-only process", () => {
 
   // CONTRACT §8 v1.1: an orchestrator probes it and Prometheus scrapes it like any other process.
   it("answers /healthz, /readyz and /metrics on its port, and nothing else", async () => {
-    await waitFor(async () => (await fetch(`${probes}/readyz`)).status === 200, 30_000, `the consumer-only process to be ready (stderr: ${consumer.stderr().slice(-500)})`);
+    await consumer.ready(); // the consumer-only process answers its probes
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
     expect((await fetch(`${probes}/metrics`)).status, "metrics need an ops token").toBe(401);
     const metrics = await fetch(`${probes}/metrics`, { headers: { authorization: `Bearer ${await d.token("ops", "ops")}` } });

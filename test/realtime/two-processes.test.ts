@@ -1,25 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionUpdate } from "@creditmeter/shared";
 import type { ConnectionState } from "@creditmeter/panel/sdk";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { loadConfig } from "../../server/src/config/config.js";
 import { createCreditMeter } from "@creditmeter/panel/sdk";
-import { freePort, waitFor } from "../support/redis-server.js";
+import { waitFor } from "../support/redis-server.js";
+import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { completed, cycleOf, deployment, type Deployment } from "./harness.js";
 import { roundRobinProxy, type RoundRobinProxy } from "./tcp-proxy.js";
-
-function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--conditions=source", "--import", "tsx", "server/src/main.ts"], {
-    env: { ...process.env, ...env },
-    stdio: "ignore",
-  });
-}
-
-async function ready(port: number): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-  return res.status === 200;
-}
 
 // Two real server processes on one Redis: A consumes, B only serves panels. A panel on B sees
 // A's charges; when B dies the panel reconnects (through a round-robin proxy) to A and ends exact.
@@ -27,27 +15,25 @@ describe("two server processes", () => {
   let d: Deployment;
   let ledger: RedisLedger;
   let proxy: RoundRobinProxy;
-  let portA = 0;
-  let portB = 0;
-  const children: ChildProcess[] = [];
+  const children: LoopbackServer[] = [];
   const acct = "acct-multi";
 
   beforeAll(async () => {
     d = await deployment();
-    [portA, portB] = [await freePort(), await freePort()];
-    const a = spawnServer({ ...d.env, PORT: String(portA) });
-    const b = spawnServer({ ...d.env, PORT: String(portB), CREDITMETER_CONSUMER: "false" });
+    const a = await spawnLoopbackServer(d.env);
+    const b = await spawnLoopbackServer({ ...d.env, CREDITMETER_CONSUMER: "false" });
     children.push(a, b);
     const config = loadConfig(d.env);
     ledger = RedisLedger.fromConfig(d.redis, config);
     await ledger.putAccount(acct, { plan: "free" });
     await ledger.startCycle(acct, cycleOf("c1", 1000));
     // B first: the panel's first connection lands on B, its reconnect on A.
-    proxy = await roundRobinProxy([portB, portA]);
-    await waitFor(async () => (await ready(portA)) && (await ready(portB)), 14_000, "both processes ready");
-  }, 20_000);
+    proxy = await roundRobinProxy([b.port, a.port]);
+    await a.ready();
+    await b.ready();
+  }, 90_000);
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await Promise.all(children.map((child) => child.kill("SIGKILL")));
     await proxy.close();
     await d.close();
   });
@@ -70,9 +56,7 @@ describe("two server processes", () => {
 
       const b = children[1];
       if (!b) throw new Error("no process B");
-      const exited = new Promise((resolve) => b.once("exit", resolve));
-      b.kill("SIGKILL");
-      await exited;
+      await b.kill("SIGKILL");
       // Charged while the panel has no connection: the reconnect snapshot must carry them.
       await d.enqueue(Array.from({ length: 15 }, () => completed(acct, "video-1", "script")));
       await waitFor(() => states.includes("reconnecting"), 5000, "panel noticed B's death");

@@ -4,8 +4,7 @@ import { createClient, type RedisClientType } from "redis";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { loadConfig } from "../../server/src/config/config.js";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { roundRobinProxy, type RoundRobinProxy } from "../realtime/tcp-proxy.js";
 import { runLiveScenario } from "./live-scenario.js";
 import { readMetric } from "./metrics-probe.js";
@@ -16,7 +15,7 @@ const SECRET = "scale-test-secret-0123456789";
 // Three real server processes, each consuming and serving panels, behind a round-robin TCP proxy
 // (no sticky routing; the SDK speaks websocket only). Work is shared, every panel ends exact.
 describe("three server processes without sticky routing", () => {
-  const servers: ServerProcess[] = [];
+  const servers: LoopbackServer[] = [];
   const ports: number[] = [];
   let proxy: RoundRobinProxy;
   let redis: RedisClientType;
@@ -25,7 +24,6 @@ describe("three server processes without sticky routing", () => {
 
   beforeAll(async () => {
     const env = {
-      HOST: "127.0.0.1",
       REDIS_URL: inject("redisUrl"),
       CREDITMETER_AUTH_SECRET: SECRET,
       CREDITMETER_KEY_PREFIX: `t-${randomUUID()}`,
@@ -35,9 +33,9 @@ describe("three server processes without sticky routing", () => {
       CREDITMETER_CONCURRENCY: "4",
     };
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      ports.push(port);
-      servers.push(spawnServer({ ...env, PORT: String(port) }));
+      const server = await spawnLoopbackServer(env);
+      servers.push(server);
+      ports.push(server.port);
     }
     const config = loadConfig(env);
     redis = createClient({ url: inject("redisUrl") });
@@ -49,14 +47,8 @@ describe("three server processes without sticky routing", () => {
     });
     ledger = RedisLedger.fromConfig(redis, config);
     proxy = await roundRobinProxy(ports);
-    for (const port of ports) {
-      await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
-        20_000,
-        `server on ${port} ready`,
-      );
-    }
-  }, 40_000);
+    for (const server of servers) await server.ready();
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.kill("SIGTERM")));

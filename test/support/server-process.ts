@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./redis-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -50,4 +51,79 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
       return exited;
     },
   };
+}
+
+/** A server process listening on a loopback port of its own, with the way to reach it. */
+export interface LoopbackServer extends ServerProcess {
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** The status /readyz answers now; 0 when nothing answers within 3 s (not listening yet, or frozen). */
+  readyz(): Promise<number>;
+  /** Waits until /readyz answers 200; fails at once if the process exits, and with its stderr at the deadline. */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+export interface LoopbackOptions {
+  /** The port to listen on (a restart on the same address); a free one by default. */
+  port?: number;
+}
+
+/**
+ * Spawns `server/src/main.ts` on 127.0.0.1 (HOST and PORT are the helper's; `env` gives the rest:
+ * REDIS_URL, key prefix, queue, secrets). Does not wait: `ready()` does.
+ */
+export async function spawnLoopbackServer(
+  env: Record<string, string>,
+  options: LoopbackOptions = {},
+): Promise<LoopbackServer> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const server = spawnServer({ ...env, HOST: "127.0.0.1", PORT: String(port) });
+  const readyz = (): Promise<number> =>
+    fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3000) }).then(
+      (res) => res.status,
+      () => 0,
+    );
+  return {
+    ...server,
+    port,
+    url,
+    readyz,
+    ready: (timeoutMs = READY_TIMEOUT_MS) => untilReady(server, readyz, timeoutMs),
+  };
+}
+
+/** `spawnLoopbackServer`, then `ready(readyTimeoutMs)`: a server the test can use at once. */
+export async function startLoopbackServer(
+  env: Record<string, string>,
+  options: LoopbackOptions & { readyTimeoutMs?: number } = {},
+): Promise<LoopbackServer> {
+  const server = await spawnLoopbackServer(env, options);
+  try {
+    await server.ready(options.readyTimeoutMs);
+  } catch (err) {
+    await server.kill("SIGKILL");
+    throw err;
+  }
+  return server;
+}
+
+// A server started from sources through tsx takes 15–40 s to answer on a loaded two-core machine.
+const READY_TIMEOUT_MS = 60_000;
+
+async function untilReady(server: ServerProcess, readyz: () => Promise<number>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const exit: { code?: number | string } = {};
+  void server.exited.then((code) => (exit.code = code));
+  for (;;) {
+    if ((await readyz()) === 200) return;
+    if (exit.code !== undefined) {
+      throw new Error(`the server exited (${String(exit.code)}) before it was ready; stderr: ${server.stderr().slice(-2000)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the server was not ready within ${timeoutMs} ms; stderr: ${server.stderr().slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -3,8 +3,7 @@ import { loadConfig } from "../../server/src/config/config.js";
 import { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { bullmqConnection } from "../../server/src/metering/bullmq-connection.js";
 import { webhookQueueName } from "../../server/src/webhooks/jobs.js";
-import { freePort, waitFor } from "../support/redis-server.js";
-import { spawnServer, type ServerProcess } from "../support/server-process.js";
+import { startLoopbackServer, type ServerProcess } from "../support/server-process.js";
 import { cycleOf, deployment, type Deployment } from "../realtime/harness.js";
 import { startReceiver, type Answer, type Receiver } from "./receiver.js";
 
@@ -47,18 +46,9 @@ export async function processRig(): Promise<ProcessRig> {
     webhookQueue,
     ops: await d.token("ops-1", "ops"),
     async start(extra = {}) {
-      const port = await freePort();
-      const server = spawnServer({ ...d.env, PORT: String(port), ...extra });
+      const server = await startLoopbackServer({ ...d.env, ...extra }, { readyTimeoutMs: 120_000 });
       servers.push(server);
-      const url = `http://127.0.0.1:${port}`;
-      // A server from sources starts in 15–40 s on a loaded two-core machine.
-      const ready = () =>
-        fetch(`${url}/readyz`).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-      await waitFor(ready, 120_000, `server on ${port} ready (${server.stderr()})`);
-      return { server, url };
+      return { server, url: server.url };
     },
     async receiver(answer, port) {
       const r = await startReceiver(answer, port);
