@@ -2,14 +2,15 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stalePackages } from "../../scripts/build-if-stale.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The published packages, in build order (the panel and the reporter compile against shared's dist). */
 export const PACKAGES = [
-  { name: "@creditmeter/shared", dir: "shared" },
-  { name: "@creditmeter/panel", dir: "client/panel" },
-  { name: "@creditmeter/reporter", dir: "client/reporter" },
+  { name: "@creditmeter/shared", dir: "shared", entry: "dist/index.js" },
+  { name: "@creditmeter/panel", dir: "client/panel", entry: "dist/creditmeter-panel.js" },
+  { name: "@creditmeter/reporter", dir: "client/reporter", entry: "dist/index.js" },
 ] as const;
 export type PackageName = (typeof PACKAGES)[number]["name"];
 
@@ -25,12 +26,18 @@ export function manifests(): Manifest[] {
   return PACKAGES.map(({ dir }) => JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) as Manifest);
 }
 
-/** `npm pack` of every package into `into` (its prepack script builds dist/); the tarball of each. */
+/**
+ * `npm pack` of every package into `into`; the tarball of each. Its prepack script builds dist/,
+ * unless dist/ is already newer than src/ (as `npm test` leaves it: it builds what is stale before
+ * the tests), so the same tsc and vite builds do not run twice in one run.
+ */
 export function packAll(into: string): Record<PackageName, string> {
   const tarballs = {} as Record<PackageName, string>;
-  for (const { name, dir } of PACKAGES) {
+  for (const { name, dir, entry } of PACKAGES) {
     const before = new Set(readdirSync(into));
-    execFileSync("npm", ["pack", "--pack-destination", into, "--loglevel", "error"], { cwd: join(ROOT, dir), stdio: ["ignore", "ignore", "inherit"] });
+    const fresh = stalePackages(ROOT, [{ dir, name, sources: ["src"], entry }]).length === 0;
+    const args = ["pack", "--pack-destination", into, "--loglevel", "error", ...(fresh ? ["--ignore-scripts"] : [])];
+    execFileSync("npm", args, { cwd: join(ROOT, dir), stdio: ["ignore", "ignore", "inherit"] });
     const made = readdirSync(into).find((f) => f.endsWith(".tgz") && !before.has(f));
     if (!made) throw new Error(`npm pack of ${name} left no tarball`);
     tarballs[name] = join(into, made);
