@@ -49,7 +49,8 @@ describe("apply-events-4a and its keys (raw keys, MONITOR)", () => {
     await waitFor(() => lines.some((l) => l.includes(marker)), 10_000, "MONITOR to show the script");
     await monitor.close();
     const mine = lines.map(monitorArgs).filter((args) => args.some((a) => a.startsWith(`${namespace}:{`)));
-    const evals = mine.filter((args) => args[0]?.toUpperCase().startsWith("EVAL"));
+    // The call itself: FCALL (Redis Functions) or EVALSHA, the keys at the same places (name, count, keys).
+    const evals = mine.filter((args) => /^(EVAL|FCALL)/i.test(args[0] ?? ""));
     expect(evals).toHaveLength(1);
     const inScript = lines
       .filter((l) => l.includes(" lua]"))

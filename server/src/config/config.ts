@@ -77,6 +77,7 @@ const Env = z.object({
   CREDITMETER_HOLD_TTL: int(1).default(3600),
   CREDITMETER_IDEMPOTENCY_RETENTION: int(60).default(30 * 24 * 3600),
   CREDITMETER_LEDGER_RETENTION_DAYS: int(1).default(400),
+  CREDITMETER_LEDGER_FUNCTIONS: bool.default(true),
   // Empty counts as unset: history in PostgreSQL is off and Redis keeps the whole retention.
   CREDITMETER_DATABASE_URL: z.preprocess(
     (v) => (v === "" ? undefined : v),
@@ -152,6 +153,8 @@ export interface Config {
   holdTtlSeconds: number;
   idempotencyRetentionSeconds: number;
   ledgerRetentionDays: number;
+  /** Ledger scripts as Redis Functions (false: EVALSHA, as before Redis 7; ledger/scripts.ts). */
+  ledgerFunctions: boolean;
   /** PostgreSQL for the ledger's history (docs/history.md); undefined keeps everything in Redis. */
   databaseUrl: string | undefined;
   /** Days of audit entries Redis keeps once archived (0: only what is not yet archived). */
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdTtlSeconds: e.CREDITMETER_HOLD_TTL,
     idempotencyRetentionSeconds: e.CREDITMETER_IDEMPOTENCY_RETENTION,
     ledgerRetentionDays: e.CREDITMETER_LEDGER_RETENTION_DAYS,
+    ledgerFunctions: e.CREDITMETER_LEDGER_FUNCTIONS,
     databaseUrl: e.CREDITMETER_DATABASE_URL,
     hotRetentionDays: e.CREDITMETER_HOT_RETENTION_DAYS,
     metricsPublic: e.CREDITMETER_METRICS_PUBLIC,

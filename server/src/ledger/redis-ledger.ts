@@ -44,6 +44,8 @@ export interface LedgerOptions {
   holdTtlSeconds: number;
   idempotencyRetentionSeconds: number;
   ledgerRetentionDays: number;
+  /** false: scripts run by EVALSHA, not as Redis Functions (ledger/scripts.ts; default true). */
+  functions?: boolean;
   /** Called when a read found time-due work (cycle end, expired holds) and applied it. */
   onMaintenance?: (outcome: LedgerOutcome) => void;
   /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
@@ -78,7 +80,7 @@ export class RedisLedger implements LedgerApi {
   readonly deadlines: DeadlineIndex;
 
   constructor(private readonly opts: LedgerOptions) {
-    this.scripts = new ScriptRunner(opts.redis);
+    this.scripts = new ScriptRunner(opts.redis, { functions: opts.functions });
     this.trail = new AuditTrail(opts.redis, opts.namespace, this.scripts, opts.archive);
     this.deadlines = new DeadlineIndex(opts.redis, opts.namespace, this.scripts, opts.onError);
   }
@@ -88,7 +90,12 @@ export class RedisLedger implements LedgerApi {
     redis: AppRedis,
     config: Pick<
       Config,
-      "keyPrefix" | "priceBook" | "holdTtlSeconds" | "idempotencyRetentionSeconds" | "ledgerRetentionDays"
+      | "keyPrefix"
+      | "priceBook"
+      | "holdTtlSeconds"
+      | "idempotencyRetentionSeconds"
+      | "ledgerRetentionDays"
+      | "ledgerFunctions"
     >,
     hooks: Pick<LedgerOptions, "onMaintenance" | "onError" | "onAudit" | "archive"> = {},
   ): RedisLedger {
@@ -99,6 +106,7 @@ export class RedisLedger implements LedgerApi {
       holdTtlSeconds: config.holdTtlSeconds,
       idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
       ledgerRetentionDays: config.ledgerRetentionDays,
+      functions: config.ledgerFunctions,
       ...hooks,
     });
   }
