@@ -10,7 +10,8 @@ import { fmt } from "../support/stats.js";
 import { mixedEvents } from "./throughput.js";
 import { writesFloorMicrosPerEvent } from "../support/writes-floor.js";
 import type { ScenarioOptions } from "./options.js";
-import { evalshaMicros } from "../support/command-stats.js";
+import { scriptMicros } from "../support/command-stats.js";
+import { RedisLedger } from "@creditmeter/server";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
   const id = `${tag}-${i}`;
@@ -55,15 +56,16 @@ function redisBenchmark(port: number, n: number, clients: number, pipeline: numb
   return Number(last.split(",")[1]?.replaceAll('"', ""));
 }
 
-/** Redis's own time per event (INFO commandstats: EVALSHA µs, the Lua and the calls inside) for batches of `size`. */
+/** Redis's own time per event (INFO commandstats: FCALL or EVALSHA µs, the Lua and the calls inside) for batches of `size`. */
 async function redisMicrosPerEvent(
   dep: Awaited<ReturnType<typeof deploy>>,
   events: StageEvent[],
   size: number,
+  ledger: RedisLedger = dep.ledger,
 ): Promise<number> {
   await dep.client.configResetStat();
-  for (let i = 0; i < events.length; i += size) await dep.ledger.applyEvents(events.slice(i, i + size));
-  return (await evalshaMicros(dep.client)) / events.length;
+  for (let i = 0; i < events.length; i += size) await ledger.applyEvents(events.slice(i, i + size));
+  return (await scriptMicros(dep.client)) / events.length;
 }
 
 /** Scenario 5: ledger operations per second straight against Redis, vs redis-benchmark of the same script. */
@@ -105,8 +107,28 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     // together, as the queue delivers them), cut into batches as the consumer cuts what is in flight.
     const sizes = [1, 4, 16, 64];
     const perEvent: Record<string, number> = {};
-    for (const size of sizes)
-      perEvent[size] = await redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size);
+    // The same ledger by EVALSHA (CREDITMETER_LEDGER_FUNCTIONS=false), each size's two runs back to
+    // back, in alternating order: the machine's load drifts, and Functions vs EVALSHA is the A/B.
+    const viaEvalsha = new RedisLedger({
+      redis: dep.client,
+      namespace: dep.env.CREDITMETER_KEY_PREFIX ?? "",
+      priceBook: DEFAULT_PRICE_BOOK,
+      holdTtlSeconds: 3600,
+      idempotencyRetentionSeconds: 30 * 86400,
+      ledgerRetentionDays: 400,
+      functions: false,
+    });
+    const perEventEvalsha: Record<string, number> = {};
+    for (const [i, size] of sizes.entries()) {
+      const viaFunctions = (): Promise<number> =>
+        redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mix${size}`), size).then((us) => (perEvent[size] = us));
+      const evalsha = (): Promise<number> =>
+        redisMicrosPerEvent(dep, mixedEvents(accounts, n, `mixe${size}`), size, viaEvalsha).then(
+          (us) => (perEventEvalsha[size] = us),
+        );
+      if (i % 2 === 0) await viaFunctions().then(evalsha);
+      else await evalsha().then(viaFunctions);
+    }
     // The same mix through a script that only writes what the ledger writes (no rules): the floor.
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
@@ -156,13 +178,16 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       [`RedisLedger.applyEvents, batches of ${batch} (one account each)`, fmt(batched, 0), "", "", ""],
     ];
     const mixRows = [
-      ...sizes.map((s) => [String(s), fmt(perEvent[s], 1)]),
-      [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, fmt(writesFloor, 1)],
+      ...sizes.map((s) => [String(s), fmt(perEvent[s], 1), fmt(perEventEvalsha[s], 1)]),
+      [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, "", fmt(writesFloor, 1)],
     ];
     const md =
       table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) +
       `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
-      table(["events per script call", "Redis µs per event (INFO commandstats)"], mixRows) +
+      table(
+        ["events per script call", "Redis µs per event (INFO commandstats), Functions", "the same by EVALSHA"],
+        mixRows,
+      ) +
       `\n\n${n} events of the throughput scenario's mix per row; a no-op BullMQ job costs Redis about 40 µs on the project's machine (scenario 1 measures it).`;
     const data = {
       n,
@@ -172,6 +197,7 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       batched,
       batch,
       redisMicrosPerEvent: perEvent,
+      redisMicrosPerEventEvalsha: perEventEvalsha,
       writesFloor: { batch: floorBatch, redisMicrosPerEvent: writesFloor },
       redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 },
     };

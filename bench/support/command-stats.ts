@@ -31,3 +31,12 @@ export function perJob(
 export async function evalshaMicros(client: Pick<RedisClientType, "info">): Promise<number> {
   return (await commandStats(client)).get("evalsha")?.usec ?? NaN;
 }
+
+/**
+ * Redis's µs in the ledger's scripts since the last CONFIG RESETSTAT, however they ran: FCALL
+ * (Redis Functions), EVALSHA, or EVAL after a NOSCRIPT (a one-off FUNCTION LOAD is not counted).
+ */
+export async function scriptMicros(client: Pick<RedisClientType, "info">): Promise<number> {
+  const stats = await commandStats(client);
+  return ["fcall", "evalsha", "eval"].reduce((sum, c) => sum + (stats.get(c)?.usec ?? 0), 0);
+}
