@@ -9,6 +9,7 @@ import { redisReady, type AppRedis } from "../redis/redis-client.js";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { RedisLedger } from "../ledger/redis-ledger.js";
+import type { LedgerOutcome } from "../ledger/outcome.js";
 import { FanOut } from "../ledger/fan-out.js";
 import { startSweeper, type Sweeper } from "../ledger/sweeper.js";
 import { ApiKeyStore, createAuthVerifier, withApiKeys } from "../auth/index.js";
@@ -119,8 +120,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         ledger: new Promise<RedisLedger>((resolve) => (ledgerMade = resolve)),
       })
     : null;
+  // The webhook outbox is made after the ledger (it marks the ledger's records) and the sweeper;
+  // both reach it through this, set synchronously below, before any sweep or read can run.
+  let outboxSettle: ((outcome: LedgerOutcome) => Promise<void>) | null = null;
+  const settleWebhooks = (outcome: LedgerOutcome): Promise<void> =>
+    outboxSettle ? outboxSettle(outcome) : Promise.reject(new Error("the webhook outbox is not started"));
   const ledger = RedisLedger.fromConfig(redis, config, {
-    onMaintenance: (outcome) => publisher.publish(outcome),
+    onMaintenance: (outcome) => {
+      publisher.publish(outcome);
+      // A read that did time-due work has no caller to retry it: its alert is queued in the
+      // background, and until then kept in the account (touch-3.lua), where the sweeper finds it.
+      if (outcome.raisedRecord) {
+        settleWebhooks(outcome).catch((err: unknown) =>
+          logger.warn({ err, accountId: outcome.accountId }, "queueing a read's webhooks failed; the sweeper retries"),
+        );
+      }
+    },
     onError: (err) => logger.warn({ err }, "deadline index update failed"),
     onAudit: history ? (accountIds) => history.noteAudit(accountIds) : undefined,
     archive: history?.archive,
@@ -144,6 +159,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         metrics.sweepAccountFailures.inc();
         logger.error({ err, accountId }, "sweeping an account failed; it is retried in a minute, the pass goes on");
       },
+      { settle: settleWebhooks, afterLedger: killAfterLedger(config.testKillAfterLedger) },
     ),
     http: null,
     closers: [],
@@ -155,6 +171,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Every process queues the webhook deliveries of the changes it makes; consumers deliver them.
   const webhooks = createWebhooks(redis, config, logger, metrics, ledger);
   publisher.add(webhooks.outbox);
+  outboxSettle = (outcome) => webhooks.outbox.settle(outcome);
 
   let draining = false; // set by close(): a load balancer must stop sending work from then on
   let closing = ""; // the step of close() under way

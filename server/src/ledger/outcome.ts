@@ -66,8 +66,8 @@ export interface LedgerOutcome {
 
 /** Where a change that is not a stage event keeps what it raised (lua/lib/raised.lua), to be marked queued. */
 export interface RaisedRecord {
-  /** A grant's record (lib/grants.lua) or a session's hash (set-budget-5.lua). */
-  kind: "grant" | "session";
+  /** A grant's record (lib/grants.lua), a session's hash (set-budget-5.lua), the account hash (touch-3.lua). */
+  kind: "grant" | "session" | "account";
   key: string;
   /** The raised text kept there now (a session's is marked only while it still is this one). */
   raised: string;

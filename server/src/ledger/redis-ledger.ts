@@ -46,7 +46,10 @@ export interface LedgerOptions {
   ledgerRetentionDays: number;
   /** false: scripts run by EVALSHA, not as Redis Functions (ledger/scripts.ts; default true). */
   functions?: boolean;
-  /** Called when a read found time-due work (cycle end, expired holds) and applied it. */
+  /**
+   * Called when a read found time-due work (cycle end, expired holds) and applied it, or found an
+   * alert of such work still owed to the webhook outbox (`raisedRecord`: the caller settles it).
+   */
   onMaintenance?: (outcome: LedgerOutcome) => void;
   /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
   onError?: (err: unknown) => void;
@@ -327,15 +330,17 @@ export class RedisLedger implements LedgerApi {
 
   /** Applies what time made due (cycle end, hold expiry) and returns the account's state. */
   async touch(accountId: string): Promise<WithBalance> {
-    const reply = await this.call("touch-3", this.keys(accountId), [], []);
+    const k = this.keys(accountId);
+    const reply = await this.call("touch-3", k, [], []);
     this.fail(reply, accountId);
-    return this.withBalance(accountId, reply);
+    return withRaised(this.withBalance(accountId, reply), reply, { kind: "account", key: k.account });
   }
 
   /** The balance as it stands now (time-due work applied first, and pushed if it changed). */
   async balance(accountId: string): Promise<Balance> {
     const outcome = await this.touch(accountId);
-    if (outcome.changed) this.opts.onMaintenance?.(outcome);
+    // An alert it raised, or one still owed, goes to the outbox too (onMaintenance settles it).
+    if (outcome.changed || outcome.raisedRecord) this.opts.onMaintenance?.(outcome);
     return outcome.balance;
   }
 

@@ -5,7 +5,8 @@
   The same for a change that is not a stage event (ARGV[4], lib/raised.lua): an ops grant's record
   ("grant": the `"wr"` field at the end of its answer, lib/grants.lua) or a session's hash after a
   budget set ("session": its field `wr`, set-budget-5.lua, marked only while it is ARGV[3], so a
-  newer raise stays owed).
+  newer raise stays owed), or the account hash after the sweeper's touch ("account": its field `wr`,
+  touch-3.lua, likewise).
 
   KEYS[1] the account hash, KEYS[2] the record in the layout before (`<prefix>evt:<eventId>`), or
   the grant's record, or the session's hash.
@@ -25,7 +26,7 @@ if kind == "grant" then
   if not raised_owed(raised) then return 0 end
   redis.call("SET", KEYS[2], head .. raised .. ';q"}', "KEEPTTL")
   return 1
-elseif kind == "session" then
+elseif kind == "session" or kind == "account" then
   if redis.call("HGET", KEYS[2], "wr") ~= ARGV[3] then return 0 end
   redis.call("HSET", KEYS[2], "wr", ARGV[3] .. ";q")
   return 1
