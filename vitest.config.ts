@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import SlowestFirst from "./test/support/slowest-first.js";
 
 // Tests run on the TypeScript sources: the "source" export condition points every
 // @creditmeter/* import at src/, so no build is needed before `npm test`.
@@ -8,6 +10,11 @@ export default defineConfig({
   test: {
     globalSetup: ["test/support/redis-global.ts"],
     include: ["{shared,server,client}/src/**/*.test.ts", "client/{panel,reporter}/src/**/*.test.ts", "test/**/*.test.ts"],
+    // vitest's default is one worker per core but one (a single worker on a two-core machine), yet
+    // most of the suite's time is spent waiting on servers, Redis, Chromium and child processes:
+    // two files at once on two cores (docs/performance.md, "The test suite's time").
+    maxWorkers: Number(process.env.CREDITMETER_TEST_WORKERS ?? Math.max(2, availableParallelism() - 1)),
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     typecheck: { enabled: true, include: ["**/*.test-d.ts"], tsconfig: "./test/tsconfig.json" },
