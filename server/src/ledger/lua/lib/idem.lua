@@ -100,6 +100,19 @@ local function legacy_step_state(ctx, ev)
     or redis.call("HGET", ctx.prefix .. "step:" .. ev.sid .. "/" .. ev.step, "state") or nil
 end
 
+-- Fails the script unless the generations g down to lo are where the account is (its hash, a key
+-- every caller declares, is here). On a Redis Cluster node importing the account's slot, a call
+-- sent after ASKING runs once its declared keys have moved, and a generation not moved yet reads
+-- as empty: an event applied before would be applied again. A command naming several keys of a
+-- slot being imported, some missing, fails instead (TRYAGAIN's rule), so this EXISTS fails the
+-- script, before any write, until the slot has moved; anywhere else it is one call per account and
+-- script (docs/scale-out.md "Slot migration"; test/cluster/slot-migration.test.ts).
+local function idem_present(ctx, g, lo)
+  local keys = { ctx.prefix .. "acct" }
+  for gi = g, lo, -1 do keys[#keys + 1] = idem_key(ctx, gi) end
+  redis.call("EXISTS", unpack(keys))
+end
+
 -- The event's stored record (compact text, or the JSON of the layout before) and, when it has none,
 -- its step's stored state; with a compact record, its generation's key and its field there.
 -- `want_step` false: the record alone (reads outside apply).
@@ -114,6 +127,7 @@ local function idem_lookup(ctx, a, ev, want_step)
   else
     g, lo, legacy, long = idem_span(ctx, a, ev.idem_ms)
     ctx.idem_span = { ev.idem_ms, g, lo, legacy, long }
+    idem_present(ctx, g, lo)
   end
   local efield = idem_efield(ev.efield)
   local step

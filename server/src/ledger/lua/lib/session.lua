@@ -23,7 +23,13 @@ end
 local function session_get(ctx, sid)
   local s = ctx.sessions[sid]
   if s then return s end
-  local raw = redis.call("HGETALL", session_key(ctx, sid))
+  local key = session_key(ctx, sid)
+  local raw = redis.call("HGETALL", key)
+  -- Empty: a new session, or (on a Redis Cluster node importing the account's slot, the call sent
+  -- after ASKING) one not moved yet, which must not be read as zeros (its budget, its totals). Two
+  -- keys of a slot being imported, one missing, fail the script before any write (TRYAGAIN's rule);
+  -- elsewhere one call per new session (docs/scale-out.md "Slot migration").
+  if #raw == 0 then redis.call("EXISTS", ctx.prefix .. "acct", key) end
   s = { fields = {}, dirty = {} }
   for i = 1, #raw, 2 do s.fields[raw[i]] = raw[i + 1] end
   -- The expiry mark is the key's, not the session's: kept apart, so snapshots never show it.
