@@ -4,8 +4,9 @@
  * builds from the prefix (an idempotency generation, a session) is still on the old one. The client
  * follows the old node's ASK to the new one, where Redis serves a missing undeclared key as empty
  * (one key, ASKING, importing slot). Without the scripts' presence checks (lib/idem.lua
- * idem_present, lib/session.lua session_get) a redelivered charge was charged again there and a
- * session's budget was not seen; now such a call fails before any write, and once the slot has
+ * idem_present and legacy_get, lib/session.lua session_get) a redelivered charge was charged again
+ * there (its record in a generation or in the layout before's evt: key) and a session's budget was
+ * not seen; now such a call fails before any write, and once the slot has
  * moved the event is answered as it should be (docs/scale-out.md "Slot migration").
  */
 import { randomUUID } from "node:crypto";
@@ -113,6 +114,34 @@ describe.skipIf(unsupported !== null)(`slot migration${unsupported ? ` (skipped:
     if (!charge) throw new Error("no charge");
     const [again] = await ledger.applyEvents([charge]);
     // Refused while the slot is split (the consumer retries), or answered as the duplicate it is.
+    if (!(again instanceof Error)) expect((again as LedgerOutcome).result?.status).toBe("duplicate");
+    await finish();
+    expect(await redis.hGet(k.account, "tot_charged")).toBe("1");
+    const [after] = await ledger.applyEvents([charge]);
+    expect((after as LedgerOutcome).result?.status).toBe("duplicate");
+    expect((await ledger.balance(accountId)).available).toBe(98);
+  }, 60_000);
+
+  it("a redelivered charge recorded only in the layout before (evt:), not moved yet, is not charged again", async () => {
+    let charge: StageEvent | undefined;
+    const { ledger, accountId, k, finish } = await halfMoved(
+      // Everything but the record of the layout before.
+      (all) => all.filter((key) => !key.includes(":evt:")),
+      async (l, id) => {
+        await l.applyEvent(stageEvent({ type: "stage.started", action: "script", accountId: id, stepId: "open" }));
+        // A charge, so that the account has its burn hash (a declared key) too.
+        await l.applyEvent(stageEvent({ type: "stage.completed", action: "script", accountId: id, stepId: "paid" }));
+        charge = stageEvent({ type: "stage.completed", action: "script", accountId: id, stepId: "old" });
+        // As the release before left it: no "ix" (its keys may exist), the charge's record an evt: key.
+        const k0 = l.keys(id);
+        await redis.hDel(k0.account, ["ix", "iy"]);
+        const f = [charge.type, charge.sessionId, charge.stepId, charge.action, null, null, null];
+        const record = `{"s":"applied","c":1,"h":0,"av":98,"su":1,"f":${JSON.stringify(f)}}`;
+        await redis.set(k0.event(charge.eventId), record, { PX: 30 * 86_400_000 });
+      },
+    );
+    if (!charge) throw new Error("no charge");
+    const [again] = await ledger.applyEvents([charge]);
     if (!(again instanceof Error)) expect((again as LedgerOutcome).result?.status).toBe("duplicate");
     await finish();
     expect(await redis.hGet(k.account, "tot_charged")).toBe("1");

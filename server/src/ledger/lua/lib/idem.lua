@@ -92,10 +92,17 @@ local function read_event_account(key)
   return { ix = r[1] or nil, ig = r[2] or nil, iy = r[3] or nil }
 end
 
+-- A string key of the layout before, read with the account hash (MGET answers nil for a hash) so
+-- that on a Redis Cluster node importing the slot one not moved yet fails the script instead of
+-- reading as absent (idem_present says why; the same one call as a GET).
+local function legacy_get(ctx, key)
+  return redis.call("MGET", ctx.prefix .. "acct", key)[2]
+end
+
 -- A step's state in the layouts before (each read only while it can exist: idem_span).
 local function legacy_step_state(ctx, ev)
   -- Three layouts back: one key per step, one hash per session, one hash per step.
-  return redis.call("GET", ctx.prefix .. "st:" .. ev.sid .. "/" .. ev.step)
+  return legacy_get(ctx, ctx.prefix .. "st:" .. ev.sid .. "/" .. ev.step)
     or redis.call("HGET", ctx.prefix .. "steps:" .. ev.sid, ev.step)
     or redis.call("HGET", ctx.prefix .. "step:" .. ev.sid .. "/" .. ev.step, "state") or nil
 end
@@ -151,7 +158,7 @@ local function idem_lookup(ctx, a, ev, want_step)
   end
   if legacy then
     -- Declared by the reads outside apply (read-event-2, mark-webhooks-2); built by apply-events-4a.
-    local old = redis.call("GET", ev.evt_key or (ctx.prefix .. "evt:" .. ev.id))
+    local old = legacy_get(ctx, ev.evt_key or (ctx.prefix .. "evt:" .. ev.id))
     if old then return old, nil, nil end
     if want_step and not step then step = legacy_step_state(ctx, ev) end
   end
