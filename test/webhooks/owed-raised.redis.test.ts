@@ -43,6 +43,25 @@ describe("records of ops changes and budget sets keep what they raised", () => {
     expect(later.balance).toEqual(first.balance);
   });
 
+  it("an account PUT whose new thresholds fire an alert: its repeat owes it, same time and seq, until marked", async () => {
+    const acct = "owed-put";
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.startCycle(acct, cycleOf(`c-${acct}`, 100));
+    await ledger.balance(acct); // the levels armed above their thresholds
+    // A low threshold above what the account has: crossed by this very PUT (an ops change).
+    const body = { plan: "free" as const, lowBalanceThresholds: [{ level: "low" as const, credits: 150 }] };
+    const first = await ledger.putAccount(acct, body);
+    expect(first.alert).toMatchObject({ level: "low", available: 100 });
+    expect(first.raisedRecord).toMatchObject({ kind: "account" });
+    const again = await ledger.putAccount(acct, body);
+    expect(again.alert).toBeNull();
+    expect(again.reraise).toEqual({ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq });
+    const record = again.raisedRecord;
+    if (!record) throw new Error("no raised record");
+    await ledger.markRaisedQueued(acct, record);
+    expect((await ledger.putAccount(acct, body)).raisedRecord ?? null).toBeNull();
+  });
+
   it("an adjustment that raised nothing keeps nothing", async () => {
     const acct = "owed-none";
     await ledger.putAccount(acct, { plan: "free" });

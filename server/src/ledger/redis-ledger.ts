@@ -229,8 +229,10 @@ export class RedisLedger implements LedgerApi {
   /** Creates or updates an account's plan and thresholds. */
   async putAccount(accountId: string, body: PutAccountBody): Promise<WithBalance> {
     const thresholds = body.lowBalanceThresholds ?? DEFAULT_THRESHOLDS;
-    const reply = await this.call("put-account-3", this.keys(accountId), [], [body.plan, JSON.stringify(thresholds)]);
-    return this.withBalance(accountId, reply);
+    const k = this.keys(accountId);
+    const reply = await this.call("put-account-3", k, [], [body.plan, JSON.stringify(thresholds)]);
+    // An alert the new thresholds fired is kept in the account until queued (opsWrite settles it).
+    return withRaised(this.withBalance(accountId, reply), reply, { kind: "account", key: k.account });
   }
 
   /**

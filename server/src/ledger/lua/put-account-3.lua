@@ -1,16 +1,23 @@
 --[[
   Creates or updates an account (CONTRACT §3): plan and low-balance thresholds; no credits.
-  Thresholds changed re-evaluate the alert states (a crossing can fire here too).
+  Thresholds changed re-evaluate the alert states (a crossing can fire here too). An alert raised
+  here is kept in the account hash, field `wr` (the text of lib/raised.lua), as touch-3.lua keeps
+  its own, until its webhooks are queued (mark-webhooks-2.lua appends ";q"): the ops route answers
+  once they are, and its retried PUT, a repeat, answers the alert as `owed` (docs/webhooks.md
+  "The gap"). A newer raise replaces it.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] plan  ARGV[4] thresholds JSON
-  Returns JSON { account, alert?, created, ... }.
+  Returns JSON { account, alert?, raised?, owed?, created, ... }.
 ]]
 --- @include "lib/context"
+--- @include "lib/raised"
 
 local ctx = new_context()
 local a = load_account(ctx.acct)
 local created = false
+-- Read before any change: what an earlier call raised, its webhooks not known to be queued.
+local owed = a and raised_owed(a.wr) or nil
 if not a then
   created = true
   a = { plan = ARGV[3], created = ctx.now, seq = 0, sub_id = "", sub_granted = 0, sub_rem = 0, sub_start = 0,
@@ -27,8 +34,12 @@ if created or a.plan ~= ARGV[3] or cjson.encode(a.thresholds) ~= cjson.encode(th
   a.thresholds_dirty = true
   a.changed = true
 end
-local reply = finish(ctx, a, { alert = evaluate_alerts(a), created = created })
+local alert = evaluate_alerts(a)
+-- The seq the account will have after this call (finish bumps it once if it changed): the alert's key.
+local text = alert and raised_text(ctx.now, a.changed and a.seq + 1 or a.seq, alert, false) or nil
+local reply = finish(ctx, a, { alert = alert, created = created, raised = text, owed = owed })
 -- Created with the compact idempotency layout and its 14-character names: no record of a layout
 -- before can exist (lib/idem).
 if created then redis.call("HSET", ctx.acct, "ix", "n" .. fmt(ctx.now), "iy", "-1") end
+if text then redis.call("HSET", ctx.acct, "wr", text) end
 return reply
