@@ -7,9 +7,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { RedisClientType } from "redis";
 import { CreditmeterError, type StageEvent } from "@creditmeter/shared";
-import type { LedgerOutcome, RedisLedger } from "@creditmeter/server";
+import { RedisLedger, type LedgerOutcome } from "@creditmeter/server";
 import { ScriptRunner } from "../../server/src/ledger/scripts.js";
-import { cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { deadlinesKey } from "../../server/src/ledger/keys.js";
+import { LEDGER_DEFAULTS, cycle, stageEvent, testLedger } from "../support/ledger.js";
+import { waitFor } from "../support/redis-server.js";
 import { snapshotKeys } from "../support/pipeline.js";
 
 const PLANS = { "m-free": "free", "m-plus": "plus", "m-pro": "pro" } as const;
@@ -99,6 +101,38 @@ describe("apply-events-4a's call layout", () => {
       { status: "applied", charged: 0 },
       { status: "applied", charged: 40 },
     ]);
+  });
+
+  it("maps each account entry of the reply to its account when an account's only events are refused (conflicts)", async () => {
+    const { ledger, redis, namespace } = await seeded();
+    clients.push(redis);
+    // Two holds of m-free: one of 1 s, one of an hour (another ledger on the same keys: its own hold TTL).
+    const short = new RedisLedger({ redis, namespace, ...LEDGER_DEFAULTS, holdTtlSeconds: 1 });
+    const first = stageEvent({
+      accountId: "m-free",
+      sessionId: "s-1",
+      stepId: "a",
+      type: "stage.started",
+      action: "script",
+    });
+    await short.applyEvent(first);
+    const placed = Date.now();
+    await ledger.applyEvent(
+      stageEvent({ accountId: "m-free", sessionId: "s-1", stepId: "b", type: "stage.started", action: "script" }),
+    );
+    await waitFor(() => Date.now() > placed + 1100, 10_000, "the short hold to expire");
+    // m-free's only event reuses an eventId with another step: refused, so it answers no account
+    // index; its first hold expires in the same script, which moves its next deadline to the second.
+    const out = await ledger.applyEvents([
+      stageEvent({ accountId: "m-plus", sessionId: "s-1", stepId: "p", type: "stage.started", action: "script" }),
+      { ...first, stepId: "other" },
+    ]);
+    expect(out.map((o) => (o instanceof Error ? o.message.split(":")[0] : o.result?.status))).toEqual([
+      "applied",
+      "conflict",
+    ]);
+    // The deadline the script reported went to m-free's index entry, not to an account named "".
+    expect(await redis.zScore(deadlinesKey(namespace), "")).toBeNull();
   });
 
   it("refuses a call of another layout, or an account sent twice, before any write", async () => {

@@ -149,12 +149,28 @@ export interface BatchedEvent {
   stage: Stage;
 }
 
-/** The accountId of each entry of `reply.accounts`, from the events that name it. */
+/**
+ * The accountId of each entry of `reply.accounts`. `batch` is in the call's order (batch-call.ts:
+ * each account's events together, accounts in order), and the script has an entry for each account
+ * it found, in that order; an unknown account answers each of its events `unknown_account`. Not
+ * from the answers' `a` alone: an account whose events were all refused (conflicts) answers none,
+ * and its entry (which may carry a moved deadline) would have no accountId. Throws if the answers'
+ * `a` disagree, rather than push one account's state as another's.
+ */
 export function accountIdsOf(batch: BatchedEvent[], reply: BatchReply): string[] {
-  const ids = new Array<string>(reply.accounts.length).fill("");
-  reply.events.forEach((r, i) => {
-    if ("a" in r) ids[r.a] = batch[i]?.event.accountId ?? "";
+  const ids: string[] = [];
+  batch.forEach(({ event }, i) => {
+    if (batch[i - 1]?.event.accountId === event.accountId) return;
+    const r = reply.events[i];
+    if (r && !("a" in r) && r.error === "unknown_account") return;
+    ids.push(event.accountId);
   });
+  reply.events.forEach((r, i) => {
+    if ("a" in r && ids[r.a] !== batch[i]?.event.accountId)
+      throw new Error(`ledger batch: answer ${i} names account entry ${r.a}, not its event's account`);
+  });
+  if (ids.length !== reply.accounts.length)
+    throw new Error(`ledger batch: ${reply.accounts.length} accounts answered for ${ids.length} found`);
   return ids;
 }
 
