@@ -3,14 +3,29 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-/** What `npm start` needs built: each package's folder, name, source folders and a file its build must leave. */
+/**
+ * What `npm start` needs built: each package's folder, name, source folders (relative to its folder)
+ * and a file its build must leave. A Vite bundle includes @creditmeter/shared's sources (the
+ * "source" condition), so shared/src is among its sources: edited alone, it must rebuild the bundle.
+ */
 export const BUILT = [
   { dir: "shared", name: "@creditmeter/shared", sources: ["src"], entry: "dist/index.js" },
+  // Imports shared's dist/ at run time (rebuilt when shared is stale), so its own sources suffice.
   { dir: "server", name: "@creditmeter/server", sources: ["src"], entry: "dist/main.js" },
   // The script bundle the server serves at /sdk/creditmeter-panel.js (and the panel's ESM build).
-  { dir: "client/panel", name: "@creditmeter/panel", sources: ["src"], entry: "dist/creditmeter-panel.js" },
+  {
+    dir: "client/panel",
+    name: "@creditmeter/panel",
+    sources: ["src", "../../shared/src"],
+    entry: "dist/creditmeter-panel.js",
+  },
   // The pages the server serves (client/dist/ui, built by Vite from pages/, src/ and the panel's sources).
-  { dir: "client", name: "@creditmeter/client", sources: ["src", "pages", "panel/src"], entry: "dist/ui/index.html" },
+  {
+    dir: "client",
+    name: "@creditmeter/client",
+    sources: ["src", "pages", "panel/src", "../shared/src"],
+    entry: "dist/ui/index.html",
+  },
 ];
 
 /** Newest modification time (ms) of the files under `dir` that `keep` accepts; 0 when there are none. */

@@ -2,7 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stalePackages } from "../../scripts/build-if-stale.mjs";
+import { BUILT, stalePackages } from "../../scripts/build-if-stale.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -35,7 +35,9 @@ export function packAll(into: string): Record<PackageName, string> {
   const tarballs = {} as Record<PackageName, string>;
   for (const { name, dir, entry } of PACKAGES) {
     const before = new Set(readdirSync(into));
-    const fresh = stalePackages(ROOT, [{ dir, name, sources: ["src"], entry }]).length === 0;
+    // The panel's bundle includes shared's sources: BUILT says what each one is built from.
+    const sources = BUILT.find((b) => b.dir === dir)?.sources ?? ["src"];
+    const fresh = stalePackages(ROOT, [{ dir, name, sources, entry }]).length === 0;
     const args = ["pack", "--pack-destination", into, "--loglevel", "error", ...(fresh ? ["--ignore-scripts"] : [])];
     execFileSync("npm", args, { cwd: join(ROOT, dir), stdio: ["ignore", "ignore", "inherit"] });
     const made = readdirSync(into).find((f) => f.endsWith(".tgz") && !before.has(f));
