@@ -4,14 +4,14 @@ import { accountKeys } from "../../server/src/ledger/keys.js";
 import { call4a } from "../support/call-layouts.js";
 import { fingerprintArgument } from "../../server/src/ledger/fingerprint.js";
 import { assembleLua } from "../../server/src/ledger/scripts.js";
-import { deploy, seedAccounts } from "../support/deploy.js";
+import { benchLedger, deploy, seedAccounts } from "../support/deploy.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
 import { mixedEvents } from "./throughput.js";
 import { writesFloorMicrosPerEvent } from "../support/writes-floor.js";
 import type { ScenarioOptions } from "./options.js";
 import { scriptMicros } from "../support/command-stats.js";
-import { RedisLedger } from "@creditmeter/server";
+import type { RedisLedger } from "@creditmeter/server";
 
 function charge(accountId: string, i: number, tag: string): StageEvent {
   const id = `${tag}-${i}`;
@@ -109,15 +109,7 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const perEvent: Record<string, number> = {};
     // The same ledger by EVALSHA (CREDITMETER_LEDGER_FUNCTIONS=false), each size's two runs back to
     // back, in alternating order: the machine's load drifts, and Functions vs EVALSHA is the A/B.
-    const viaEvalsha = new RedisLedger({
-      redis: dep.client,
-      namespace: dep.env.CREDITMETER_KEY_PREFIX ?? "",
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 30 * 86400,
-      ledgerRetentionDays: 400,
-      functions: false,
-    });
+    const viaEvalsha = benchLedger(dep.client, dep.env.CREDITMETER_KEY_PREFIX ?? "", false);
     const perEventEvalsha: Record<string, number> = {};
     for (const [i, size] of sizes.entries()) {
       const viaFunctions = (): Promise<number> =>

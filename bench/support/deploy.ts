@@ -35,8 +35,22 @@ export interface Deployment {
 /** `BENCH_SERVER_<VAR>=value` in the bench's environment sets `<VAR>` for every server process (experiments). */
 function serverEnvOverrides(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith("BENCH_SERVER_") && v !== undefined) out[k.slice("BENCH_SERVER_".length)] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith("BENCH_SERVER_") && v !== undefined) out[k.slice("BENCH_SERVER_".length)] = v;
   return out;
+}
+
+/** The ledger the bench seeds and checks with: the server's defaults, by Functions unless `functions` is false. */
+export function benchLedger(client: RedisClientType, namespace: string, functions = true): RedisLedger {
+  return new RedisLedger({
+    redis: client,
+    namespace,
+    priceBook: DEFAULT_PRICE_BOOK,
+    holdTtlSeconds: 3600,
+    idempotencyRetentionSeconds: 30 * 86400,
+    ledgerRetentionDays: 400,
+    functions,
+  });
 }
 
 /**
@@ -63,14 +77,7 @@ export async function deploy(extra: Record<string, string> = {}): Promise<Deploy
     ...extra,
     ...serverEnvOverrides(),
   };
-  const ledger = new RedisLedger({
-    redis: client,
-    namespace,
-    priceBook: DEFAULT_PRICE_BOOK,
-    holdTtlSeconds: 3600,
-    idempotencyRetentionSeconds: 30 * 86400,
-    ledgerRetentionDays: 400,
-  });
+  const ledger = benchLedger(client, namespace);
   const queue = new Queue(queueName, { connection: bullmqConnection(client, () => undefined), prefix: QUEUE_PREFIX });
   const nodes: Node[] = [];
   const dep: Deployment = {
@@ -93,9 +100,17 @@ export async function deploy(extra: Record<string, string> = {}): Promise<Deploy
       const node: Node = { role, server, url };
       nodes.push(node);
       if (url) {
-        await waitFor(async () => (await fetch(`${url}/readyz`)).ok, 30_000, `server ${role} on ${url} (stderr: ${server.stderr().slice(-500)})`);
+        await waitFor(
+          async () => (await fetch(`${url}/readyz`)).ok,
+          30_000,
+          `server ${role} on ${url} (stderr: ${server.stderr().slice(-500)})`,
+        );
       } else {
-        await waitFor(async () => (await queue.getWorkers()).length >= nodes.filter((n) => n.role !== "http").length, 30_000, "consumer-only process");
+        await waitFor(
+          async () => (await queue.getWorkers()).length >= nodes.filter((n) => n.role !== "http").length,
+          30_000,
+          "consumer-only process",
+        );
       }
       return node;
     },
@@ -177,4 +192,3 @@ export async function waitDrained(queue: Queue, timeoutMs: number, pollMs = 10):
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
-

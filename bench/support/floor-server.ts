@@ -8,7 +8,7 @@ import { Worker } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
 import { Server } from "socket.io";
 import { z } from "zod";
-import { bullmqConnection } from "@creditmeter/server";
+import { consumerWorkerOptions } from "./consumer-worker-options.js";
 
 const env = z
   .object({
@@ -67,16 +67,7 @@ const worker = new Worker(
     });
     return { status: "floor" };
   },
-  {
-    connection: bullmqConnection(redis, () => undefined),
-    prefix: env.QUEUE_PREFIX,
-    concurrency: env.CONCURRENCY,
-    removeOnComplete: { count: 0 },
-    removeOnFail: { count: 10_000 },
-    lockDuration: 30_000,
-    stalledInterval: 15_000,
-    maxStalledCount: 100,
-  },
+  consumerWorkerOptions(redis, env.QUEUE_PREFIX, env.CONCURRENCY),
 );
 await worker.waitUntilReady();
 http.listen(env.PORT, "127.0.0.1");

@@ -3,9 +3,8 @@
 // of the throughput mix goes to one ledger, then its twin batch (same shape, other eventIds) to
 // the other, so both see the same machine load. INFO commandstats keeps FCALL's and EVALSHA's µs
 // apart (nothing else runs scripts here), so one run gives both figures per batch size.
-import { DEFAULT_PRICE_BOOK } from "@creditmeter/shared";
-import { RedisLedger } from "@creditmeter/server";
-import { deploy, seedAccounts } from "./deploy.js";
+import type { RedisLedger } from "@creditmeter/server";
+import { benchLedger, deploy, seedAccounts } from "./deploy.js";
 import { commandStats } from "./command-stats.js";
 import { mixedEvents } from "../scenarios/throughput.js";
 
@@ -14,15 +13,7 @@ const dep = await deploy();
 try {
   const accounts = await seedAccounts(dep, 100);
   const ledger = (functions: boolean): RedisLedger =>
-    new RedisLedger({
-      redis: dep.client,
-      namespace: dep.env.CREDITMETER_KEY_PREFIX ?? "",
-      priceBook: DEFAULT_PRICE_BOOK,
-      holdTtlSeconds: 3600,
-      idempotencyRetentionSeconds: 30 * 86400,
-      ledgerRetentionDays: 400,
-      functions,
-    });
+    benchLedger(dep.client, dep.env.CREDITMETER_KEY_PREFIX ?? "", functions);
   const [viaFunctions, viaEvalsha] = [ledger(true), ledger(false)];
   // Loads both (the library, the script cache) before the counters start.
   await viaFunctions.applyEvents(mixedEvents(accounts, 200, "warm-f"));

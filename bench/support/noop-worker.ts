@@ -3,25 +3,28 @@
 import { Worker } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
 import { z } from "zod";
-import { bullmqConnection } from "@creditmeter/server";
+import { consumerWorkerOptions } from "./consumer-worker-options.js";
 
 const env = z
-  .object({ REDIS_URL: z.url(), QUEUE: z.string().min(1), QUEUE_PREFIX: z.string().min(1), CONCURRENCY: z.coerce.number().int().min(1) })
+  .object({
+    REDIS_URL: z.url(),
+    QUEUE: z.string().min(1),
+    QUEUE_PREFIX: z.string().min(1),
+    CONCURRENCY: z.coerce.number().int().min(1),
+  })
   .parse(process.env);
 const redis: RedisClientType = createClient({ url: env.REDIS_URL });
 redis.on("error", () => undefined);
 await redis.connect();
-const worker = new Worker(env.QUEUE, async () => ({ status: "noop" }), {
-  connection: bullmqConnection(redis, () => undefined),
-  prefix: env.QUEUE_PREFIX,
-  concurrency: env.CONCURRENCY,
-  removeOnComplete: { count: 0 },
-  removeOnFail: { count: 10_000 },
-  lockDuration: 30_000,
-  stalledInterval: 15_000,
-  maxStalledCount: 100,
-});
+const worker = new Worker(
+  env.QUEUE,
+  async () => ({ status: "noop" }),
+  consumerWorkerOptions(redis, env.QUEUE_PREFIX, env.CONCURRENCY),
+);
 await worker.waitUntilReady();
 process.on("SIGTERM", () => {
-  void worker.close().then(() => redis.close()).then(() => process.exit(0));
+  void worker
+    .close()
+    .then(() => redis.close())
+    .then(() => process.exit(0));
 });
