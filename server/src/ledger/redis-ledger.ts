@@ -298,9 +298,11 @@ export class RedisLedger implements LedgerApi {
 
   /** Hides the showing alert of `level` until the next crossing. */
   async dismissAlert(accountId: string, level: AlertLevel): Promise<WithBalance> {
-    const reply = await this.call("dismiss-alert-3", this.keys(accountId), [], [level]);
+    const k = this.keys(accountId);
+    const reply = await this.call("dismiss-alert-3", k, [], [level]);
     this.fail(reply, accountId);
-    return this.withBalance(accountId, reply);
+    // An alert its time-due work raised is kept in the account until queued (the handler settles it).
+    return withRaised(this.withBalance(accountId, reply), reply, { kind: "account", key: k.account });
   }
 
   /**
@@ -355,8 +357,9 @@ export class RedisLedger implements LedgerApi {
     const k = this.keys(accountId);
     const reply = await this.call("read-session-5", k, [k.session(sessionId), k.burn], [sessionId]);
     this.fail(reply, accountId);
-    const outcome = this.withBalance(accountId, reply);
-    if (outcome.changed) this.opts.onMaintenance?.(outcome);
+    const outcome = withRaised(this.withBalance(accountId, reply), reply, { kind: "account", key: k.account });
+    // As balance(): an alert it raised, or one still owed, goes to the outbox too (onMaintenance settles it).
+    if (outcome.changed || outcome.raisedRecord) this.opts.onMaintenance?.(outcome);
     return this.sessionOf(accountId, sessionId, reply);
   }
 
@@ -377,7 +380,9 @@ export class RedisLedger implements LedgerApi {
       [sessionId, plannedField(totals)],
     );
     this.fail(reply, accountId);
-    return { ...buildOutcome(accountId, reply), session: this.sessionOf(accountId, sessionId, reply) };
+    const outcome = { ...buildOutcome(accountId, reply), session: this.sessionOf(accountId, sessionId, reply) };
+    // An alert its time-due work raised is kept in the account until queued (the route settles it).
+    return withRaised(outcome, reply, { kind: "account", key: k.account });
   }
 
   /** The snapshot (without `last`) of the session a script answered for. */

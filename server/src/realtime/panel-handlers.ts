@@ -154,6 +154,9 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
         progress: null,
         charge: null,
       });
+      // The alert of time-due work it did is kept in the account until queued: acked once it is
+      // (on failure the panel's retry owes it again, docs/webhooks.md "The gap").
+      await settleWebhooks(ctx.outbox, outcome);
       ack({ ok: true });
     } catch (err) {
       ack({ ok: false, error: ackError(err) });

@@ -4,13 +4,15 @@ import { canPlanSession } from "../../auth/permissions.js";
 import { authenticate, principalOf } from "../authenticate.js";
 import type { HttpDeps } from "../deps.js";
 import { SessionParams, jsonBody, parseInput, requireJsonObject } from "../validate.js";
+import { settleWebhooks } from "../../webhooks/settle.js";
 import { publishSafely } from "./accounts.js";
 
 /**
  * PUT /v1/accounts/:accountId/sessions/:sessionId/plan (CONTRACT §10): the work a session expects
  * to do, stored as its total on every plan (so the forecast follows the account's plan as the
  * ledger would charge it; `items: []` removes the plan). Answers the session snapshot with its
- * forecast and pushes it as a session change (seq + 1).
+ * forecast and pushes it as a session change (seq + 1), once the webhooks of any alert its
+ * time-due work raised are queued.
  */
 export function planRouter(deps: HttpDeps): Router {
   const router = Router();
@@ -31,6 +33,9 @@ export function planRouter(deps: HttpDeps): Router {
       const totals = body.items.length === 0 ? null : quoteOnEveryPlan(deps.config.priceBook, body.items);
       const outcome = await deps.ledger.setPlan(accountId, sessionId, totals);
       publishSafely(deps, outcome);
+      // An alert of the time-due work it did is kept in the account until queued: answered once it
+      // is (503 on failure; the retry owes it again, docs/webhooks.md "The gap").
+      await settleWebhooks(deps.outbox, outcome);
       res.status(200).json(outcome.session);
     },
   );
