@@ -36,7 +36,7 @@ export interface HttpDeps {
   ledger: LedgerApi;
   publisher: Publisher;
   /**
-   * The webhook outbox: an ops change or budget set that raised a webhook answers only once it is
+   * The webhook outbox: an ops change, budget set or plan set that raised a webhook answers only once it is
    * queued (webhooks/settle.ts). Without it (tests without webhooks) nothing is queued for them.
    */
   outbox?: WebhookSettler;

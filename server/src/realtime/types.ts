@@ -41,7 +41,7 @@ export interface RealtimeDeps {
    * so that it also reaches webhooks and /ops. Without it, this realtime's own socket publisher.
    */
   changes?: import("../ledger/api.js").Publisher;
-  /** The webhook outbox: a `session:budget` that raised a webhook is acked once it is queued (webhooks/settle.ts). */
+  /** The webhook outbox: a `session:budget` or `alert:dismiss` that raised a webhook is acked once it is queued (webhooks/settle.ts). */
   outbox?: import("../webhooks/settle.js").WebhookSettler;
   /** Duplicated twice for the adapter's pub/sub connections; also holds the per-IP connection budget. */
   redis: AppRedis;
