@@ -1,5 +1,6 @@
 import type { WorkerOptions } from "bullmq";
 import type { RedisClientType } from "redis";
+import { z } from "zod";
 import { bullmqConnection } from "@creditmeter/server";
 
 /**
@@ -18,3 +19,11 @@ export function consumerWorkerOptions(redis: RedisClientType, prefix: string, co
     maxStalledCount: 100,
   };
 }
+
+/** The environment the bench hands its stand-in workers (bench/support/noop-process.ts). */
+export const WorkerEnv = z.object({
+  REDIS_URL: z.url(),
+  QUEUE: z.string().min(1),
+  QUEUE_PREFIX: z.string().min(1),
+  CONCURRENCY: z.coerce.number().int().min(1),
+});

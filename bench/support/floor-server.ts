@@ -8,17 +8,9 @@ import { Worker } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
 import { Server } from "socket.io";
 import { z } from "zod";
-import { consumerWorkerOptions } from "./consumer-worker-options.js";
+import { WorkerEnv, consumerWorkerOptions } from "./consumer-worker-options.js";
 
-const env = z
-  .object({
-    REDIS_URL: z.url(),
-    QUEUE: z.string().min(1),
-    QUEUE_PREFIX: z.string().min(1),
-    CONCURRENCY: z.coerce.number().int().min(1),
-    PORT: z.coerce.number().int().min(1),
-  })
-  .parse(process.env);
+const env = WorkerEnv.extend({ PORT: z.coerce.number().int().min(1) }).parse(process.env);
 
 const JobData = z.object({ eventId: z.string(), accountId: z.string(), sessionId: z.string() });
 const Watch = z.object({ sessionId: z.string() });

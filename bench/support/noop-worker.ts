@@ -2,17 +2,9 @@
 // worker settings (server/src/metering/consumer.ts): the raw queue's ceiling for scenario 1.
 import { Worker } from "bullmq";
 import { createClient, type RedisClientType } from "redis";
-import { z } from "zod";
-import { consumerWorkerOptions } from "./consumer-worker-options.js";
+import { WorkerEnv, consumerWorkerOptions } from "./consumer-worker-options.js";
 
-const env = z
-  .object({
-    REDIS_URL: z.url(),
-    QUEUE: z.string().min(1),
-    QUEUE_PREFIX: z.string().min(1),
-    CONCURRENCY: z.coerce.number().int().min(1),
-  })
-  .parse(process.env);
+const env = WorkerEnv.parse(process.env);
 const redis: RedisClientType = createClient({ url: env.REDIS_URL });
 redis.on("error", () => undefined);
 await redis.connect();
