@@ -11,7 +11,6 @@ import {
   type LedgerQuery,
   type PackBody,
   type Plan,
-  type PriceBook,
   type PutAccountBody,
   type SessionSnapshot,
   type StageEvent,
@@ -29,44 +28,15 @@ import { ScriptRunner, type ScriptName } from "./scripts.js";
 import { buildOutcome } from "./outcome-builder.js";
 import { BatchReply, accountIdsOf, batchOutcomes, eventArgs, type BatchedEvent } from "./event-batch.js";
 import { BatchCall } from "./batch-call.js";
-import { eventField } from "./fingerprint.js";
 import { AuditTrail, trimmedWithoutArchive, unknownAccount } from "./trail.js";
 import { DeadlineIndex } from "./deadline-index.js";
 import { sumLegacyCharges, type LegacySum } from "./legacy-used.js";
+import type { LedgerOptions } from "./ledger-options.js";
+import { EventRecords } from "./event-records.js";
 
 const LEGACY_SUM_ROUNDS = 5;
 
-export interface LedgerOptions {
-  redis: AppRedis;
-  /** Key namespace (CREDITMETER_KEY_PREFIX). */
-  namespace: string;
-  priceBook: PriceBook;
-  holdTtlSeconds: number;
-  idempotencyRetentionSeconds: number;
-  ledgerRetentionDays: number;
-  /** false: scripts run by EVALSHA, not as Redis Functions (ledger/scripts.ts; default true). */
-  functions?: boolean;
-  /**
-   * Called when a read found time-due work (cycle end, expired holds) and applied it, or found an
-   * alert of such work still owed to the webhook outbox (`raisedRecord`: the caller settles it).
-   */
-  onMaintenance?: (outcome: LedgerOutcome) => void;
-  /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */
-  onError?: (err: unknown) => void;
-  /**
-   * Called after a script that may have written audit entries for these accounts (the history
-   * archiver's hint, docs/history.md); not called for a read that changed nothing.
-   */
-  onAudit?: (accountIds: string[]) => void;
-  /** The history archive, where Redis may have trimmed entries (docs/history.md). */
-  archive?: ArchiveReads;
-  /**
-   * Tests only (the simulator, test/sim): the scripts take "now" (ms) from this instead of Redis's
-   * clock, so holds expire and cycles end without sleeping. No configuration sets it, and the
-   * scripts read it only from an argument this class builds from numbers (lua/lib/context.lua).
-   */
-  virtualClock?: () => number;
-}
+export type { LedgerOptions } from "./ledger-options.js";
 
 type WithBalance = LedgerOutcome & { balance: Balance };
 
@@ -81,11 +51,17 @@ export class RedisLedger implements LedgerApi {
   private readonly trail: AuditTrail;
   /** The index of accounts' next time-due work, which the sweeper walks. */
   readonly deadlines: DeadlineIndex;
+  private readonly records: EventRecords;
 
   constructor(private readonly opts: LedgerOptions) {
     this.scripts = new ScriptRunner(opts.redis, { functions: opts.functions });
     this.trail = new AuditTrail(opts.redis, opts.namespace, this.scripts, opts.archive);
     this.deadlines = new DeadlineIndex(opts.redis, opts.namespace, this.scripts, opts.onError);
+    this.records = new EventRecords(
+      this.scripts,
+      (id) => this.keys(id),
+      () => this.idempotencyArg,
+    );
   }
 
   /** The ledger a server with this configuration uses (one mapping from Config, for every caller). */
@@ -417,44 +393,19 @@ export class RedisLedger implements LedgerApi {
     return this.opts.archive;
   }
 
-  /**
-   * Records that the webhooks an event raised are queued (mark-webhooks-2.lua): a later redelivery
-   * answered `duplicate` then owes none (LedgerOutcome.reraise). Only events that raised something call it.
-   */
-  async markWebhooksQueued(accountId: string, eventId: string): Promise<void> {
-    const k = this.keys(accountId);
-    await this.scripts.run(
-      "mark-webhooks-2",
-      [k.account, k.event(eventId)],
-      [k.prefix, this.idempotencyArg, eventField(eventId)],
-    );
+  /** Records that an event's raised webhooks are queued (EventRecords.markWebhooksQueued). */
+  markWebhooksQueued(accountId: string, eventId: string): Promise<void> {
+    return this.records.markWebhooksQueued(accountId, eventId);
   }
 
-  /**
-   * Records that the webhooks an ops change or a budget set raised are queued (mark-webhooks-2.lua
-   * on the grant's record or the session's hash): a retry then owes none (LedgerOutcome.raisedRecord).
-   */
-  async markRaisedQueued(accountId: string, record: RaisedRecord): Promise<void> {
-    const k = this.keys(accountId);
-    await this.scripts.run(
-      "mark-webhooks-2",
-      [k.account, record.key],
-      [k.prefix, this.idempotencyArg, record.raised, record.kind],
-    );
+  /** Records that an ops change's or budget set's raised webhooks are queued (EventRecords.markRaisedQueued). */
+  markRaisedQueued(accountId: string, record: RaisedRecord): Promise<void> {
+    return this.records.markRaisedQueued(accountId, record);
   }
 
-  /**
-   * An event's idempotency record as stored (read-event-2.lua: the compact text, or the JSON of the
-   * layout before; event-record.ts reads both), or null when the ledger keeps none.
-   */
-  async readEventRecord(accountId: string, eventId: string): Promise<string | null> {
-    const k = this.keys(accountId);
-    const raw = await this.scripts.run(
-      "read-event-2",
-      [k.account, k.event(eventId)],
-      [k.prefix, this.idempotencyArg, eventField(eventId)],
-    );
-    return raw === "" ? null : raw;
+  /** An event's idempotency record as stored, or null (EventRecords.readEventRecord). */
+  readEventRecord(accountId: string, eventId: string): Promise<string | null> {
+    return this.records.readEventRecord(accountId, eventId);
   }
 
   /** The idempotency retention argument of read-event-2 and mark-webhooks-2 (with the virtual clock, as retentionMs). */
