@@ -47,35 +47,59 @@ describe("consumer killed with SIGKILL mid-stream", () => {
     });
   const pending = () => pendingJobs(queue);
 
-  it(`ends exactly on the reference model after ${KILLS} kills of a ${STEPS}-steps-per-session stream`, async () => {
-    const accounts = Array.from({ length: 10 }, (_, i) => `crash-${i}`);
-    for (const a of accounts) {
-      await ledger.putAccount(a, { plan: "free" });
-      await ledger.startCycle(a, cycle(`c-${a}`, 10_000_000));
-    }
-    const { events, expected } = buildWorkload({ accounts, sessionsPerAccount: 4, stepsPerSession: STEPS, plan: "free", seed: 11, tag: "crash" });
-    await enqueueEvents(queue, shuffle(events, prng(4)));
-    const total = events.length;
-    const slice = Math.floor(total / (KILLS + 1));
-
-    for (let kill = 1; kill <= KILLS; kill++) {
-      server = await start();
-      const target = total - kill * slice;
-      await waitFor(async () => (await pending()) <= target, 60_000, `kill ${kill}: the consumer to get through ${kill * slice} events`);
-      expect(await server.kill("SIGKILL")).toBe("SIGKILL");
-    }
-    server = await start();
-    await waitFor(async () => (await pending()) === 0, 90_000, "the queue to drain after the last restart");
-    expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
-    expect(await server.kill("SIGTERM")).toBe(0);
-    expect(events.length).toBeGreaterThan(STEPS * 40 * 2);
-
-    for (const [accountId, exp] of expected) {
-      const bal = await ledger.balance(accountId);
-      expect(bal, accountId).toMatchObject({ used: exp.charged, held: 0, available: 10_000_000 - exp.charged, overdraft: 0 });
-      for (const [sessionId, ses] of exp.sessions) {
-        expect(await ledger.session(accountId, sessionId), `${accountId}/${sessionId}`).toMatchObject({ used: ses.used, reserved: 0, byStage: ses.byStage });
+  it(
+    `ends exactly on the reference model after ${KILLS} kills of a ${STEPS}-steps-per-session stream`,
+    async () => {
+      const accounts = Array.from({ length: 10 }, (_, i) => `crash-${i}`);
+      for (const a of accounts) {
+        await ledger.putAccount(a, { plan: "free" });
+        await ledger.startCycle(a, cycle(`c-${a}`, 10_000_000));
       }
-    }
-  }, TIMEOUT_MS);
+      const { events, expected } = buildWorkload({
+        accounts,
+        sessionsPerAccount: 4,
+        stepsPerSession: STEPS,
+        plan: "free",
+        seed: 11,
+        tag: "crash",
+      });
+      await enqueueEvents(queue, shuffle(events, prng(4)));
+      const total = events.length;
+      const slice = Math.floor(total / (KILLS + 1));
+
+      for (let kill = 1; kill <= KILLS; kill++) {
+        server = await start();
+        const target = total - kill * slice;
+        await waitFor(
+          async () => (await pending()) <= target,
+          60_000,
+          `kill ${kill}: the consumer to get through ${kill * slice} events`,
+        );
+        expect(await server.kill("SIGKILL")).toBe("SIGKILL");
+      }
+      server = await start();
+      await waitFor(async () => (await pending()) === 0, 90_000, "the queue to drain after the last restart");
+      expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
+      expect(await server.kill("SIGTERM")).toBe(0);
+      expect(events.length).toBeGreaterThan(STEPS * 40 * 2);
+
+      for (const [accountId, exp] of expected) {
+        const bal = await ledger.balance(accountId);
+        expect(bal, accountId).toMatchObject({
+          used: exp.charged,
+          held: 0,
+          available: 10_000_000 - exp.charged,
+          overdraft: 0,
+        });
+        for (const [sessionId, ses] of exp.sessions) {
+          expect(await ledger.session(accountId, sessionId), `${accountId}/${sessionId}`).toMatchObject({
+            used: ses.used,
+            reserved: 0,
+            byStage: ses.byStage,
+          });
+        }
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

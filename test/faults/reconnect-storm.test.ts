@@ -47,7 +47,14 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
     // Restarted on the same port: the panels reconnect to the address they know.
     const start = () =>
       startLoopbackServer(
-        { REDIS_URL: inject("redisUrl"), CREDITMETER_KEY_PREFIX: namespace, CREDITMETER_QUEUE: queueName, CREDITMETER_AUTH_SECRET: SECRET, CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: String(PANELS * 10), CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000" },
+        {
+          REDIS_URL: inject("redisUrl"),
+          CREDITMETER_KEY_PREFIX: namespace,
+          CREDITMETER_QUEUE: queueName,
+          CREDITMETER_AUTH_SECRET: SECRET,
+          CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: String(PANELS * 10),
+          CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000",
+        },
         { port },
       );
     const base = `http://127.0.0.1:${port}`;
@@ -59,14 +66,23 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
     for (let i = 0; i < PANELS; i++) {
       const account = accounts[i % ACCOUNTS] ?? "storm-0";
       const view = { account, balance: null as Balance | null, session: null as SessionUpdate | null, reconnects: 0 };
-      const meter = createCreditMeter({ url: base, token: tokens.get(account) ?? "", reconnectionDelayMs: 300, reconnectionDelayMaxMs: 3000 });
+      const meter = createCreditMeter({
+        url: base,
+        token: tokens.get(account) ?? "",
+        reconnectionDelayMs: 300,
+        reconnectionDelayMaxMs: 3000,
+      });
       meter.onBalance((b) => (view.balance = b));
       meter.watchSession("s1", (u) => (view.session = u));
       meter.onState((s) => s === "reconnecting" && (view.reconnects += 1));
       meters.push(meter);
       views.push(view);
     }
-    await waitFor(() => views.every((v) => v.balance !== null && v.session !== null), 30_000, "every panel's first snapshot");
+    await waitFor(
+      () => views.every((v) => v.balance !== null && v.session !== null),
+      30_000,
+      "every panel's first snapshot",
+    );
 
     const charge = async (perAccount: number) => {
       const events = accounts.flatMap((a) => Array.from({ length: perAccount }, () => completed(a, "s1", "script")));
@@ -81,7 +97,9 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
     const exact = () => views.every((v) => v.balance?.used === 6 && v.session?.used === 6);
     await waitFor(exact, 60_000, "every panel to show the exact totals").catch((err: unknown) => {
       const off = views.filter((v) => !(v.balance?.used === 6 && v.session?.used === 6));
-      throw new Error(`${String(err)}: ${off.length} panels off, e.g. ${JSON.stringify(off.slice(0, 3).map((v) => [v.account, v.balance?.used, v.session?.used]))}; ${server?.stderr()}`);
+      throw new Error(
+        `${String(err)}: ${off.length} panels off, e.g. ${JSON.stringify(off.slice(0, 3).map((v) => [v.account, v.balance?.used, v.session?.used]))}; ${server?.stderr()}`,
+      );
     });
     expect(views.every((v) => v.reconnects >= 1)).toBe(true);
     expect(meters.every((m) => m.state === "connected")).toBe(true);

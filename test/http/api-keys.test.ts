@@ -6,7 +6,15 @@ import { pino } from "pino";
 import { ApiKeyCreated, ApiKeyList, ErrorBody, EventBatchAnswer, type StageEvent } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
 import { startServer } from "../../server/src/app/compose.js";
-import { completed, cycleOf, deployment, handshakeResult, recorder, startNode, type Deployment } from "../realtime/harness.js";
+import {
+  completed,
+  cycleOf,
+  deployment,
+  handshakeResult,
+  recorder,
+  startNode,
+  type Deployment,
+} from "../realtime/harness.js";
 import { waitFor } from "../support/redis-server.js";
 import { spawnLoopbackServer, type LoopbackServer } from "../support/server-process.js";
 import { request } from "./http-client.js";
@@ -55,7 +63,14 @@ describe("API keys", () => {
     expect(created.key).toMatch(/^cmk_/);
     const list = ApiKeyList.parse((await request(node.url, "GET", "/v1/api-keys", ops)).body);
     const listed = list.keys.find((k) => k.id === created.id);
-    expect(listed).toEqual({ id: created.id, name: "render farm", role: "worker", accountId: null, createdAt: created.createdAt, lastUsedAt: null });
+    expect(listed).toEqual({
+      id: created.id,
+      name: "render farm",
+      role: "worker",
+      accountId: null,
+      createdAt: created.createdAt,
+      lastUsedAt: null,
+    });
     expect(JSON.stringify(list)).not.toContain(created.key.slice(-20));
     // Nothing in Redis holds the key or its secret part: only its SHA-256.
     const secret = created.key.split("_").slice(2).join("_");
@@ -67,10 +82,14 @@ describe("API keys", () => {
   it("are accepted as bearer tokens, record lastUsedAt, and wrong or malformed keys are 401", async () => {
     const { key, id } = await createKey({ name: "w", role: "worker" });
     expect((await request(node.url, "POST", "/v1/events", key, started("acme"))).status).toBe(202);
-    await waitFor(async () => {
-      const list = ApiKeyList.parse((await request(node.url, "GET", "/v1/api-keys", ops)).body);
-      return list.keys.find((k) => k.id === id)?.lastUsedAt != null;
-    }, 5000, "lastUsedAt");
+    await waitFor(
+      async () => {
+        const list = ApiKeyList.parse((await request(node.url, "GET", "/v1/api-keys", ops)).body);
+        return list.keys.find((k) => k.id === id)?.lastUsedAt != null;
+      },
+      5000,
+      "lastUsedAt",
+    );
     const forged = key.slice(0, -4) + (key.endsWith("AAAA") ? "BBBB" : "AAAA");
     for (const bad of [forged, "cmk_nothing", `${key}x`]) {
       const res = await request(node.url, "POST", "/v1/events", bad, started("acme"));
@@ -88,7 +107,10 @@ describe("API keys", () => {
     const other = await request(node.url, "POST", "/v1/events", worker, started("other"));
     expect(other.status).toBe(403);
     expect(ErrorBody.parse(other.body).error.code).toBe("forbidden");
-    const batch = EventBatchAnswer.parse((await request(node.url, "POST", "/v1/events/batch", worker, { events: [started("acme"), started("other")] })).body);
+    const batch = EventBatchAnswer.parse(
+      (await request(node.url, "POST", "/v1/events/batch", worker, { events: [started("acme"), started("other")] }))
+        .body,
+    );
     expect(batch.accepted).toHaveLength(1);
     expect(batch.rejected).toEqual([{ index: 1, error: expect.objectContaining({ code: "forbidden" }) }]);
     expect((await request(node.url, "GET", "/v1/accounts/other/events/e-1", worker)).status).toBe(403);
@@ -97,7 +119,9 @@ describe("API keys", () => {
     const opsKey = (await createKey({ name: "acme ops", role: "ops", accountId: "acme" })).key;
     expect((await request(node.url, "GET", "/v1/accounts/acme/balance", opsKey)).status).toBe(200);
     expect((await request(node.url, "GET", "/v1/accounts/other/balance", opsKey)).status).toBe(403);
-    expect((await request(node.url, "POST", "/v1/accounts/other/packs", opsKey, { packId: "p1", credits: 5 })).status).toBe(403);
+    expect(
+      (await request(node.url, "POST", "/v1/accounts/other/packs", opsKey, { packId: "p1", credits: 5 })).status,
+    ).toBe(403);
     expect((await request(node.url, "GET", "/v1/api-keys", opsKey)).status).toBe(403);
     expect((await request(node.url, "GET", "/v1/ops/failed", opsKey)).status).toBe(403);
     expect(await handshakeResult(node.url, { token: opsKey })).toBe("connected");
@@ -111,9 +135,13 @@ describe("API keys", () => {
         panel.socket.once("connect", () => resolve());
         panel.socket.once("connect_error", reject);
       });
-      const foreign: unknown = await panel.socket.timeout(10_000).emitWithAck("session:watch", { sessionId: "s1", accountId: "other" });
+      const foreign: unknown = await panel.socket
+        .timeout(10_000)
+        .emitWithAck("session:watch", { sessionId: "s1", accountId: "other" });
       expect(foreign).toMatchObject({ ok: false, error: { code: "forbidden" } });
-      const own: unknown = await panel.socket.timeout(10_000).emitWithAck("session:watch", { sessionId: "s1", accountId: "acme" });
+      const own: unknown = await panel.socket
+        .timeout(10_000)
+        .emitWithAck("session:watch", { sessionId: "s1", accountId: "acme" });
       expect(own).toMatchObject({ ok: true });
     } finally {
       panel.socket.disconnect();
@@ -166,13 +194,20 @@ describe("a revoked key", () => {
       for (const p of procs) await p.ready();
       const urls = procs.map((p) => p.url);
       const opsToken = await dep.token("ops", "ops");
-      const created = ApiKeyCreated.parse((await request(urls[0] ?? "", "POST", "/v1/api-keys", opsToken, { name: "x", role: "ops" })).body);
+      const created = ApiKeyCreated.parse(
+        (await request(urls[0] ?? "", "POST", "/v1/api-keys", opsToken, { name: "x", role: "ops" })).body,
+      );
       // Both processes accept it (and so have it cached) before the revocation.
-      for (const url of urls) expect((await request(url, "GET", "/v1/accounts/none/balance", created.key)).status).toBe(404);
+      for (const url of urls)
+        expect((await request(url, "GET", "/v1/accounts/none/balance", created.key)).status).toBe(404);
       expect((await request(urls[0] ?? "", "DELETE", `/v1/api-keys/${created.id}`, opsToken)).status).toBe(204);
       const revokedAt = Date.now();
       for (const url of urls) {
-        await waitFor(async () => (await request(url, "GET", "/v1/accounts/none/balance", created.key)).status === 401, 5000, `${url} refuses`);
+        await waitFor(
+          async () => (await request(url, "GET", "/v1/accounts/none/balance", created.key)).status === 401,
+          5000,
+          `${url} refuses`,
+        );
       }
       expect(Date.now() - revokedAt).toBeLessThan(2000);
     } finally {

@@ -49,7 +49,8 @@ export function packAll(into: string): Record<PackageName, string> {
 
 /** The version of a dependency the repository has installed, so the host's install can come from npm's cache. */
 export function installedVersion(name: string): string {
-  return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string })
+    .version;
 }
 
 /**

@@ -33,7 +33,9 @@ describe("a consumer-only process", () => {
     await consumer.ready(); // the consumer-only process answers its probes
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
     expect((await fetch(`${probes}/metrics`)).status, "metrics need an ops token").toBe(401);
-    const metrics = await fetch(`${probes}/metrics`, { headers: { authorization: `Bearer ${await d.token("ops", "ops")}` } });
+    const metrics = await fetch(`${probes}/metrics`, {
+      headers: { authorization: `Bearer ${await d.token("ops", "ops")}` },
+    });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/^creditmeter_queue_jobs\{state="waiting"\} \d+$/m);
     expect((await fetch(`${probes}/v1/pricing`)).status, "no API on a consumer-only process").toBe(404);
