@@ -15,9 +15,15 @@ beforeAll(async () => {
   node = await startNode(d);
   ops = await d.token("ops", "ops");
   worker = await d.token("farm", "worker");
-  for (const [id, credits] of [["acme", 100], ["broke", 0]] as const) {
+  for (const [id, credits] of [
+    ["acme", 100],
+    ["broke", 0],
+  ] as const) {
     expect((await request(node.url, "PUT", `/v1/accounts/${id}`, ops, { plan: "free" })).status).toBe(200);
-    if (credits > 0) expect((await request(node.url, "POST", `/v1/accounts/${id}/cycles`, ops, cycleOf("c1", credits))).status).toBe(200);
+    if (credits > 0)
+      expect((await request(node.url, "POST", `/v1/accounts/${id}/cycles`, ops, cycleOf("c1", credits))).status).toBe(
+        200,
+      );
   }
 });
 afterAll(async () => {
@@ -37,12 +43,21 @@ describe("POST /v1/events?wait", () => {
     const ok = started("acme");
     const res = await post(node.url, ok, 5000);
     expect(res.status).toBe(200);
-    expect(EventDecided.parse(res.body)).toMatchObject({ eventId: ok.eventId, result: { status: "applied", held: 1, decision: "granted" } });
+    expect(EventDecided.parse(res.body)).toMatchObject({
+      eventId: ok.eventId,
+      result: { status: "applied", held: 1, decision: "granted" },
+    });
 
     const no = started("broke");
     const denied = await post(node.url, no, 5000);
     expect(denied.status).toBe(200);
-    expect(EventDecided.parse(denied.body).result).toMatchObject({ status: "denied", held: 0, available: 0, decision: "denied", denyReason: "insufficient_credits" });
+    expect(EventDecided.parse(denied.body).result).toMatchObject({
+      status: "denied",
+      held: 0,
+      available: 0,
+      decision: "denied",
+      denyReason: "insufficient_credits",
+    });
   });
 
   it("answers a repeated eventId as a duplicate that carries the original decision", async () => {
@@ -50,7 +65,13 @@ describe("POST /v1/events?wait", () => {
     expect((await post(node.url, e, 5000)).status).toBe(200);
     const again = await post(node.url, e, 5000);
     expect(again.status).toBe(200);
-    expect(EventDecided.parse(again.body).result).toMatchObject({ status: "duplicate", charged: 0, held: 0, decision: "denied", denyReason: "insufficient_credits" });
+    expect(EventDecided.parse(again.body).result).toMatchObject({
+      status: "duplicate",
+      charged: 0,
+      held: 0,
+      decision: "denied",
+      denyReason: "insufficient_credits",
+    });
   });
 
   it("answers an event that fails after queueing with its error: 404 unknown_account, 409 conflict", async () => {
@@ -102,10 +123,10 @@ describe("POST /v1/events?wait", () => {
   });
 });
 
-/** The number of clients connected to the run's Redis. */
-async function redisClients(dep: Deployment): Promise<number> {
+/** The clients connected to the run's Redis (CLIENT LIST, a line each). */
+async function redisClients(dep: Deployment): Promise<string[]> {
   const list = String(await dep.redis.sendCommand(["CLIENT", "LIST"]));
-  return list.split("\n").filter((l) => l.trim() !== "").length;
+  return list.split("\n").filter((l) => l.trim() !== "");
 }
 
 describe("1,000 requests waiting on one process", () => {
@@ -117,19 +138,26 @@ describe("1,000 requests waiting on one process", () => {
     try {
       const opsToken = await dep.token("ops", "ops");
       expect((await request(http.url, "PUT", "/v1/accounts/crowd", opsToken, { plan: "free" })).status).toBe(200);
-      expect((await request(http.url, "POST", "/v1/accounts/crowd/cycles", opsToken, cycleOf("c1", 600))).status).toBe(200);
-      const before = await redisClients(dep);
+      expect((await request(http.url, "POST", "/v1/accounts/crowd/cycles", opsToken, cycleOf("c1", 600))).status).toBe(
+        200,
+      );
+      const before = (await redisClients(dep)).length;
       const token = await dep.token("farm", "worker");
       const events = Array.from({ length: 1000 }, () => started("crowd"));
       let done = 0;
       const answers = Promise.all(events.map((e) => post(http.url, e, 10_000, token).finally(() => (done += 1))));
       // While requests wait, the connections to Redis stay those of the processes, not one per request.
-      let most = before;
+      let most: string[] = [];
       while (done < events.length) {
-        most = Math.max(most, await redisClients(dep));
+        const now = await redisClients(dep);
+        if (now.length > most.length) most = now;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(most).toBeLessThanOrEqual(before + 2);
+      // One connection per waiting request would add 1,000. The waiters' one QueueEvents adds a
+      // connection or two; a loaded CI run once saw 10 more for a moment (the processes' own
+      // clients, reconnecting or duplicated by BullMQ), so the bound leaves room for that and the
+      // message lists the clients to tell which.
+      expect(most.length, `clients at the most:\n${most.join("\n")}`).toBeLessThanOrEqual(before + 20);
       const results = (await answers).map((a) => {
         expect(a.status).toBe(200);
         return EventDecided.parse(a.body);
@@ -142,7 +170,9 @@ describe("1,000 requests waiting on one process", () => {
       for (const r of granted) expect(r.result).toMatchObject({ status: "applied", held: 1, charged: 0 });
       for (const r of denied) expect(r.result).toMatchObject({ status: "denied", held: 0, available: 0 });
       // Each grant saw the credits the grants before it left: 599, 598, … 0, each exactly once.
-      expect(granted.map((r) => r.result.available).sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+      expect(granted.map((r) => r.result.available).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 600 }, (_, i) => i),
+      );
     } finally {
       await consumer.close();
       await http.close();
