@@ -138,8 +138,9 @@ describe("cycle start in O(1) of the account's history", () => {
       fromMs: now - 99 * DAY,
       toMs: now - 60_000,
     });
+    // Seven, the median, as above: a loaded CI run once saw two calls of three descheduled.
     const times: number[] = [];
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 7; i += 1) {
       const { usec, calls, used } = await timedCycle("old", now - 366 * DAY + i);
       expect(used).toBe(legacy + fresh);
       // Two script calls: the first asks for the legacy sum; neither scans.
@@ -147,7 +148,7 @@ describe("cycle start in O(1) of the account's history", () => {
       times.push(usec / calls);
     }
     times.sort((x, y) => x - y);
-    expect(times[1]).toBeLessThan(1000);
+    expect(times[3]).toBeLessThan(1000);
 
     // Only legacy entries after the start: the sum alone.
     await ledger.putAccount("old-only", { plan: "free" });
