@@ -13,7 +13,7 @@ export default defineConfig({
     // vitest's default is one worker per core but one (a single worker on a two-core machine), yet
     // most of the suite's time is spent waiting on servers, Redis, Chromium and child processes:
     // two files at once on two cores (docs/decisions.md, "Spawned test servers run the build").
-    maxWorkers: Number(process.env.CREDITMETER_TEST_WORKERS ?? Math.max(2, availableParallelism() - 1)),
+    maxWorkers: Number(process.env.CREDITMETER_TEST_WORKERS ?? Math.max(1, availableParallelism() - 1)),
     sequence: { sequencer: SlowestFirst },
     testTimeout: 60_000,
     hookTimeout: 60_000,
