@@ -9,7 +9,11 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     globalSetup: ["test/support/redis-global.ts"],
-    include: ["{shared,server,client}/src/**/*.test.ts", "client/{panel,reporter}/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "{shared,server,client}/src/**/*.test.ts",
+      "client/{panel,reporter}/src/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     // vitest's default is one worker per core but one (a single worker on a two-core machine), yet
     // most of the suite's time is spent waiting on servers, Redis, Chromium and child processes:
     // two files at once on two cores (docs/decisions.md, "Spawned test servers run the build").
