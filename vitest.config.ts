@@ -14,9 +14,8 @@ export default defineConfig({
       "client/{panel,reporter}/src/**/*.test.ts",
       "test/**/*.test.ts",
     ],
-    // vitest's default is one worker per core but one (a single worker on a two-core machine), yet
-    // most of the suite's time is spent waiting on servers, Redis, Chromium and child processes:
-    // two files at once on two cores (docs/decisions.md, "Spawned test servers run the build").
+    // One file at a time on two cores: two at once were faster but failed timing-bound tests in
+    // two of five CI runs (docs/decisions.md); CREDITMETER_TEST_WORKERS=2 runs two.
     maxWorkers: Number(process.env.CREDITMETER_TEST_WORKERS ?? Math.max(1, availableParallelism() - 1)),
     sequence: { sequencer: SlowestFirst },
     testTimeout: 60_000,
