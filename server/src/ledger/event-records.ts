@@ -11,7 +11,7 @@ export class EventRecords {
   constructor(
     private readonly scripts: ScriptRunner,
     private readonly keys: (accountId: string) => AccountKeys,
-    /** The idempotency retention argument (with the virtual clock, as RedisLedger's retentionMs). */
+    /** The idempotency retention argument (with the virtual clock, as AccountScript.retentionMs). */
     private readonly idempotencyArg: () => string,
   ) {}
 
