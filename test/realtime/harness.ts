@@ -25,14 +25,18 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-/** The environment a server of this deployment starts with (PORT 0 unless given). */
+/**
+ * The environment a server of this deployment starts with (PORT 0 unless given), on the run's
+ * Redis unless `extra.REDIS_URL` names another (a test that reads Redis's server-wide counters).
+ */
 export async function deployment(extra: Record<string, string> = {}): Promise<Deployment> {
   const prefix = `t-${randomUUID()}`;
   const queueName = `q-${randomUUID()}`;
+  const redisUrl = extra.REDIS_URL ?? inject("redisUrl");
   const env: Record<string, string> = {
     PORT: "0",
     HOST: "127.0.0.1",
-    REDIS_URL: inject("redisUrl"),
+    REDIS_URL: redisUrl,
     CREDITMETER_KEY_PREFIX: prefix,
     CREDITMETER_QUEUE: queueName,
     CREDITMETER_AUTH_SECRET: SECRET,
@@ -40,11 +44,14 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
     LOG_LEVEL: "silent",
     ...extra,
   };
-  const redis: RedisClientType = createClient({ url: inject("redisUrl") });
+  const redis: RedisClientType = createClient({ url: redisUrl });
   redis.on("error", () => undefined);
   await redis.connect();
+  // BullMQ does not close a client it was handed: close() below does, so none outlives the test.
+  const queueClient = redis.duplicate();
+  queueClient.on("error", () => undefined);
   const queue = new Queue(queueName, {
-    connection: createNodeRedisClient(redis.duplicate()),
+    connection: createNodeRedisClient(queueClient),
     prefix: loadConfig(env).queuePrefix,
   });
   return {
@@ -60,6 +67,7 @@ export async function deployment(extra: Record<string, string> = {}): Promise<De
     async close() {
       await queue.obliterate({ force: true });
       await queue.close();
+      if (queueClient.isOpen) await queueClient.close();
       await redis.close();
     },
   };
