@@ -23,21 +23,16 @@ describe("records of ops changes and budget sets keep what they raised", () => {
     const first = await ledger.adjust(acct, body);
     expect(first.alert).toMatchObject({ level: "exhausted", available: 0 });
     expect(first.raisedRecord).toMatchObject({ kind: "grant" });
-    expect(first.reraise ?? null).toBeNull();
+    expect(first.owed ?? null).toBeNull();
     const again = await ledger.adjust(acct, body);
     expect(again.alert).toBeNull();
     expect(again.balance.seq).toBe(first.balance.seq);
-    expect(again.reraise).toEqual({
-      alert: first.alert,
-      denied: null,
-      budgetReached: null,
-      seq: first.balance.seq,
-    });
+    expect(again.owed).toEqual([{ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq }]);
     const record = again.raisedRecord;
     if (!record) throw new Error("no raised record");
     await ledger.markRaisedQueued(acct, record);
     const later = await ledger.adjust(acct, body);
-    expect(later.reraise ?? null).toBeNull();
+    expect(later.owed ?? null).toBeNull();
     expect(later.raisedRecord ?? null).toBeNull();
     // The answer is still the first call's account.
     expect(later.balance).toEqual(first.balance);
@@ -55,7 +50,7 @@ describe("records of ops changes and budget sets keep what they raised", () => {
     expect(first.raisedRecord).toMatchObject({ kind: "account" });
     const again = await ledger.putAccount(acct, body);
     expect(again.alert).toBeNull();
-    expect(again.reraise).toEqual({ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq });
+    expect(again.owed).toEqual([{ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq }]);
     const record = again.raisedRecord;
     if (!record) throw new Error("no raised record");
     await ledger.markRaisedQueued(acct, record);
@@ -84,7 +79,7 @@ describe("records of ops changes and budget sets keep what they raised", () => {
     expect(again.changed).toBe(false);
     expect(again.session.seq).toBe(first.session.seq); // the kept record is no session change
     expect(again.budgetReached).toBeNull();
-    expect(again.reraise?.budgetReached?.budget).toEqual(first.budgetReached?.budget);
+    expect(again.owed?.[0]?.budgetReached?.budget).toEqual(first.budgetReached?.budget);
     const record = again.raisedRecord;
     if (!record) throw new Error("no raised record");
     await ledger.markRaisedQueued(acct, record);
@@ -94,7 +89,7 @@ describe("records of ops changes and budget sets keep what they raised", () => {
     const second = await ledger.setBudget(acct, sid, 0);
     expect(second.budgetReached).not.toBeNull();
     const third = await ledger.setBudget(acct, sid, 50);
-    expect(third.reraise?.budgetReached ?? null).toBeNull();
+    expect(third.owed?.[0]?.budgetReached ?? null).toBeNull();
     expect(third.raisedRecord).toMatchObject({ kind: "session" });
   });
 });

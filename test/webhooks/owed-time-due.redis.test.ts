@@ -54,7 +54,7 @@ describe("time-due work found by reads, plan sets and dismissals keeps its alert
     await sweepOnce(ledger, new RecordingPublisher(), clock, undefined, { settle });
     const swept = settled.find((o) => o.accountId === acct);
     expect(swept?.alert ?? null).toBeNull();
-    expect(swept?.reraise).toEqual({ alert: read?.alert, denied: null, budgetReached: null, seq: read?.balance?.seq });
+    expect(swept?.owed).toEqual([{ alert: read?.alert, denied: null, budgetReached: null, seq: read?.balance?.seq }]);
     // Marked: later reads and touches owe nothing.
     expect((await ledger.touch(acct)).raisedRecord ?? null).toBeNull();
     const before = maintained.length;
@@ -71,7 +71,7 @@ describe("time-due work found by reads, plan sets and dismissals keeps its alert
     expect(first.raisedRecord).toMatchObject({ kind: "account" });
     const again = await ledger.setPlan(acct, "s1", totals);
     expect(again.alert).toBeNull();
-    expect(again.reraise).toEqual({ alert: first.alert, denied: null, budgetReached: null, seq: first.balance?.seq });
+    expect(again.owed).toEqual([{ alert: first.alert, denied: null, budgetReached: null, seq: first.balance?.seq }]);
     const record = again.raisedRecord;
     if (!record) throw new Error("no raised record");
     await ledger.markRaisedQueued(acct, record);
@@ -85,7 +85,7 @@ describe("time-due work found by reads, plan sets and dismissals keeps its alert
     expect(first.alert).toMatchObject({ level: "exhausted", available: 0 });
     expect(first.raisedRecord).toMatchObject({ kind: "account" });
     const again = await ledger.dismissAlert(acct, "low");
-    expect(again.reraise).toEqual({ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq });
+    expect(again.owed).toEqual([{ alert: first.alert, denied: null, budgetReached: null, seq: first.balance.seq }]);
     const record = again.raisedRecord;
     if (!record) throw new Error("no raised record");
     await ledger.markRaisedQueued(acct, record);

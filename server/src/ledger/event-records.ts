@@ -37,7 +37,7 @@ export class EventRecords {
     await this.scripts.run(
       "mark-webhooks-2",
       [k.account, record.key],
-      [k.prefix, this.idempotencyArg(), record.raised, record.kind],
+      [k.prefix, this.idempotencyArg(), record.raised.join("|"), record.kind],
     );
   }
 

@@ -49,19 +49,28 @@ export interface LedgerOutcome {
    * Only the webhook outbox reads it (same delivery ids as the first time); sockets, /ops and
    * metrics saw the first application and do not hear it again.
    */
-  reraise?: {
-    alert: BalanceAlert | null;
-    denied: StageDenied | null;
-    budgetReached: SessionSnapshot | null;
-    /** The account's seq after the first application, which keys an alert not caused by a stage event. */
-    seq?: number;
-  } | null;
+  reraise?: Reraise | null;
   /**
-   * An ops change or a budget set that raised something (or still owes it, `reraise`): the record
+   * What earlier calls that are not stage events raised and their record still owes (an ops grant's
+   * repeat: one; the account's or a session's pending raises: each, oldest first), rebuilt as first
+   * raised. Only the webhook outbox reads it, as `reraise`.
+   */
+  owed?: Reraise[] | null;
+  /**
+   * An ops change or a budget set that raised something (or still owes it, `owed`): the record
    * that keeps it until its webhooks are queued. Its caller queues them with WebhookOutbox.settle
    * before it answers; `publish` leaves them alone (docs/webhooks.md "The gap").
    */
   raisedRecord?: RaisedRecord | null;
+}
+
+/** What an earlier change raised, rebuilt as it was then, to be queued again under the same keys. */
+export interface Reraise {
+  alert: BalanceAlert | null;
+  denied: StageDenied | null;
+  budgetReached: SessionSnapshot | null;
+  /** The account's seq after the first application, which keys an alert not caused by a stage event. */
+  seq?: number;
 }
 
 /** Where a change that is not a stage event keeps what it raised (lua/lib/raised.lua), to be marked queued. */
@@ -69,6 +78,6 @@ export interface RaisedRecord {
   /** A grant's record (lib/grants.lua), a session's hash (set-budget-5.lua), the account hash (touch-3.lua). */
   kind: "grant" | "session" | "account";
   key: string;
-  /** The raised text kept there now (a session's is marked only while it still is this one). */
-  raised: string;
+  /** The raised texts this outcome queues (its own and those owed): the mark removes exactly these. */
+  raised: string[];
 }

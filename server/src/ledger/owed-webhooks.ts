@@ -3,7 +3,7 @@
 // ops change or a budget set still owes, from the text lib/raised.lua keeps in theirs.
 import { AlertLevel, type DenyReason, type SessionSnapshot, type StageEvent } from "@creditmeter/shared";
 import type { BatchReply } from "./event-batch.js";
-import type { LedgerOutcome, RaisedRecord } from "./outcome.js";
+import type { LedgerOutcome, RaisedRecord, Reraise } from "./outcome.js";
 
 type Owed = NonNullable<Extract<BatchReply["events"][number], { a: number }>["owed"]>;
 
@@ -17,7 +17,7 @@ export function owedWebhooks(
   base: { accountId: string; sessionId: string; stepId: string; action: StageEvent["action"] },
   dr: DenyReason | undefined,
   session: () => SessionSnapshot,
-): NonNullable<LedgerOutcome["reraise"]> {
+): Reraise {
   const at = new Date(owed.t).toISOString();
   const available = owed.av ?? 0;
   const now = owed.br ? session() : null;
@@ -45,11 +45,7 @@ function parseRaised(text: string): { t: number; seq: number; al: string; th: nu
  * as first raised: the alert with its time and the seq that keys it; the budget_reached, with the
  * session as it stands, only while that budget is still the one reached then.
  */
-export function owedRaised(
-  text: string,
-  accountId: string,
-  session: SessionSnapshot | null,
-): NonNullable<LedgerOutcome["reraise"]> {
+export function owedRaised(text: string, accountId: string, session: SessionSnapshot | null): Reraise {
   const r = parseRaised(text);
   const at = new Date(r.t).toISOString();
   const level = AlertLevel.safeParse(r.al);
@@ -62,20 +58,22 @@ export function owedRaised(
 }
 
 /**
- * Sets `reraise` and `raisedRecord` on the outcome of a call whose record (`key`, of `kind`) keeps
- * what it raised (`reply.raised`) or still owes (`reply.owed`); unchanged when neither.
+ * Sets `owed` and `raisedRecord` on the outcome of a call whose record (`key`, of `kind`) keeps
+ * what it raised (`reply.raised`) or still owes (`reply.owed`: a grant's one text, or the pending
+ * raises of the account or a session, oldest first); unchanged when neither.
  */
 export function withRaised<O extends LedgerOutcome>(
   outcome: O,
-  reply: { raised?: string; owed?: string },
+  reply: { raised?: string; owed?: string | string[] },
   record: { kind: RaisedRecord["kind"]; key: string },
   session: SessionSnapshot | null = null,
 ): O {
-  const raised = reply.raised ?? reply.owed;
-  if (raised === undefined) return outcome;
+  const owed = reply.owed === undefined ? [] : typeof reply.owed === "string" ? [reply.owed] : reply.owed;
+  const raised = reply.raised === undefined || owed.includes(reply.raised) ? owed : [...owed, reply.raised];
+  if (raised.length === 0) return outcome;
   return {
     ...outcome,
-    reraise: reply.owed === undefined ? null : owedRaised(reply.owed, outcome.accountId, session),
+    owed: owed.length === 0 ? null : owed.map((text) => owedRaised(text, outcome.accountId, session)),
     raisedRecord: { ...record, raised },
   };
 }

@@ -70,8 +70,11 @@ export const ScriptReply = z.object({
   repeat: z.boolean().optional(),
   /** What this call raised, as kept in its record until queued (lua/lib/raised.lua; grants, set-budget-5). */
   raised: z.string().optional(),
-  /** What an earlier call raised and its record still owes (not marked queued), in the same text. */
-  owed: z.string().optional(),
+  /**
+   * What earlier calls raised and their record still owes (not marked queued), in the same text:
+   * one for a grant's repeat, a list (oldest first) for the account's or a session's pending raises.
+   */
+  owed: z.union([z.string(), z.array(z.string())]).optional(),
   /** start-cycle-5: audit entries without a running total must be summed first (legacy-used.ts). */
   needs_legacy_sum: z.boolean().optional(),
   /** start-cycle-5: `start` lies below the trim marker `trimmed`; sum the archived charges first. */

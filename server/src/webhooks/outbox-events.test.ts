@@ -46,6 +46,17 @@ describe("webhookEvents of a change that is not a stage event", () => {
     expect(events.map((e) => e.key)).toEqual(["alert.critical.at.2026-12-05T00:00:02.000Z", "alert.low.seq.7"]);
   });
 
+  it("queues every raise the account still owes (pending raises), each under its own seq", () => {
+    const events = webhookEvents({
+      ...base,
+      owed: [
+        { alert: alert("low", "2026-12-05T00:00:01.000Z"), denied: null, budgetReached: null, seq: 7 },
+        { alert: alert("low", "2026-12-05T00:00:03.000Z"), denied: null, budgetReached: null, seq: 9 },
+      ],
+    });
+    expect(events.map((e) => e.key)).toEqual(["alert.low.seq.7", "alert.low.seq.9"]);
+  });
+
   it("queues a budget_reached once when it is both raised and owed (the same budget, the same key)", () => {
     const events = webhookEvents({
       ...base,

@@ -22,12 +22,13 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
   const events: WebhookEvent[] = [];
   const { accountId } = outcome;
   // A duplicate's reraise carries what its first application raised: the same keys, so the same
-  // delivery ids as the first time (docs/webhooks.md "The gap"). A budget set may raise an alert
-  // of its own and still owe an earlier call's: both, each under its own key.
-  const { reraise } = outcome;
+  // delivery ids as the first time (docs/webhooks.md "The gap"); so does each raise an earlier call
+  // that is not a stage event still owes (`owed`). A call may raise an alert of its own and still
+  // owe earlier ones: all, each under its own key.
+  const reraises = [...(outcome.reraise ? [outcome.reraise] : []), ...(outcome.owed ?? [])];
   const alerts = [
     { alert: outcome.alert, seq: outcome.balance?.seq },
-    { alert: reraise?.alert, seq: reraise?.seq ?? outcome.balance?.seq },
+    ...reraises.map((r) => ({ alert: r.alert, seq: r.seq ?? outcome.balance?.seq })),
   ];
   for (const { alert, seq } of alerts) {
     if (!alert) continue;
@@ -40,13 +41,13 @@ export function webhookEvents(outcome: LedgerOutcome): WebhookEvent[] {
       data: { ...alert },
     });
   }
-  const denied = outcome.denied ?? reraise?.denied;
+  const denied = outcome.denied ?? outcome.reraise?.denied;
   if (denied) {
     const d = denied;
     const cause = outcome.eventId ? `event.${outcome.eventId}` : `step.${d.sessionId}.${d.stepId}.${d.at}`;
     events.push({ type: "stage.denied", accountId, key: `denied.${cause}`, createdAt: d.at, data: { ...d } });
   }
-  for (const reached of [outcome.budgetReached, reraise?.budgetReached]) {
+  for (const reached of [outcome.budgetReached, ...reraises.map((r) => r.budgetReached)]) {
     if (!reached) continue;
     // Named by the budget and the moment it was reached (ledger time, in the session): one per
     // budget set, and the same key when a duplicate re-raises it after a crash.

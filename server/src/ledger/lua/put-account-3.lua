@@ -1,10 +1,10 @@
 --[[
   Creates or updates an account (CONTRACT §3): plan and low-balance thresholds; no credits.
   Thresholds changed re-evaluate the alert states (a crossing can fire here too). An alert raised
-  here is kept in the account hash, field `wr` (the text of lib/raised.lua), as touch-3.lua keeps
-  its own, until its webhooks are queued (mark-webhooks-2.lua appends ";q"): the ops route answers
+  here is kept among the account hash's pending raises (`wp`, lib/raised.lua), as touch-3.lua
+  keeps its own, until its webhooks are queued (mark-webhooks-2.lua removes it): the ops route answers
   once they are, and its retried PUT, a repeat, answers the alert as `owed` (docs/webhooks.md
-  "The gap"). A newer raise replaces it.
+  "The gap"). A newer raise is added beside it.
 
   KEYS[1] account hash  KEYS[2] holds hash  KEYS[3] audit stream
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] plan  ARGV[4] thresholds JSON
@@ -17,7 +17,7 @@ local ctx = new_context()
 local a = load_account(ctx.acct)
 local created = false
 -- Read before any change: what an earlier call raised, its webhooks not known to be queued.
-local owed = a and raised_owed(a.wr) or nil
+local owed = a and raised_pending(a) or nil
 if not a then
   created = true
   a = { plan = ARGV[3], created = ctx.now, seq = 0, sub_id = "", sub_granted = 0, sub_rem = 0, sub_start = 0,
@@ -41,5 +41,5 @@ local reply = finish(ctx, a, { alert = alert, created = created, raised = text, 
 -- Created with the compact idempotency layout and its 14-character names: no record of a layout
 -- before can exist (lib/idem).
 if created then redis.call("HSET", ctx.acct, "ix", "n" .. fmt(ctx.now), "iy", "-1") end
-if text then redis.call("HSET", ctx.acct, "wr", text) end
+if text then raised_keep(ctx.acct, owed, text) end
 return reply

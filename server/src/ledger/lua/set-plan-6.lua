@@ -8,10 +8,10 @@
   KEYS[6] the account's planned sessions (lib/plans)
   ARGV[1] key prefix  ARGV[2] ledger retention ms  ARGV[3] sessionId
   ARGV[4] "<free> <plus> <pro>" credits, or "" to remove the plan
-  An alert the time-due work raised is kept in the account hash, field `wr`, as touch-3.lua keeps
-  its own, until its webhooks are queued (mark-webhooks-2.lua appends ";q"); one still unmarked is
-  answered as `owed`: the route answers once it is queued, and its retry owes it again
-  (docs/webhooks.md "The gap"). A newer raise replaces it.
+  An alert the time-due work raised is kept among the account hash's pending raises (`wp`,
+  lib/raised.lua), as touch-3.lua keeps its own, until its webhooks are queued (mark-webhooks-2.lua
+  removes it); those still pending are answered as `owed`: the route answers once it is queued, and its retry owes it again
+  (docs/webhooks.md "The gap"). A newer raise is added beside it.
   Returns JSON { account, session, sessions, burn?, raised?, owed?, ... } or { error = "unknown_account" }.
 ]]
 --- @include "lib/context"
@@ -25,8 +25,8 @@ local sid = ARGV[3]
 session_declare(ctx, sid, KEYS[4])
 local a, err = require_account(ctx)
 if not a then return err end
--- load_account keeps every field of the hash: `wr` is one save_account never writes.
-local owed = raised_owed(a.wr)
+-- load_account keeps every field of the hash: `wp` and `wr` are ones save_account never writes.
+local owed = raised_pending(a)
 maintain(ctx, a)
 plans_check(ctx)
 session_set(ctx, sid, "planned", ARGV[4])
@@ -37,5 +37,5 @@ local alert = evaluate_alerts(a)
 -- The seq the account will have after this call (finish bumps it once if it changed): the alert's key.
 local text = alert and raised_text(ctx.now, a.changed and a.seq + 1 or a.seq, alert, false) or nil
 local out = finish(ctx, a, { session_of = sid, alert = alert, raised = text, owed = owed })
-if text then redis.call("HSET", KEYS[1], "wr", text) end
+if text then raised_keep(KEYS[1], owed, text) end
 return out
