@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { WebhookPayload, type SessionSnapshot } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
-import type { LedgerOutcome } from "../../server/src/ledger/outcome.js";
+import { quietOutcome } from "../../server/src/ledger/outcome-fixture.js";
 import { createWebhooks, type Webhooks } from "../../server/src/webhooks/index.js";
 import { waitFor } from "../support/redis-server.js";
 import { deployment, type Deployment } from "../realtime/harness.js";
@@ -40,21 +40,7 @@ describe("session.budget_reached", () => {
       budget: { credits: 50, remaining: 0, reachedAt: "2026-12-04T10:00:00.000Z" },
       forecast: null,
     };
-    const outcome: LedgerOutcome = {
-      accountId: "wh-budget",
-      result: null,
-      changed: true,
-      balance: null,
-      sessions: [],
-      repush: false,
-      alert: null,
-      denied: null,
-      progress: null,
-      charge: null,
-      plan: "free",
-      occurredAtMs: null,
-      budgetReached: snapshot,
-    };
+    const outcome = quietOutcome("wh-budget", { budgetReached: snapshot });
     webhooks.outbox.publish(outcome);
     webhooks.outbox.publish(outcome); // the same change (same session seq) published twice
     await webhooks.outbox.flush();

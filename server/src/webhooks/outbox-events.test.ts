@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BalanceAlert, SessionSnapshot } from "@creditmeter/shared";
-import type { LedgerOutcome } from "../ledger/outcome.js";
+import { quietOutcome } from "../ledger/outcome-fixture.js";
 import { webhookEvents } from "./outbox.js";
 
 const alert = (level: BalanceAlert["level"], at: string): BalanceAlert => ({
@@ -20,20 +20,7 @@ const session: SessionSnapshot = {
   budget: { credits: 1, remaining: 0, reachedAt: "2026-12-05T00:00:00.000Z" },
   forecast: null,
 };
-const base: LedgerOutcome = {
-  accountId: "a",
-  result: null,
-  changed: true,
-  balance: null,
-  sessions: [],
-  repush: false,
-  alert: null,
-  denied: null,
-  progress: null,
-  charge: null,
-  plan: "free",
-  occurredAtMs: null,
-};
+const base = quietOutcome("a");
 
 // A budget set may raise an alert of its own and still owe an earlier call's (docs/webhooks.md "The gap").
 describe("webhookEvents of a change that is not a stage event", () => {
