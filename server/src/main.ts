@@ -16,6 +16,9 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, base: { service: "creditmeter", pid: process.pid } });
   const server = await startServer(config, logger);
+  // A parent with an IPC channel (`npm start`, the tests) learns the bound port from the process
+  // itself: with PORT=0 the kernel picks it, so no one else can take it between a pick and the bind.
+  if (process.send && process.connected) process.send({ type: "listening", port: server.port }, () => undefined);
   let stopping = false;
   /**
    * Drains (no new jobs, jobs in flight finished, sockets closed) and exits 0; after the stop

@@ -55,7 +55,6 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
     };
     config = loadConfig(env);
     server = await spawnLoopbackServer(env);
-    url = server.url;
     const client = createRedis(config, () => undefined);
     if (!isCluster(client)) throw new Error("REDIS_CLUSTER_NODES did not give a cluster client");
     redis = client;
@@ -65,6 +64,7 @@ describe.skipIf(unsupported !== null)(`Redis Cluster${unsupported ? ` (skipped: 
       prefix: config.queuePrefix,
     });
     await server.ready();
+    url = server.url;
   }, 120_000);
 
   afterAll(async () => {

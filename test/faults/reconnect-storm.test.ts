@@ -6,7 +6,7 @@ import type { Balance, SessionUpdate } from "@creditmeter/shared";
 import { createCreditMeter, type CreditMeter } from "@creditmeter/panel/sdk";
 import { mintToken } from "../../server/src/auth/index.js";
 import { cycle, testLedger } from "../support/ledger.js";
-import { freePort, waitFor } from "../support/redis-server.js";
+import { waitFor } from "../support/redis-server.js";
 import { startLoopbackServer, type ServerProcess } from "../support/server-process.js";
 import { completed } from "../realtime/harness.js";
 import type { RedisClientType } from "redis";
@@ -43,8 +43,8 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
       await ledger.putAccount(a, { plan: "free" });
       await ledger.startCycle(a, cycle(`c-${a}`, 100_000));
     }
-    const port = await freePort();
-    // Restarted on the same port: the panels reconnect to the address they know.
+    // Restarted on the port the first start listened on: the panels reconnect to the address they know.
+    const address: { port?: number } = {};
     const start = () =>
       startLoopbackServer(
         {
@@ -55,10 +55,12 @@ describe(`reconnection storm of ${PANELS} panels`, () => {
           CREDITMETER_CONNECTIONS_PER_IP_PER_MINUTE: String(PANELS * 10),
           CREDITMETER_REQUESTS_PER_IP_PER_MINUTE: "1000000",
         },
-        { port },
+        { port: address.port },
       );
-    const base = `http://127.0.0.1:${port}`;
-    server = await start();
+    const first = await start();
+    server = first;
+    address.port = first.port;
+    const base = first.url;
 
     const tokens = new Map<string, string>();
     for (const a of accounts) tokens.set(a, await mintToken(SECRET, { sub: a, role: "user", ttlSeconds: 3600 }));

@@ -18,7 +18,6 @@ describe("a consumer-only process", () => {
     d = await deployment();
     web = await startNode(d, { CREDITMETER_CONSUMER: "false" });
     consumer = await spawnLoopbackServer({ ...d.env, CREDITMETER_HTTP: "false" });
-    probes = consumer.url;
     await web.ledger.putAccount(acct, { plan: "free" });
     await web.ledger.startCycle(acct, cycleOf("c1", 500));
   });
@@ -31,6 +30,7 @@ describe("a consumer-only process", () => {
   // CONTRACT §8 v1.1: an orchestrator probes it and Prometheus scrapes it like any other process.
   it("answers /healthz, /readyz and /metrics on its port, and nothing else", async () => {
     await consumer.ready(); // the consumer-only process answers its probes
+    probes = consumer.url;
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
     expect((await fetch(`${probes}/metrics`)).status, "metrics need an ops token").toBe(401);
     const metrics = await fetch(`${probes}/metrics`, {

@@ -27,10 +27,10 @@ describe("two server processes", () => {
     ledger = RedisLedger.fromConfig(d.redis, config);
     await ledger.putAccount(acct, { plan: "free" });
     await ledger.startCycle(acct, cycleOf("c1", 1000));
-    // B first: the panel's first connection lands on B, its reconnect on A.
-    proxy = await roundRobinProxy([b.port, a.port]);
     await a.ready();
     await b.ready();
+    // B first: the panel's first connection lands on B, its reconnect on A.
+    proxy = await roundRobinProxy([b.port, a.port]);
   }, 90_000);
   afterAll(async () => {
     await Promise.all(children.map((child) => child.kill("SIGKILL")));

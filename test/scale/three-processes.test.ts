@@ -33,9 +33,7 @@ describe("three server processes without sticky routing", () => {
       CREDITMETER_CONCURRENCY: "4",
     };
     for (let i = 0; i < 3; i++) {
-      const server = await spawnLoopbackServer(env);
-      servers.push(server);
-      ports.push(server.port);
+      servers.push(await spawnLoopbackServer(env));
     }
     const config = loadConfig(env);
     redis = createClient({ url: inject("redisUrl") });
@@ -46,8 +44,10 @@ describe("three server processes without sticky routing", () => {
       prefix: config.queuePrefix,
     });
     ledger = RedisLedger.fromConfig(redis, config);
-    proxy = await roundRobinProxy(ports);
+    // Each says its port once listening (PORT=0): ready first, then the proxy in front of them.
     for (const server of servers) await server.ready();
+    ports.push(...servers.map((server) => server.port));
+    proxy = await roundRobinProxy(ports);
   }, 120_000);
 
   afterAll(async () => {

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BUILT, stalePackages } from "../../scripts/build-if-stale.mjs";
-import { freePort } from "./redis-server.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -13,6 +12,20 @@ export interface ServerProcess {
   /** Everything the process wrote to stderr, for failure messages. */
   stderr(): string;
   kill(signal: NodeJS.Signals): Promise<number | string>;
+  /**
+   * Resolves with the port the server listens on once it says so (its `listening` message over the
+   * IPC channel, server/src/main.ts); rejects if the process exits before.
+   */
+  listening: Promise<number>;
+}
+
+/** The port of a `{ type: "listening", port }` message from the server, or null for any other message. */
+function listeningPort(message: unknown): number | null {
+  if (typeof message !== "object" || message === null) return null;
+  const { type, port } = message as { type?: unknown; port?: unknown };
+  return type === "listening" && typeof port === "number" && Number.isInteger(port) && port > 0 && port <= 65535
+    ? port
+    : null;
 }
 
 /** Where a spawned server's code comes from: its TypeScript sources through tsx, or the build (dist/). */
@@ -50,12 +63,16 @@ export function spawnServer(env: Record<string, string>, code: ServerCode = "sou
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", NODE_ENV: "test", ...env },
     // CREDITMETER_TEST_SERVER_LOG=<file> keeps the processes' JSON logs for debugging a failure.
+    // 'ipc': the server says which port it bound (and stops if this process goes, as under `npm start`).
     stdio: [
       "ignore",
       process.env.CREDITMETER_TEST_SERVER_LOG ? openSync(process.env.CREDITMETER_TEST_SERVER_LOG, "a") : "ignore",
       "pipe",
+      "ipc",
     ],
   });
+  // The channel alone must not keep a test worker alive.
+  proc.channel?.unref();
   let err = "";
   proc.stderr?.on("data", (chunk: Buffer) => {
     err = (err + chunk.toString()).slice(-20_000);
@@ -63,9 +80,19 @@ export function spawnServer(env: Record<string, string>, code: ServerCode = "sou
   const exited = new Promise<number | string>((resolve) =>
     proc.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
   );
+  const listening = new Promise<number>((resolve, reject) => {
+    proc.on("message", (message: unknown) => {
+      const port = listeningPort(message);
+      if (port !== null) resolve(port);
+    });
+    void exited.then((code) => reject(new Error(`the server exited (${String(code)}) before it listened`)));
+  });
+  // Not every caller waits for it (a server expected to exit at start).
+  listening.catch(() => undefined);
   return {
     proc,
     exited,
+    listening,
     stderr: () => err,
     kill(signal) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
@@ -76,9 +103,10 @@ export function spawnServer(env: Record<string, string>, code: ServerCode = "sou
 
 /** A server process listening on a loopback port of its own, with the way to reach it. */
 export interface LoopbackServer extends ServerProcess {
-  port: number;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
+  /** The port it listens on; throws until the process has said (after `ready()` or `listening`). */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`; throws until the port is known, as `port` does. */
+  readonly url: string;
   /** The status /readyz answers now; 0 when nothing answers within 3 s (not listening yet, or frozen). */
   readyz(): Promise<number>;
   /** Waits until /readyz answers 200; fails at once if the process exits, and with its stderr at the deadline. */
@@ -86,30 +114,45 @@ export interface LoopbackServer extends ServerProcess {
 }
 
 export interface LoopbackOptions {
-  /** The port to listen on (a restart on the same address); a free one by default. */
+  /** The port to listen on (a restart on the same address); by default the kernel picks one (PORT=0). */
   port?: number;
 }
 
 /**
  * Spawns `server/src/main.ts` on 127.0.0.1 (HOST and PORT are the helper's; `env` gives the rest:
- * REDIS_URL, key prefix, queue, secrets). Does not wait: `ready()` does.
+ * REDIS_URL, key prefix, queue, secrets). Does not wait: `ready()` does. PORT is 0 unless given,
+ * and the port is the one the server reports it bound: a port picked here and bound seconds later
+ * could be taken meanwhile by another test file's process, which would then answer the probes.
  */
 export async function spawnLoopbackServer(
   env: Record<string, string>,
   options: LoopbackOptions = {},
 ): Promise<LoopbackServer> {
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const server = spawnServer({ ...env, HOST: "127.0.0.1", PORT: String(port) }, freshestServerCode());
+  const server = spawnServer({ ...env, HOST: "127.0.0.1", PORT: String(options.port ?? 0) }, freshestServerCode());
+  let bound: number | undefined;
+  void server.listening.then(
+    (port) => (bound = port),
+    () => undefined,
+  );
+  const port = (): number => {
+    if (bound === undefined) throw new Error("the server has not said which port it listens on yet: await ready()");
+    return bound;
+  };
   const readyz = (): Promise<number> =>
-    fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3000) }).then(
-      (res) => res.status,
-      () => 0,
-    );
+    bound === undefined
+      ? Promise.resolve(0)
+      : fetch(`http://127.0.0.1:${bound}/readyz`, { signal: AbortSignal.timeout(3000) }).then(
+          (res) => res.status,
+          () => 0,
+        );
   return {
     ...server,
-    port,
-    url,
+    get port() {
+      return port();
+    },
+    get url() {
+      return `http://127.0.0.1:${port()}`;
+    },
     readyz,
     ready: (timeoutMs = READY_TIMEOUT_MS) => untilReady(server, readyz, timeoutMs),
   };
