@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
-import { freePort, waitFor } from "../support/redis-server.js";
+import { startRedis, waitFor, type TestRedis } from "../support/redis-server.js";
 
 /** A private 3-master Redis Cluster on loopback ports, without replicas, for one test file. */
 export interface TestCluster {
@@ -32,14 +33,6 @@ export function clusterUnsupported(): string | null {
   return null;
 }
 
-function stopProcess(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once("exit", () => resolve());
-    proc.kill("SIGTERM");
-  });
-}
-
 async function clusterState(port: number): Promise<string> {
   const c = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
   c.on("error", () => undefined);
@@ -58,36 +51,28 @@ async function clusterState(port: number): Promise<string> {
  */
 export async function startCluster(): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "creditmeter-cluster-"));
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const startNode = (port: number): ChildProcess =>
-    spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        join(dir, `nodes-${port}.conf`),
-        "--cluster-node-timeout",
-        "5000",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-      ],
-      { stdio: "ignore" },
-    );
-  const procs = ports.map(startNode);
+  // startRedis picks the port and waits for the node to answer as itself (its pid), picking again
+  // if another test file's process took the port first.
+  const startNode = (): Promise<TestRedis> =>
+    startRedis([
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      join(dir, `nodes-${randomUUID()}.conf`),
+      "--cluster-node-timeout",
+      "5000",
+      "--dir",
+      dir,
+    ]);
+  const procs: TestRedis[] = [];
+  const ports: number[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(procs.map(stopProcess));
+    await Promise.all(procs.map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    for (let i = 0; i < 3; i++) procs.push(await startNode());
+    ports.push(...procs.map((node) => node.port));
     for (const port of ports)
       await waitFor(async () => (await clusterState(port)).includes("cluster_state"), 10_000, `cluster node ${port}`);
     const create = spawnSync(
@@ -112,8 +97,9 @@ export async function startCluster(): Promise<TestCluster> {
     return res.stdout;
   };
   const addMaster = async (slots: number): Promise<number> => {
-    const port = await freePort();
-    procs.push(startNode(port));
+    const node = await startNode();
+    procs.push(node);
+    const port = node.port;
     await waitFor(async () => (await clusterState(port)).includes("cluster_state"), 10_000, `cluster node ${port}`);
     const seed = `127.0.0.1:${ports[0] ?? 0}`;
     cli(["--cluster", "add-node", `127.0.0.1:${port}`, seed]);

@@ -1,6 +1,15 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -102,13 +111,29 @@ export async function startPostgres(settings: string[] = []): Promise<TestPostgr
   const dir = mkdtempSync(join(tmpdir(), "creditmeter-pg-"));
   if (as) chownSync(dir, as.uid, as.gid);
   const data = join(dir, "data");
-  const port = await freePort();
   // A copy of a cluster initdb made once (initdb: ~5 s on a loaded machine; the copy: under 1 s).
   run("cp", ["-a", initdbTemplate(bin, as), data], as);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=40${settings.map((x) => ` -c ${x}`).join("")}`;
+  const log = join(dir, "log");
+  let port = 0;
+  const options = () =>
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=40${settings.map((x) => ` -c ${x}`).join("")}`;
   const pgCtl = (args: string[]): void => run(join(bin, "pg_ctl"), ["-D", data, "-w", "-t", "90", ...args], as);
-  const startServer = (): void => pgCtl(["-o", options, "-l", join(dir, "log"), "start"]);
-  startServer();
+  const startServer = (): void => pgCtl(["-o", options(), "-l", log, "start"]);
+  // A free port another test file's process took before PostgreSQL bound it: PostgreSQL exits
+  // ("could not bind"), pg_ctl fails, and the port is picked again. pg_ctl -w waits on this data
+  // directory's postmaster.pid, so another server on the port cannot pass for this one.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    try {
+      startServer();
+      break;
+    } catch (err) {
+      const taken =
+        existsSync(log) && /could not bind|could not create any TCP\/IP sockets/.test(readFileSync(log, "utf8"));
+      if (!taken || attempt >= 5) throw err;
+      writeFileSync(log, "");
+    }
+  }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
   const version = spawnSync(join(bin, "postgres"), ["--version"], { encoding: "utf8" }).stdout.trim();
