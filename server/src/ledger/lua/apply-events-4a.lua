@@ -43,16 +43,7 @@
   events (re-pushed so a retry after a crash converges the panels).
 ]]
 --- @include "lib/apply"
-
--- The event's kind by its fingerprint's first letter (fingerprint.ts TYPE_CODES).
-local KINDS = { [115] = "started", [112] = "progress", [99] = "completed", [102] = "failed" }
-
--- The value on the account's plan (p: 1 free, 2 plus, 3 pro) of "<n>" or "<free>,<plus>,<pro>".
-local function on_plan(arg, p)
-  if not string.find(arg, ",", 1, true) then return arg end
-  local free, plus, pro = string.match(arg, "^([^,]*),([^,]*),(.*)$")
-  return (p == 2 and plus) or (p == 3 and pro) or free
-end
+--- @include "lib/event-args"
 
 local retention_ms, now, virtual = retention_and_clock(ARGV[1])
 local accounts, events, by_key = {}, {}, {}
@@ -73,7 +64,7 @@ local function read_event(v, p)
   else
     ev.aid, ev.fp = ev.id, string.sub(fparg, 43)
   end
-  local kind = KINDS[string.byte(ev.fp, 1)]
+  local kind = EVENT_KINDS[string.byte(ev.fp, 1)]
   -- fingerprint.ts writes "?" for a type it does not know, which the consumer never sends: no write yet.
   assert(kind, "apply-events-4a: an event of no known type")
   ev.kind = kind
