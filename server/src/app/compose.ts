@@ -256,6 +256,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metrics,
     changes: publisher,
     outbox: webhooks.outbox,
+    afterLedger: killAfterLedger(config.testKillAfterLedger),
   });
   publisher.add(realtime.publisher);
   opsStream.attach(realtime.ops);

@@ -30,7 +30,9 @@ export interface ConsumerDeps {
 /**
  * The test hook of Config.testKillAfterLedger (loadConfig refuses it unless NODE_ENV=test): a real
  * SIGKILL of this process right after the ledger applied the write of that id (an event's id; an ops
- * write's cycleId, packId or adjustmentId; a budget set's sessionId), before its outcome is published.
+ * write's cycleId, packId or adjustmentId; a budget set's sessionId; "sweep:<accountId>" for the
+ * sweeper's touch, "plan:<sessionId>" for a plan set, "dismiss:<accountId>" for an alert dismissal),
+ * before its outcome is published.
  */
 export function killAfterLedger(id: string | undefined): ((applied: string) => void) | undefined {
   if (id === undefined) return undefined;

@@ -42,8 +42,9 @@ export interface Config {
   /**
    * Tests only (CREDITMETER_TEST_KILL_AFTER_LEDGER, refused unless NODE_ENV=test): the process
    * SIGKILLs itself right after the ledger script applied the event of this id (or the ops write of
-   * this cycleId, packId or adjustmentId, the budget set of this sessionId, or the sweeper's touch of
-   * "sweep:<accountId>"), before anything else
+   * this cycleId, packId or adjustmentId, the budget set of this sessionId, the sweeper's touch of
+   * "sweep:<accountId>", the plan set of "plan:<sessionId>" or the dismissal of "dismiss:<accountId>"),
+   * before anything else
    * happens with the outcome — the crash window of docs/webhooks.md "The gap".
    */
   testKillAfterLedger: string | undefined;

@@ -85,6 +85,7 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
       publisher,
       changes: deps.changes ?? publisher,
       outbox: deps.outbox,
+      afterLedger: deps.afterLedger,
       barrier: redisAdapter.barrier,
     });
     const { accountId } = socket.data;

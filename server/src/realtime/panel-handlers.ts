@@ -23,6 +23,8 @@ export interface PanelContext {
   changes: Publisher;
   /** The webhook outbox (webhooks/settle.ts); absent where no webhooks are queued. */
   outbox?: WebhookSettler;
+  /** Tests only (Config.testKillAfterLedger): called with "dismiss:<accountId>" right after a dismissal's script. */
+  afterLedger?: (id: string) => void;
   /** Resolves once room subscriptions are live across nodes (see RedisAdapterHandle.barrier). */
   barrier(): Promise<void>;
 }
@@ -144,12 +146,14 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
       const request = parse(DismissRequest, raw);
       const accountId = targetAccount(socket, undefined);
       const outcome = await ctx.ledger.dismissAlert(accountId, request.level);
+      ctx.afterLedger?.(`dismiss:${accountId}`);
       // Every panel of the account (on any node) hides the banner, including after a no-op dismiss.
+      // A crossing its time-due work raised is pushed as any crossing is (CONTRACT §6 `balance:alert`,
+      // once per crossing); the banner follows the balance, which carries the dismissal.
       ctx.publisher.publish({
         ...outcome,
         repush: true,
         sessions: [],
-        alert: null,
         denied: null,
         progress: null,
         charge: null,

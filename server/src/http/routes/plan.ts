@@ -32,6 +32,7 @@ export function planRouter(deps: HttpDeps): Router {
       const body = parseItemsBody(PlanBody, requireJsonObject(req.body), deps.config.priceBook);
       const totals = body.items.length === 0 ? null : quoteOnEveryPlan(deps.config.priceBook, body.items);
       const outcome = await deps.ledger.setPlan(accountId, sessionId, totals);
+      deps.afterLedger?.(`plan:${sessionId}`);
       publishSafely(deps, outcome);
       // An alert of the time-due work it did is kept in the account until queued: answered once it
       // is (503 on failure; the retry owes it again, docs/webhooks.md "The gap").
