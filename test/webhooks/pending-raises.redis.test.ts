@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { RedisClientType } from "redis";
 import type { LedgerOutcome, RedisLedger } from "@creditmeter/server";
 import { cycle, testLedger } from "../support/ledger.js";
+import { completed } from "../realtime/harness.js";
 
 // The account's pending raises (docs/webhooks.md "The gap", lib/raised.lua): an alert kept until
 // its webhooks are queued is not replaced by a newer one raised before it was (a crash between a
@@ -113,7 +114,33 @@ describe("pending raises accumulate until queued", () => {
     expect((await ledger.touch(acct)).raisedRecord ?? null).toBeNull();
   });
 
-  it("a session's budget sets keep an unqueued budget_reached beside a newer raise", async () => {
+  it("a session's budget sets keep an unqueued alert beside a newer budget_reached", async () => {
+    // A virtual clock ends the cycle without sleeping.
+    let clock = Date.now();
+    const { ledger: timed, redis: timedRedis } = await testLedger({ virtualClock: () => clock });
+    onTestFinished(() => timedRedis.close());
+    const acct = "pending-session-two";
+    const sid = "video-q";
+    await timed.putAccount(acct, { plan: "free" });
+    await timed.startCycle(acct, cycle(`c-${acct}`, 10, 60_000));
+    await timed.applyEvent(completed(acct, sid, "script")); // 1 credit used by the session
+    clock += 120_000;
+    // A: the budget set's time-due work ends the cycle (exhausted); its queueing is lost.
+    const a = await timed.setBudget(acct, sid, 5);
+    expect(a.alert).toMatchObject({ level: "exhausted" });
+    // B: a budget already used up, reached at once; owes A, and its queueing is lost too.
+    const b = await timed.setBudget(acct, sid, 1);
+    expect(b.budgetReached).not.toBeNull();
+    expect(b.owed?.map((o) => o.alert)).toEqual([a.alert]);
+    // The retried PUT owes both.
+    const retry = await timed.setBudget(acct, sid, 1);
+    expect(retry.owed?.map((o) => o.alert)).toEqual([a.alert, null]);
+    expect(retry.owed?.[1]?.budgetReached?.budget).toEqual(b.budgetReached?.budget);
+    await timed.markRaisedQueued(acct, recordOf(retry));
+    expect((await timed.setBudget(acct, sid, 1)).raisedRecord ?? null).toBeNull();
+  });
+
+  it("a session's retried budget set owes its budget_reached until marked, which empties `wp`", async () => {
     const acct = "pending-session";
     const sid = "video-p";
     await armed(acct);
