@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreditmeterError } from "@creditmeter/shared";
 import { asAccountOfLayoutBefore, cycle, stageEvent, testLedger } from "../support/ledger.js";
+import type { LedgerOutcome } from "@creditmeter/server";
 import { snapshotKeys, startPipeline, type Pipeline } from "../support/pipeline.js";
 
 const accountId = "acct-conflict";
@@ -111,5 +112,51 @@ describe("fingerprint fields (ledger)", () => {
     await asAccountOfLayoutBefore(ctx.redis, ctx.namespace, "f");
     await ctx.redis.set(`${ctx.namespace}:{f}:evt:${e.eventId}`, '{"s":"applied","c":1,"h":0}');
     expect((await ctx.ledger.applyEvent({ ...e, stepId: "x" })).result?.status).toBe("duplicate");
+  });
+});
+
+describe("an account all of whose events in a batch are conflicts", () => {
+  const clock = { now: Date.now() };
+  const caughtUp: LedgerOutcome[] = [];
+  let ctx: Awaited<ReturnType<typeof testLedger>>;
+  beforeAll(async () => {
+    ctx = await testLedger({ virtualClock: () => clock.now, onMaintenance: (o) => caughtUp.push(o) });
+    for (const id of ["c1", "c2"]) {
+      await ctx.ledger.putAccount(id, { plan: "free" });
+      await ctx.ledger.startCycle(id, cycle("cyc", 1000));
+    }
+  });
+  afterAll(() => ctx.redis.close());
+
+  it("pushes what the catch-up changed (an expired hold released), and the refusal is unchanged", async () => {
+    const started = stageEvent({ accountId: "c1", type: "stage.started", action: "voiceover", seconds: 30 });
+    const other = stageEvent({ accountId: "c2", type: "stage.completed", action: "script" });
+    const out = await ctx.ledger.applyEvents([started, other]);
+    expect(out.map((o) => (o instanceof Error ? o.message : o.balance?.held))).toEqual([30, 0]);
+    caughtUp.length = 0;
+    // The hold's time-to-live (LEDGER_DEFAULTS: an hour) passes; the next batch of c1 is refused whole.
+    clock.now += 2 * 3600_000;
+    const again = await ctx.ledger.applyEvents([{ ...started, seconds: 31 }, other]);
+    expect(again[0]).toBeInstanceOf(CreditmeterError);
+    expect((again[0] as CreditmeterError).message).toMatch(/^conflict: seconds: /);
+    expect(again[1]).toMatchObject({ result: { status: "duplicate" } });
+    // c1's catch-up, once, with the balance and the session the reply carries; c2 has its outcome.
+    expect(caughtUp.map((o) => [o.accountId, o.changed, o.balance?.held, o.balance?.available])).toEqual([
+      ["c1", true, 0, 1000],
+    ]);
+    expect(caughtUp[0]?.sessions.map((s) => [s.sessionId, s.reserved])).toEqual([[started.sessionId, 0]]);
+    expect(caughtUp[0]).toMatchObject({ result: null, alert: null, charge: null, repush: false });
+  });
+
+  it("pushes nothing for such an account when the catch-up changed nothing", async () => {
+    const done = stageEvent({ accountId: "c1", type: "stage.completed", action: "script" });
+    await ctx.ledger.applyEvent(done);
+    caughtUp.length = 0;
+    const again = await ctx.ledger.applyEvents([
+      { ...done, stepId: "x" },
+      { ...done, sessionId: "s2" },
+    ]);
+    expect(again.map((o) => (o instanceof CreditmeterError ? o.code : o))).toEqual(["conflict", "conflict"]);
+    expect(caughtUp).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import {
   type StageEvent,
 } from "@creditmeter/shared";
 import type { LedgerOutcome } from "./outcome.js";
+import { buildOutcome } from "./outcome-builder.js";
 import { owedWebhooks } from "./owed-webhooks.js";
 import { FINGERPRINT_FIELDS, actionOfCode, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
@@ -267,6 +268,25 @@ export function batchOutcomes(
       reraise: r.owed ? owedWebhooks(r.owed, base, r.dr, () => budgetReachedSnapshot(event, acc)) : null,
     };
   });
+}
+
+/**
+ * What a batch changed in accounts none of whose events it answered with an outcome (each refused
+ * as a `conflict`): the catch-up the script did all the same (an expired hold released, a cycle
+ * ended, lua/lib/maintain) is pushed as a read's catch-up is (LedgerOptions.onMaintenance), since no
+ * outcome carries that account's balance and sessions. An account that did not change gets none.
+ */
+export function catchUpOutcomes(reply: BatchReply, ids: string[]): LedgerOutcome[] {
+  const answered = new Set<number>();
+  for (const r of reply.events) if ("a" in r) answered.add(r.a);
+  const out: LedgerOutcome[] = [];
+  reply.accounts.forEach((acc, i) => {
+    const id = ids[i];
+    if (!acc.changed || answered.has(i) || id === undefined) return;
+    const { account, sessions, burn } = acc;
+    out.push(buildOutcome(id, { now: reply.now, changed: true, account, sessions, burn }));
+  });
+  return out;
 }
 
 /** The session whose budget an event used up, as the batch left it (its reachedAt set). */

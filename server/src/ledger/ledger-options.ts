@@ -16,7 +16,8 @@ export interface LedgerOptions {
   functions?: boolean;
   /**
    * Called when a read found time-due work (cycle end, expired holds) and applied it, or found an
-   * alert of such work still owed to the webhook outbox (`raisedRecord`: the caller settles it).
+   * alert of such work still owed to the webhook outbox (`raisedRecord`: the caller settles it);
+   * also when an event batch did such work for an account all of whose events it refused (conflicts).
    */
   onMaintenance?: (outcome: LedgerOutcome) => void;
   /** Called when a fire-and-forget index update fails (it is only a hint; reads stay exact). */

@@ -21,7 +21,14 @@ import type { Config } from "../config/config.js";
 import { accountKeys, type AccountKeys } from "./keys.js";
 import type { LedgerOutcome, RaisedRecord } from "./outcome.js";
 import { withRaised } from "./owed-webhooks.js";
-import { BatchReply, accountIdsOf, batchOutcomes, eventArgs, type BatchedEvent } from "./event-batch.js";
+import {
+  BatchReply,
+  accountIdsOf,
+  batchOutcomes,
+  catchUpOutcomes,
+  eventArgs,
+  type BatchedEvent,
+} from "./event-batch.js";
 import { BatchCall } from "./batch-call.js";
 import { AuditTrail, unknownAccount } from "./trail.js";
 import { DeadlineIndex } from "./deadline-index.js";
@@ -102,7 +109,8 @@ export class RedisLedger implements LedgerApi {
    * Applies parsed stage events in order, as if one at a time, in one script call per Redis
    * Cluster slot (one in all on a single Redis). Each event gets its outcome, the
    * CreditmeterError that refused it (`unknown_account`, `invalid_event`, `conflict`) without touching the rest,
-   * or the Error of its slot's call when that call failed (other slots keep their outcomes).
+   * or the Error of its slot's call when that call failed (other slots keep their outcomes). What
+   * the catch-up changed in an account whose every event was refused goes to onMaintenance.
    */
   async applyEvents(events: StageEvent[]): Promise<(LedgerOutcome | Error)[]> {
     const out: (LedgerOutcome | Error)[] = new Array<LedgerOutcome | Error>(events.length);
@@ -141,6 +149,8 @@ export class RedisLedger implements LedgerApi {
           const i = at[j] ?? -1;
           out[i] = o === "unknown_account" ? unknownAccount(events[i]?.accountId ?? "") : o;
         });
+        // An account whose every event was a conflict: its catch-up has no outcome to ride on.
+        for (const caughtUp of catchUpOutcomes(reply, ids)) this.opts.onMaintenance?.(caughtUp);
       }),
     );
     return out;
