@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { waitFor } from "../support/redis-server.js";
 import { recorder, type Recorder } from "../realtime/harness.js";
+import { watchOps, type OpsWatcher } from "../ops/ops-client.js";
 import { createWebhook } from "./helpers.js";
 import { processRig, type ProcessRig } from "./process-rig.js";
 import type { Receiver } from "./receiver.js";
@@ -21,12 +22,14 @@ describe(
     let ledger: RedisLedger;
     let ops = "";
     const sockets: Recorder[] = [];
+    const closers: OpsWatcher[] = [];
     beforeAll(async () => {
       rig = await processRig();
       ({ ledger, ops } = rig);
     });
     afterAll(async () => {
       for (const r of sockets) r.socket.disconnect();
+      for (const w of closers) w.close();
       await rig.close();
     });
 
@@ -127,16 +130,28 @@ describe(
       await second.server.kill("SIGTERM");
     });
 
-    it("a dismissal whose time-due work crossed a threshold sends the panels its balance:alert", async () => {
+    it("a dismissal whose time-due work crossed a threshold sends the panels its balance:alert, and /ops its alert", async () => {
       const acct = "dismiss-push";
       await ledger.putAccount(acct, { plan: "free" });
       const node = await rig.start(SLOW_SWEEP);
       const p = await panel(node.url, acct);
+      // The ops dashboard hears it as it hears a plan set's (the server's publisher, not the sockets' alone).
+      const dashboard = watchOps(node.url, await rig.d.token("ops-1", "ops"));
+      closers.push(dashboard);
+      await dashboard.connected;
       await cycleEnds(acct);
       expect(await p.socket.timeout(30_000).emitWithAck("alert:dismiss", { level: "low" })).toEqual({ ok: true });
       await waitFor(() => p.packets.some((x) => x.event === "balance:alert"), 10_000, "the balance:alert");
       const alert = p.packets.find((x) => x.event === "balance:alert")?.args[0];
       expect(alert).toMatchObject({ accountId: acct, level: "exhausted", available: 0 });
+      await waitFor(() => dashboard.alerts.some((a) => a.accountId === acct), 10_000, "the /ops alert");
+      expect(dashboard.alerts.filter((a) => a.accountId === acct)).toEqual([
+        expect.objectContaining({
+          kind: "low_balance",
+          accountId: acct,
+          message: expect.stringMatching(/^exhausted: 0 credits/),
+        }),
+      ]);
       await node.server.kill("SIGTERM");
     });
   },

@@ -82,7 +82,6 @@ export async function createRealtime(deps: RealtimeDeps): Promise<Realtime> {
     registerPanelHandlers(socket, {
       ledger: deps.ledger,
       maxWatchedSessions: config.maxWatchedSessions,
-      publisher,
       changes: deps.changes ?? publisher,
       outbox: deps.outbox,
       afterLedger: deps.afterLedger,

@@ -18,7 +18,6 @@ import type { PanelSocket, RealtimeDeps } from "./types.js";
 export interface PanelContext {
   ledger: RealtimeDeps["ledger"];
   maxWatchedSessions: number;
-  publisher: Publisher;
   /** Where a change made here goes so that webhooks and /ops hear of it too (the server's FanOut). */
   changes: Publisher;
   /** The webhook outbox (webhooks/settle.ts); absent where no webhooks are queued. */
@@ -149,15 +148,20 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
       ctx.afterLedger?.(`dismiss:${accountId}`);
       // Every panel of the account (on any node) hides the banner, including after a no-op dismiss.
       // A crossing its time-due work raised is pushed as any crossing is (CONTRACT §6 `balance:alert`,
-      // once per crossing); the banner follows the balance, which carries the dismissal.
-      ctx.publisher.publish({
-        ...outcome,
-        repush: true,
-        sessions: [],
-        denied: null,
-        progress: null,
-        charge: null,
-      });
+      // once per crossing), to every listener as the plan route's (/ops too); the banner follows the
+      // balance, which carries the dismissal. Committed: a failed push must not fail the answer.
+      try {
+        ctx.changes.publish({
+          ...outcome,
+          repush: true,
+          sessions: [],
+          denied: null,
+          progress: null,
+          charge: null,
+        });
+      } catch {
+        // The panels converge on their next update or reconnect snapshot.
+      }
       // The alert of time-due work it did is kept in the account until queued: acked once it is
       // (on failure the panel's retry owes it again, docs/webhooks.md "The gap").
       await settleWebhooks(ctx.outbox, outcome);

@@ -37,7 +37,7 @@ export interface RealtimeDeps {
   verifier: AuthVerifier;
   ledger: Pick<LedgerApi, "balance" | "session" | "dismissAlert" | "setBudget">;
   /**
-   * Where a ledger change made over a socket (`session:budget`) is published: the server's FanOut,
+   * Where a ledger change made over a socket (`session:budget`, `alert:dismiss`) is published: the server's FanOut,
    * so that it also reaches webhooks and /ops. Without it, this realtime's own socket publisher.
    */
   changes?: import("../ledger/api.js").Publisher;
