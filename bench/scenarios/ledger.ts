@@ -9,6 +9,7 @@ import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
 import { mixedEvents } from "./throughput.js";
 import { writesFloorMicrosPerEvent } from "../support/writes-floor.js";
+import { commitFloor, type CommitFloor } from "../support/commit-floor.js";
 import type { ScenarioOptions } from "./options.js";
 import { scriptMicros } from "../support/command-stats.js";
 import type { RedisLedger } from "@creditmeter/server";
@@ -124,6 +125,12 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     // The same mix through a script that only writes what the ledger writes (no rules): the floor.
     const floorBatch = 24;
     const writesFloor = await writesFloorMicrosPerEvent(dep, mixedEvents(accounts, n, "floor"), floorBatch);
+    // The same mix committed by a script that only checks versions and writes values the consumer
+    // computed (no rules, no building in Lua): the floor of "the consumer computes, Redis commits".
+    const commitSizes = [16, 64];
+    const commit: Record<string, CommitFloor> = {};
+    for (const size of commitSizes)
+      commit[size] = await commitFloor(dep, mixedEvents(accounts, n, `commit${size}`), size);
 
     // The very script the ledger runs (apply-events-4a) with a batch of one: a charge of one new step,
     // its keys and arguments built by the ledger's own eventArgs and BatchCall (so they never drift
@@ -172,7 +179,20 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
     const mixRows = [
       ...sizes.map((s) => [String(s), fmt(perEvent[s], 1), fmt(perEventEvalsha[s], 1)]),
       [`${floorBatch}, the ledger's writes only (bench/support/writes-floor.lua)`, "", fmt(writesFloor, 1)],
+      ...commitSizes.map((s) => [
+        `${s}, commit only: versions checked, precomputed values written (bench/support/commit-floor.lua)`,
+        "",
+        fmt(commit[s]?.redisMicrosPerEvent, 1),
+      ]),
     ];
+    const commitNote = commitSizes
+      .map((s) => {
+        const c = commit[s];
+        return c
+          ? `${s}: ${fmt(c.buildMicrosPerEvent, 1)} µs, ${fmt(c.stringsPerEvent, 1)} strings, ${fmt(c.bytesPerEvent, 0)} bytes`
+          : "";
+      })
+      .join("; ");
     const md =
       table(["ledger (node-redis, one connection)", "ops/s", "same script, redis-benchmark", "ops/s", "ratio"], rows) +
       `\n\n${n} charges each (stage.completed of a 1-credit action on 100 accounts)\n\n` +
@@ -180,7 +200,7 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
         ["events per script call", "Redis µs per event (INFO commandstats), Functions", "the same by EVALSHA"],
         mixRows,
       ) +
-      `\n\n${n} events of the throughput scenario's mix per row; a no-op BullMQ job costs Redis about 40 µs on the project's machine (scenario 1 measures it).`;
+      `\n\n${n} events of the throughput scenario's mix per row; a no-op BullMQ job costs Redis about 40 µs on the project's machine (scenario 1 measures it). The commit-only call per event, Node time to build it (no rules) and what it sends: ${commitNote}.`;
     const data = {
       n,
       sequential,
@@ -191,6 +211,7 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
       redisMicrosPerEvent: perEvent,
       redisMicrosPerEventEvalsha: perEventEvalsha,
       writesFloor: { batch: floorBatch, redisMicrosPerEvent: writesFloor },
+      commitFloor: commit,
       redisBenchmark: { c1P1: rb1, [`c1P${window}`]: rbPipe, c50P1: rb50 },
     };
     report("ledger", "5. Ledger alone vs redis-benchmark", md, data, opts.quick);
