@@ -218,13 +218,14 @@ describe.skipIf(unsupported !== null)(`slot migration${unsupported ? ` (skipped:
     60_000,
   );
 
-  // put-account-3 reads the account's planned sessions (lib/plans.lua `plans`) undeclared, with a
-  // ZREVRANGE no presence check covers: on the node importing the slot an index not moved yet reads
-  // as empty, and a plan change made there re-pushes none of them (docs/scale-out.md: a push
-  // missed, no credits, nothing stored). What must hold: nothing of the plans is lost, the move
-  // completes (no copy written on the importing node: MIGRATE would stop on BUSYKEY), and the next
-  // change re-pushes them. The grant scripts, which refresh them too, wait instead (their new record is declared).
-  it("a plan change with the planned sessions' index (plans) not moved yet loses nothing of them", async () => {
+  // put-account-3 reads the account's planned sessions (lib/plans.lua `plans`) undeclared. On the
+  // node importing the slot an index not moved yet would read as empty, and a plan change made
+  // there would re-push none of them (until 2026-12-05). plans_refresh, finding none, asks with an
+  // EXISTS of the account hash and the index, as session_get does: refused there before any write
+  // (the ops client retries), and the retry after the move re-pushes them. The move completes (no
+  // copy written on the importing node: MIGRATE would stop on BUSYKEY). The grant scripts, which
+  // refresh them too, wait anyway (their new record is declared).
+  it("a plan change with the planned sessions' index (plans) not moved yet is refused, and its retry re-pushes them", async () => {
     const totals = { free: 30, plus: 20, pro: 20 };
     const m = await halfMoved(
       (all, keys) => all.filter((key) => key !== keys.plans),
@@ -233,16 +234,17 @@ describe.skipIf(unsupported !== null)(`slot migration${unsupported ? ` (skipped:
         await l.setPlan(id, "s-p", totals);
       },
     );
-    const during = await m.ledger.putAccount(m.accountId, { plan: "pro" }).catch((err: Error) => err);
+    const during = await m.ledger.putAccount(m.accountId, { plan: "pro" }).catch((err: unknown) => err);
+    expect(during).toBeInstanceOf(Error);
     await m.finish();
-    // Refused (the ops client retries) or made once: either way the plan is pro after a retry.
-    if (during instanceof Error) await m.ledger.putAccount(m.accountId, { plan: "pro" });
-    expect(await redis.hGet(m.k.account, "plan")).toBe("pro");
+    // Nothing written by the refused call: the plan is still free, the index and the session as set.
+    expect(await redis.hGet(m.k.account, "plan")).toBe("free");
     expect(await redis.zRange(m.k.plans, 0, -1)).toEqual(["s-p"]);
     expect(await redis.hGet(m.k.session("s-p"), "planned")).toBe(plannedField(totals));
-    const after = await m.ledger.putAccount(m.accountId, { plan: "plus" });
-    expect(after.sessions.map((s) => s.sessionId)).toEqual(["s-p"]);
-    expect(after.balance.available).toBe(98);
+    const retried = await m.ledger.putAccount(m.accountId, { plan: "pro" });
+    expect(retried.sessions.map((s) => s.sessionId)).toEqual(["s-p"]);
+    expect(await redis.hGet(m.k.account, "plan")).toBe("pro");
+    expect(retried.balance.available).toBe(98);
   }, 60_000);
 
   // start-cycle-5 reads the trail's trim marker (`trimmed`, lua/trim-log-2.lua) undeclared, with a

@@ -30,7 +30,15 @@ end
 -- Marks the newest planned sessions changed (seq + 1, pushed with their forecast) and loads what
 -- their forecast needs (lib/burn). Reads only: called before a script's first write.
 local function plans_refresh(ctx)
-  for _, sid in ipairs(redis.call("ZREVRANGE", plans_key(ctx), 0, PLANS_REFRESH_MAX - 1)) do
+  local key = plans_key(ctx)
+  local sids = redis.call("ZREVRANGE", key, 0, PLANS_REFRESH_MAX - 1)
+  -- Empty: no planned session, or (on a Redis Cluster node importing the account's slot, the call
+  -- sent after ASKING) an index not moved yet, which must not be read as none (the change would
+  -- re-push nothing). As session_get: a command naming the account hash and the index fails there
+  -- when one is missing, before any write (TRYAGAIN's rule); elsewhere one call, only for an
+  -- account without planned sessions (docs/scale-out.md "Slot migration").
+  if #sids == 0 then redis.call("EXISTS", ctx.prefix .. "acct", key) end
+  for _, sid in ipairs(sids) do
     local planned = session_get(ctx, sid).fields.planned
     if planned and planned ~= "" then session_set(ctx, sid, "planned", planned) end
   end
