@@ -184,6 +184,11 @@ export async function ledger(opts: ScenarioOptions): Promise<unknown> {
         "",
         fmt(commit[s]?.redisMicrosPerEvent, 1),
       ]),
+      ...commitSizes.map((s) => [
+        `${s}, the state such a consumer reads first: account, records, holds, sessions (bench/support/read-floor.lua)`,
+        "",
+        fmt(commit[s]?.readMicrosPerEvent, 1),
+      ]),
     ];
     const commitNote = commitSizes
       .map((s) => {

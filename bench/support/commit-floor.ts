@@ -3,9 +3,10 @@ import { DEFAULT_PRICE_BOOK, type StageEvent } from "@creditmeter/shared";
 import { accountKeys, type AccountKeys } from "../../server/src/ledger/keys.js";
 import { fingerprintArgument } from "../../server/src/ledger/fingerprint.js";
 import type { Deployment } from "./deploy.js";
-import { evalshaMicros } from "./command-stats.js";
+import { commandStats } from "./command-stats.js";
 
 const SCRIPT = readFileSync(new URL("./commit-floor.lua", import.meta.url), "utf8");
+const READ_SCRIPT = readFileSync(new URL("./read-floor.lua", import.meta.url), "utf8");
 const LEDGER_RETENTION_MS = 400 * 86_400_000;
 const IDEM_GEN_MS = 15 * 86_400_000;
 const SESSION_TTL_MS = String(LEDGER_RETENTION_MS + 86_400_000);
@@ -113,6 +114,37 @@ function writes(acc: AccountBatch, idemKey: string, seq: string, known: Known): 
   return out;
 }
 
+/** The batch's events by account, in the order accounts first appear. */
+function byAccountOf(events: StageEvent[], keysOf: (accountId: string) => AccountKeys): Map<string, AccountBatch> {
+  const byAccount = new Map<string, AccountBatch>();
+  for (const e of events) {
+    const acc = byAccount.get(e.accountId) ?? { keys: keysOf(e.accountId), events: [] };
+    acc.events.push({ e, fparg: fingerprintArgument(e) });
+    byAccount.set(e.accountId, acc);
+  }
+  return byAccount;
+}
+
+/** The read-floor.lua call of `events`: the state a consumer computes them from (its layout: that script's header). */
+export function readCall(
+  events: StageEvent[],
+  keysOf: (accountId: string) => AccountKeys,
+  now: number,
+): { keys: string[]; args: string[] } {
+  const byAccount = byAccountOf(events, keysOf);
+  const keys: string[] = [];
+  const args = [String(byAccount.size)];
+  for (const { keys: k, events: evs } of byAccount.values()) {
+    keys.push(k.account, k.holds, k.log, k.burn);
+    const fields = evs.flatMap(({ fparg }) => [fparg.slice(0, 14), fparg.slice(28, 42)]);
+    const holds = evs.filter(({ e }) => e.type !== "stage.started").map(({ e }) => `${e.sessionId}/${e.stepId}`);
+    const sessions = [...new Set(evs.map(({ e }) => k.session(e.sessionId)))];
+    args.push(`${k.prefix}ids:${Math.floor(now / IDEM_GEN_MS)}`, String(fields.length), ...fields);
+    args.push(String(holds.length), ...holds, String(sessions.length), ...sessions);
+  }
+  return { keys, args };
+}
+
 /** The commit-floor.lua call of `events`: what a consumer that computed them would send (its values made up, their sizes real). */
 export function commitCall(
   events: StageEvent[],
@@ -120,12 +152,7 @@ export function commitCall(
   known: Known,
   now: number,
 ): { keys: string[]; args: string[] } {
-  const byAccount = new Map<string, AccountBatch>();
-  for (const e of events) {
-    const acc = byAccount.get(e.accountId) ?? { keys: keysOf(e.accountId), events: [] };
-    acc.events.push({ e, fparg: fingerprintArgument(e) });
-    byAccount.set(e.accountId, acc);
-  }
+  const byAccount = byAccountOf(events, keysOf);
   const keys: string[] = [];
   const checks: string[] = [];
   const tail: string[] = [];
@@ -146,6 +173,8 @@ export function commitCall(
 export interface CommitFloor {
   /** Redis µs per event (INFO commandstats, EVALSHA: the script and every call in it). */
   redisMicrosPerEvent: number;
+  /** Redis µs per event of reading the batch's state first (read-floor.lua, by EVAL to tell it apart). */
+  readMicrosPerEvent: number;
   /** Node µs per event building the calls (this bench's builder, no rules): a lower bound for a consumer's. */
   buildMicrosPerEvent: number;
   /** Strings and bytes per event sent (keys and arguments). */
@@ -155,7 +184,8 @@ export interface CommitFloor {
 
 /**
  * Runs commit-floor.lua over `events` in batches of `size` on the ledger's own account keys (their
- * versions read first, kept in step here). Every call must commit: a refused one fails the bench.
+ * versions read first, kept in step here), each batch's state read first by read-floor.lua as a
+ * consumer would. Every call must commit: a refused one fails the bench.
  */
 export async function commitFloor(dep: Deployment, events: StageEvent[], size: number): Promise<CommitFloor> {
   const sha = await dep.client.scriptLoad(SCRIPT);
@@ -177,12 +207,16 @@ export async function commitFloor(dep: Deployment, events: StageEvent[], size: n
     strings += keys.length + args.length;
     for (const s of keys) bytes += Buffer.byteLength(s);
     for (const s of args) bytes += Buffer.byteLength(s);
+    const read = readCall(events.slice(i, i + size), keysOf, Date.now());
+    await dep.client.eval(READ_SCRIPT, { keys: read.keys, arguments: read.args });
     const r = await dep.client.evalSha(sha, { keys, arguments: args });
     if (r !== 1) throw new Error(`commit-floor refused a batch: ${JSON.stringify(r)}`);
   }
   const n = events.length;
+  const stats = await commandStats(dep.client);
   return {
-    redisMicrosPerEvent: (await evalshaMicros(dep.client)) / n,
+    redisMicrosPerEvent: (stats.get("evalsha")?.usec ?? NaN) / n,
+    readMicrosPerEvent: (stats.get("eval")?.usec ?? NaN) / n,
     buildMicrosPerEvent: (buildMs * 1000) / n,
     stringsPerEvent: strings / n,
     bytesPerEvent: bytes / n,
