@@ -1,8 +1,10 @@
 --[[
-  What a change that is not a stage event raised (an ops grant's alert, lib/grants.lua; a budget
-  set's alert and budget_reached, set-budget-5.lua), kept in that change's own idempotency record
-  until its webhooks are queued (mark-webhooks-2.lua appends ";q"), so that the caller's retry
-  raises them again exactly as first raised (docs/webhooks.md "The gap"; owed-webhooks.ts reads it).
+  What a change that is not a stage event raised, kept until its webhooks are queued so that the
+  caller's retry (or the next call that reads it) raises it again exactly as first raised
+  (docs/webhooks.md "The gap"; owed-webhooks.ts reads it): an ops grant's alert in the grant's own
+  record (lib/grants.lua; mark-webhooks-2.lua appends ";q"); the others (a budget set's alert and
+  budget_reached, set-budget-5.lua; the account's time-due and threshold alerts) among a hash's
+  pending raises below (mark-webhooks-2.lua removes the texts queued).
   The text: "<t ms>;<account seq after the change>;<alert level>;<threshold>;<available>;<br>"
   (br "1" when the budget was reached; the alert fields empty when no alert).
 ]]
