@@ -53,8 +53,10 @@ function redisBenchmark(port: number, n: number, clients: number, pipeline: numb
       timeout: 120_000,
     },
   );
-  const last = csv.trim().split("\n").pop() ?? "";
-  return Number(last.split(",")[1]?.replaceAll('"', ""));
+  // The first column repeats the command, whose arguments hold commas: count from the end, where
+  // rps is followed by six latency columns.
+  const fields = (csv.trim().split("\n").pop() ?? "").split(",");
+  return Number(fields[fields.length - 7]?.replaceAll('"', ""));
 }
 
 /** Redis's own time per event (INFO commandstats: FCALL or EVALSHA µs, the Lua and the calls inside) for batches of `size`. */
