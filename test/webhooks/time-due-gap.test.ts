@@ -13,6 +13,9 @@ import type { Receiver } from "./receiver.js";
 // the client's retry answers the alert the script kept as owed, delivered once. The servers sweep
 // once an hour, so the route, not the sweeper, is what finds the cycle's end.
 const SLOW_SWEEP = { CREDITMETER_SWEEP_INTERVAL_MS: "3600000" };
+// How long after the start call a test's cycle ends. The start script must find the cycle live
+// (cycleEnds asserts it from the script's answer); a loaded CI machine can take seconds on the call.
+const CYCLE_MARGIN_MS = 5_000;
 
 describe(
   "an alert raised by a plan set's or a dismissal's time-due work survives the gap",
@@ -33,16 +36,28 @@ describe(
       await rig.close();
     });
 
-    /** Gives `acct` (created already) 10 credits whose cycle ends in a second, and waits for the end. */
+    /**
+     * Gives `acct` (created already) 10 credits whose cycle ends CYCLE_MARGIN_MS after the start call
+     * is made, checks that the start script found the cycle live, and waits (polling) for its end.
+     */
     async function cycleEnds(acct: string): Promise<void> {
-      const end = Date.now() + 1000;
-      await ledger.startCycle(acct, {
+      const calledAt = Date.now();
+      const end = calledAt + CYCLE_MARGIN_MS;
+      const started = await ledger.startCycle(acct, {
         cycleId: `c-${acct}`,
         credits: 10,
         start: new Date(end - 3_600_000).toISOString(),
         end: new Date(end).toISOString(),
       });
-      await waitFor(() => Date.now() > end + 50, 10_000, "the cycle's end");
+      // The precondition, read from the start script's own answer rather than from the clock: had the
+      // call taken longer than the margin, the start would have ended the cycle itself and kept the
+      // alert in the grant's record, and the route under test would owe nothing.
+      expect(
+        { available: started.balance.available, alert: started.alert },
+        `precondition: the start call took ${Date.now() - calledAt} ms, longer than the ${CYCLE_MARGIN_MS} ms ` +
+          "margin, so the start script (not the route) ended the cycle; this is not the route's fault",
+      ).toEqual({ available: 10, alert: null });
+      await waitFor(() => Date.now() > end + 50, CYCLE_MARGIN_MS + 10_000, "the cycle's end");
     }
 
     /** Waits for the webhook queue to settle, then checks that `r` got exactly one exhausted alert. */
