@@ -7,7 +7,7 @@ import { createHistoryPool } from "../../server/src/history/database.js";
 import { migrate } from "../../server/src/history/migrations.js";
 import { readLedgerWithArchive, readUsageWithArchive } from "../../server/src/history/history-reads.js";
 import { accountKeys } from "../../server/src/ledger/keys.js";
-import { guardLedger, startTestApp, testConfig } from "../../server/src/http/test-harness.js";
+import { guardLedger, startTestApp, testConfig } from "../../server/src/http/test-harness.test-support.js";
 import { readFileSync } from "node:fs";
 // pino-http's `req.id` on requests (read by the app's routes) into this program's types.
 import type {} from "pino-http";

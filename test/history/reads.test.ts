@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LedgerPage, Usage, UsageQuery } from "@creditmeter/shared";
 import { postgresAvailable, usePostgres } from "../support/use-postgres.js";
-import { call, startTestApp, testConfig } from "../../server/src/http/test-harness.js";
+import { call, startTestApp, testConfig } from "../../server/src/http/test-harness.test-support.js";
 import { trimAccount } from "../../server/src/history/trim.js";
 import { archiveAll, archivedLedger, daysOfWork, historyDatabase, type TestClock } from "./harness.js";
 

@@ -9,7 +9,7 @@ import type { Express } from "express";
 import { ApiKeyCreated, CreatedWebhook, type StageEvent } from "@creditmeter/shared";
 import { createHttpApp } from "../../server/src/http/app.js";
 import { OPERATIONS } from "../../server/src/http/openapi/operations.js";
-import { testConfig } from "../../server/src/http/test-harness.js";
+import { testConfig } from "../../server/src/http/test-harness.test-support.js";
 import { completed, cycleOf, deployment, startNode, type Deployment } from "../realtime/harness.js";
 import { waitFor } from "../support/redis-server.js";
 

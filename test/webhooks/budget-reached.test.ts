@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { WebhookPayload, type SessionSnapshot } from "@creditmeter/shared";
 import { loadConfig } from "../../server/src/config/config.js";
-import { quietOutcome } from "../../server/src/ledger/outcome-fixture.js";
+import { quietOutcome } from "../../server/src/ledger/outcome-fixture.test-support.js";
 import { createWebhooks, type Webhooks } from "../../server/src/webhooks/index.js";
 import { waitFor } from "../support/redis-server.js";
 import { deployment, type Deployment } from "../realtime/harness.js";

@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessLog } from "./access-log.js";
-import { startTestApp, type TestApp } from "./test-harness.js";
+import { startTestApp, type TestApp } from "./test-harness.test-support.js";
 
 const lines: { req?: { id?: string; url?: string } }[] = [];
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody } from "@creditmeter/shared";
-import { call, guardLedger, startTestApp, type CallResult, type TestApp } from "./test-harness.js";
+import { call, guardLedger, startTestApp, type CallResult, type TestApp } from "./test-harness.test-support.js";
 
 let app: TestApp;
 let ops: string;
@@ -39,16 +39,28 @@ describe("ops API bodies and paths", () => {
   });
 
   it("names accountId when the path id breaks the pattern", async () => {
-    expectField(await call(app, "PUT", "/v1/accounts/bad:id", { token: ops, json: { plan: "pro" } }), "invalid_input", "accountId");
+    expectField(
+      await call(app, "PUT", "/v1/accounts/bad:id", { token: ops, json: { plan: "pro" } }),
+      "invalid_input",
+      "accountId",
+    );
     expectField(await call(app, "GET", "/v1/accounts/-x/balance", { token: ops }), "invalid_input", "accountId");
-    expectField(await call(app, "GET", "/v1/accounts/acme/sessions/a%20b", { token: ops }), "invalid_input", "sessionId");
+    expectField(
+      await call(app, "GET", "/v1/accounts/acme/sessions/a%20b", { token: ops }),
+      "invalid_input",
+      "sessionId",
+    );
   });
 
   it("answers malformed JSON, a non-JSON body and an array with 400 naming the body", async () => {
     expectField(await call(app, "PUT", "/v1/accounts/acme", { token: ops, raw: '{"plan":' }), "invalid_input", "body");
     const text = { token: ops, raw: "plan=pro", contentType: "text/plain" };
     expectField(await call(app, "PUT", "/v1/accounts/acme", text), "invalid_input", "body");
-    expectField(await call(app, "PUT", "/v1/accounts/acme", { token: ops, json: [{ plan: "pro" }] }), "invalid_input", "body");
+    expectField(
+      await call(app, "PUT", "/v1/accounts/acme", { token: ops, json: [{ plan: "pro" }] }),
+      "invalid_input",
+      "body",
+    );
   });
 
   it("answers a body over the limit with 413 in the JSON error shape", async () => {

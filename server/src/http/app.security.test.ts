@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody } from "@creditmeter/shared";
 import { mintToken } from "../auth/mint-token.js";
-import { call, startTestApp, testConfig, type CallResult, type TestApp } from "./test-harness.js";
+import { call, startTestApp, testConfig, type CallResult, type TestApp } from "./test-harness.test-support.js";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -48,7 +48,9 @@ describe("401 unauthorized", () => {
   });
 
   it("answers 401 for a non-bearer scheme, a garbage token and a token signed with another secret", async () => {
-    const res = await fetch(`${app.url}/v1/accounts/acme/balance`, { headers: { authorization: "Basic YWNtZTpwdw==" } });
+    const res = await fetch(`${app.url}/v1/accounts/acme/balance`, {
+      headers: { authorization: "Basic YWNtZTpwdw==" },
+    });
     expect(res.status).toBe(401);
     expectError(await call(app, "GET", "/v1/accounts/acme/balance", { token: "x.y.z" }), 401, "unauthorized");
     const forged = await mintToken("another-secret-0123456789", { sub: "acme", role: "ops", ttlSeconds: 60 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ErrorBody, type StageEvent } from "@creditmeter/shared";
-import { call, startTestApp, type TestApp } from "./test-harness.js";
+import { call, startTestApp, type TestApp } from "./test-harness.test-support.js";
 
 let app: TestApp;
 let worker: string;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { LedgerPage, type LedgerEntry } from "@creditmeter/shared";
 import { ApiKeyStore, createAuthVerifier, withApiKeys } from "../auth/index.js";
 import { RedisLedger } from "../ledger/redis-ledger.js";
-import { call, startTestApp, testConfig, type TestApp } from "./test-harness.js";
+import { call, startTestApp, testConfig, type TestApp } from "./test-harness.test-support.js";
 
 // What the ledger entries of grants say (CONTRACT §3/§4 v1.1): who posted them (`actor`), and
 // adjustments as positive magnitudes with their direction. Over HTTP, on a real Redis ledger.
@@ -56,7 +56,12 @@ describe("grant and adjustment entries", () => {
   it("carry the actor: the token's sub, or the API key's id", async () => {
     const id = await newAccount();
     const now = Date.now();
-    const cycle = { cycleId: "c1", credits: 100, start: new Date(now - day).toISOString(), end: new Date(now + day).toISOString() };
+    const cycle = {
+      cycleId: "c1",
+      credits: 100,
+      start: new Date(now - day).toISOString(),
+      end: new Date(now + day).toISOString(),
+    };
     await post(ops, `/v1/accounts/${id}/cycles`, cycle);
     await post(ops, `/v1/accounts/${id}/packs`, { packId: "p1", credits: 50 });
     await post(apiKey.key, `/v1/accounts/${id}/adjustments`, { adjustmentId: "a1", credits: 7, reason: "goodwill" });
@@ -82,7 +87,11 @@ describe("grant and adjustment entries", () => {
   it("write a debit adjustment as a positive amount that says it is a debit; a refund says credit", async () => {
     const id = await newAccount();
     await post(ops, `/v1/accounts/${id}/packs`, { packId: "p1", credits: 100 });
-    await post(ops, `/v1/accounts/${id}/adjustments`, { adjustmentId: "chargeback", credits: -30, reason: "chargeback" });
+    await post(ops, `/v1/accounts/${id}/adjustments`, {
+      adjustmentId: "chargeback",
+      credits: -30,
+      reason: "chargeback",
+    });
     await post(ops, `/v1/accounts/${id}/adjustments`, { adjustmentId: "refund", credits: 5, reason: "goodwill" });
 
     const adjustments = (await entries(id)).filter((e) => e.kind === "adjustment");

@@ -2,7 +2,7 @@ import { createClient, type RedisClientType } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Balance, ErrorBody } from "@creditmeter/shared";
 import { RedisLedger } from "../ledger/redis-ledger.js";
-import { call, startTestApp, testConfig, type TestApp } from "./test-harness.js";
+import { call, startTestApp, testConfig, type TestApp } from "./test-harness.test-support.js";
 
 // The ops API's grants (CONTRACT §3) over HTTP, on a real Redis ledger.
 let redis: RedisClientType;
@@ -85,7 +85,9 @@ describe("grant idempotency records", () => {
     const id = await newAccount();
     const first = await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p1", 100) });
     expect(first.status).toBe(200);
-    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p2", 50) })).status).toBe(200);
+    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("p2", 50) })).status).toBe(
+      200,
+    );
     const adj = { adjustmentId: "a1", credits: -30, reason: "chargeback" };
     const firstAdj = await call(app, "POST", `/v1/accounts/${id}/adjustments`, { token: ops, json: adj });
     const cyc = { cycleId: "c1", credits: 10, start: iso(Date.now() - day), end: iso(Date.now() + day) };
@@ -96,10 +98,16 @@ describe("grant idempotency records", () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(Balance.parse(again.body).available).toBe(100);
-    expect((await call(app, "POST", `/v1/accounts/${id}/adjustments`, { token: ops, json: adj })).body).toEqual(firstAdj.body);
-    expect((await call(app, "POST", `/v1/accounts/${id}/cycles`, { token: ops, json: cyc })).body).toEqual(firstCycle.body);
+    expect((await call(app, "POST", `/v1/accounts/${id}/adjustments`, { token: ops, json: adj })).body).toEqual(
+      firstAdj.body,
+    );
+    expect((await call(app, "POST", `/v1/accounts/${id}/cycles`, { token: ops, json: cyc })).body).toEqual(
+      firstCycle.body,
+    );
     // The repeats changed nothing.
-    expect(Balance.parse((await call(app, "GET", `/v1/accounts/${id}/balance`, { token: ops })).body).available).toBe(137);
+    expect(Balance.parse((await call(app, "GET", `/v1/accounts/${id}/balance`, { token: ops })).body).available).toBe(
+      137,
+    );
   });
 
   it("keeps one record per grant for the ledger retention, and no longer grows the per-account hash", async () => {
@@ -120,7 +128,9 @@ describe("grant idempotency records", () => {
     const repeat = await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("old", 5) });
     expect(repeat.status).toBe(200);
     expect(Balance.parse(repeat.body).available).toBe(0);
-    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("old", 6) })).status).toBe(409);
+    expect((await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("old", 6) })).status).toBe(
+      409,
+    );
   });
 });
 
@@ -129,19 +139,22 @@ describe("grant scripts write nothing when they fail", () => {
     ["cycles", { cycleId: "c1", credits: 10, start: iso(Date.now() - day), end: iso(Date.now() + day) }, "cycle", "c1"],
     ["packs", pack("p1", 10), "pack", "p1"],
     ["adjustments", { adjustmentId: "a1", credits: -10, reason: "debit" }, "adjustment", "a1"],
-  ] as const)("POST %s with an audit log of the wrong type: an error, and the account and records untouched", async (path, body, kind, grantId) => {
-    const id = await newAccount();
-    await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("seed", 50) });
-    const k = ledger.keys(id);
-    await redis.del(k.log);
-    await redis.set(k.log, "not a stream");
-    const before = await redis.hGetAll(k.account);
-    const res = await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body });
-    expect(res.status).toBe(500);
-    expect(await redis.hGetAll(k.account)).toEqual(before);
-    expect(await redis.exists(k.grant(kind, grantId))).toBe(0);
-    // Once the log is repaired the same call goes through (it was not recorded as done).
-    await redis.del(k.log);
-    expect((await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body })).status).toBe(200);
-  });
+  ] as const)(
+    "POST %s with an audit log of the wrong type: an error, and the account and records untouched",
+    async (path, body, kind, grantId) => {
+      const id = await newAccount();
+      await call(app, "POST", `/v1/accounts/${id}/packs`, { token: ops, json: pack("seed", 50) });
+      const k = ledger.keys(id);
+      await redis.del(k.log);
+      await redis.set(k.log, "not a stream");
+      const before = await redis.hGetAll(k.account);
+      const res = await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body });
+      expect(res.status).toBe(500);
+      expect(await redis.hGetAll(k.account)).toEqual(before);
+      expect(await redis.exists(k.grant(kind, grantId))).toBe(0);
+      // Once the log is repaired the same call goes through (it was not recorded as done).
+      await redis.del(k.log);
+      expect((await call(app, "POST", `/v1/accounts/${id}/${path}`, { token: ops, json: body })).status).toBe(200);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorBody } from "@creditmeter/shared";
-import { call, startTestApp } from "./test-harness.js";
+import { call, startTestApp } from "./test-harness.test-support.js";
 
 describe("probes", () => {
   it("/healthz answers 200 { ok: true } without a token", async () => {

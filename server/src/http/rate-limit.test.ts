@@ -4,8 +4,7 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ErrorBody } from "@creditmeter/shared";
 import type { HttpLogger, RateLimitRedisClient } from "./deps.js";
-import { call, startTestApp, testConfig, type TestApp } from "./test-harness.js";
-
+import { call, startTestApp, testConfig, type TestApp } from "./test-harness.test-support.js";
 
 const redis = createClient({ url: inject("redisUrl") });
 // The real clients the server passes in must fit the narrow interfaces (a compile-time check).

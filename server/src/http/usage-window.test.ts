@@ -2,7 +2,7 @@
 // refused before the ledger is touched (issue 12 "Usage reads are bounded").
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody } from "@creditmeter/shared";
-import { call, startTestApp, testConfig, type TestApp } from "./test-harness.js";
+import { call, startTestApp, testConfig, type TestApp } from "./test-harness.test-support.js";
 
 const DAY = 86_400_000;
 let app: TestApp;
@@ -25,7 +25,10 @@ describe("GET /usage window cap", () => {
     const now = Date.now();
     expect(await usage(`from=${iso(now - 93 * DAY)}&to=${iso(now)}`)).toEqual({ status: 400, field: "from" });
     expect(await usage(`from=${iso(now - 400 * DAY)}`)).toEqual({ status: 400, field: "from" });
-    expect(await usage(`from=2020-01-01T00:00:00.000Z&to=2025-01-01T00:00:00.000Z`)).toEqual({ status: 400, field: "from" });
+    expect(await usage(`from=2020-01-01T00:00:00.000Z&to=2025-01-01T00:00:00.000Z`)).toEqual({
+      status: 400,
+      field: "from",
+    });
     expect(app.ledgerCalls).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BalanceAlert, SessionSnapshot } from "@creditmeter/shared";
-import { quietOutcome } from "../ledger/outcome-fixture.js";
+import { quietOutcome } from "../ledger/outcome-fixture.test-support.js";
 import { webhookEvents } from "./outbox.js";
 
 const alert = (level: BalanceAlert["level"], at: string): BalanceAlert => ({

@@ -1,4 +1,5 @@
-// Test support (not used by the server): a LedgerOutcome tests build their own upon.
+// Test support (`*.test-support.ts`: typechecked, never built into dist/): a LedgerOutcome
+// tests build upon.
 import type { LedgerOutcome } from "./outcome.js";
 
 /**

@@ -1,5 +1,5 @@
-// Test support for the HTTP layer's tests (not used by the server): an app on a loopback
-// port, a ledger guard that fails loudly when called, and a small fetch wrapper.
+// Test support for the HTTP layer's tests (`*.test-support.ts`: typechecked, never built into
+// dist/): an app on a loopback port, a ledger guard that fails loudly when called, and a small fetch wrapper.
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import type { StageEvent } from "@creditmeter/shared";
