@@ -31,7 +31,9 @@ async function reloadScripts(adapter: NodeRedisAdapter, onError: (err: Error) =>
       await Promise.all([...adapter.scripts.values()].map(({ lua }) => adapter.raw.scriptLoad(lua)));
       return;
     } catch (err) {
-      if (Date.now() > deadline || !adapter.raw.isOpen) return onError(err instanceof Error ? err : new Error(String(err)));
+      // Dropped again: the next 'ready' reloads (a retry here would pile up behind a flapping connection).
+      if (!adapter.raw.isReady) return;
+      if (Date.now() > deadline) return onError(err instanceof Error ? err : new Error(String(err)));
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -43,8 +45,25 @@ function instrument(adapter: unknown, onError: (err: Error) => void): void {
   adapter.on("error", onError);
   adapter.raw.on("error", onError);
   let connectedBefore = adapter.raw.isReady;
+  // One reload at a time: a connection that comes up again while one runs gets one more after it,
+  // not a loop of its own per 'ready' (they piled up, each retrying for a minute).
+  let reloading = false;
+  let reloadAgain = false;
+  const reload = (): void => {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    void reloadScripts(adapter, onError).finally(() => {
+      reloading = false;
+      if (!reloadAgain) return;
+      reloadAgain = false;
+      reload();
+    });
+  };
   adapter.raw.on("ready", () => {
-    if (connectedBefore) void reloadScripts(adapter, onError);
+    if (connectedBefore) reload();
     connectedBefore = true;
   });
   // Workers duplicate their connection (the main and the blocking one): hook the copies too.
