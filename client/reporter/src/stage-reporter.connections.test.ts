@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { Redis } from "ioredis";
 import type { EventResult } from "@creditmeter/shared";
-import { ReporterHarness } from "./test-harness.js";
+import { ReporterHarness } from "./test-harness.test-support.js";
 
 // BullMQ users hold an ioredis or a node-redis client: the reporter takes either (or a URL), gets
 // the server's decision through it, and leaves a caller's client open when it closes.

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { UnrecoverableError, type Job } from "bullmq";
 import type { EventResult, StageEvent } from "@creditmeter/shared";
 import { DecisionTimeoutError, EventRejectedError, ReporterClosedError, UnexpectedResultError } from "./errors.js";
-import { ReporterHarness } from "./test-harness.js";
+import { ReporterHarness } from "./test-harness.test-support.js";
 
 // The seam under test: the reporter's use of the queue to learn the server's answer. A real
 // BullMQ worker stands in for the metering server and answers with contract-shaped results.

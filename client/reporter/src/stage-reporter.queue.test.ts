@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { ReporterHarness } from "./test-harness.js";
+import { ReporterHarness } from "./test-harness.test-support.js";
 
 // What the reporter puts on the queue (CONTRACT §2): job name, job id and job data, and nothing
 // at all when the call is invalid. No consumer runs here, so every job stays waiting.
