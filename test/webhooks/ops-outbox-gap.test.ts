@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisLedger } from "../../server/src/ledger/redis-ledger.js";
 import { waitFor } from "../support/redis-server.js";
-import { completed, cycleOf } from "../realtime/harness.js";
+import { completed, cycleOf, recorder } from "../realtime/harness.js";
 import { createWebhook, deliveries } from "./helpers.js";
 import { processRig, type ProcessRig } from "./process-rig.js";
 import type { Receiver } from "./receiver.js";
 
 // The gap after the ledger script for changes that are not stage events (docs/webhooks.md "The
-// gap"): an ops adjustment, a budget set already used up. A server SIGKILLed right after the
-// script (CREDITMETER_TEST_KILL_AFTER_LEDGER=<adjustmentId | sessionId>) has queued nothing; the
-// caller's retry, a repeat, raises the webhook again from the change's own record, delivered once.
+// gap"): an ops adjustment, a budget set already used up (by the REST route or a panel's
+// `session:budget`). A server SIGKILLed right after the script
+// (CREDITMETER_TEST_KILL_AFTER_LEDGER=<adjustmentId | sessionId>) has queued nothing; the caller's
+// retry, a repeat, raises the webhook again from the change's own record, delivered once.
 describe("webhooks raised by an ops change or a budget set survive the gap", { timeout: 300_000 }, () => {
   let rig: ProcessRig;
   let ledger: RedisLedger;
@@ -18,7 +19,11 @@ describe("webhooks raised by an ops change or a budget set survive the gap", { t
     rig = await processRig();
     ({ ledger, ops } = rig);
   });
-  afterAll(() => rig.close());
+  const sockets: Array<ReturnType<typeof recorder>> = [];
+  afterAll(async () => {
+    for (const p of sockets) p.socket.disconnect();
+    await rig.close();
+  });
 
   /** A request whose process may die under it: the status, or null when the connection broke. */
   async function send(url: string, method: string, path: string, body: object): Promise<number | null> {
@@ -97,6 +102,52 @@ describe("webhooks raised by an ops change or a budget set survive the gap", { t
     });
     await rig.webhookQueue.clean(0, 1000, "completed");
     expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
+    await exactly(r, 1);
+    expect(await deliveries(second.url, ops, hook.id)).toHaveLength(1);
+    await second.server.kill("SIGTERM");
+  });
+
+  it("SIGKILL right after a panel's session:budget already used up: budget_reached is delivered once, by the panel's retry", async () => {
+    const r = await rig.receiver();
+    const acct = "panel-gap-budget";
+    const sid = "video-panel-gap";
+    await ledger.putAccount(acct, { plan: "free" });
+    await ledger.startCycle(acct, cycleOf(`c-${acct}`, 100));
+    await ledger.applyEvent(completed(acct, sid, "script")); // 1 credit used: a budget of 1 is reached
+    /** A user's panel of `acct` on `url`, once connected. */
+    const panel = async (url: string): Promise<ReturnType<typeof recorder>> => {
+      const p = recorder(url, { token: await rig.d.token(acct, "user") });
+      sockets.push(p);
+      await waitFor(() => p.socket.connected, 30_000, "the panel connected");
+      return p;
+    };
+    const first = await rig.start({ CREDITMETER_TEST_KILL_AFTER_LEDGER: sid });
+    const hook = await createWebhook(first.url, ops, {
+      url: r.url,
+      events: ["session.budget_reached"],
+      accountId: acct,
+    });
+    (await panel(first.url)).socket.emit("session:budget", { sessionId: sid, credits: 1 });
+    expect(await first.server.exited).toBe("SIGKILL");
+    const reachedAt = (await ledger.session(acct, sid)).budget?.reachedAt;
+    expect(reachedAt).toBeTruthy(); // applied, then killed
+    expect(await rig.settled()).toBe(true); // and nothing was queued
+
+    // The panel reconnects (to another node here) and retries the same budget.
+    const second = await rig.start();
+    const retry = await panel(second.url);
+    const setBudget = (): Promise<unknown> =>
+      retry.socket.timeout(30_000).emitWithAck("session:budget", { sessionId: sid, credits: 1 });
+    expect(await setBudget()).toMatchObject({ ok: true, session: { budget: { credits: 1, remaining: 0, reachedAt } } });
+    await exactly(r, 1);
+    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
+    expect(delivered).toMatchObject({
+      type: "session.budget_reached",
+      data: { accountId: acct, sessionId: sid, budget: { credits: 1, remaining: 0, reachedAt } },
+    });
+    // Retried again after the finished delivery job (whose id dedupes) is gone: still one.
+    await rig.webhookQueue.clean(0, 1000, "completed");
+    expect(await setBudget()).toMatchObject({ ok: true });
     await exactly(r, 1);
     expect(await deliveries(second.url, ops, hook.id)).toHaveLength(1);
     await second.server.kill("SIGTERM");

@@ -22,7 +22,10 @@ export interface PanelContext {
   changes: Publisher;
   /** The webhook outbox (webhooks/settle.ts); absent where no webhooks are queued. */
   outbox?: WebhookSettler;
-  /** Tests only (Config.testKillAfterLedger): called with "dismiss:<accountId>" right after a dismissal's script. */
+  /**
+   * Tests only (Config.testKillAfterLedger): called right after a budget set's script with its
+   * sessionId (as the REST route does) and after a dismissal's with "dismiss:<accountId>".
+   */
   afterLedger?: (id: string) => void;
   /** Resolves once room subscriptions are live across nodes (see RedisAdapterHandle.barrier). */
   barrier(): Promise<void>;
@@ -125,6 +128,7 @@ export function registerPanelHandlers(socket: PanelSocket, ctx: PanelContext): v
         request.sessionId,
         request.credits,
       );
+      ctx.afterLedger?.(request.sessionId);
       // Committed: a failed push must not turn the answer into an error (the panel would retry).
       try {
         ctx.changes.publish(outcome);

@@ -43,7 +43,10 @@ export interface RealtimeDeps {
   changes?: import("../ledger/api.js").Publisher;
   /** The webhook outbox: a `session:budget` or `alert:dismiss` that raised a webhook is acked once it is queued (webhooks/settle.ts). */
   outbox?: import("../webhooks/settle.js").WebhookSettler;
-  /** Tests only (Config.testKillAfterLedger): called with "dismiss:<accountId>" right after a dismissal's script. */
+  /**
+   * Tests only (Config.testKillAfterLedger): called right after a `session:budget`'s script with its
+   * sessionId, and after a dismissal's with "dismiss:<accountId>".
+   */
   afterLedger?: (id: string) => void;
   /** Duplicated twice for the adapter's pub/sub connections; also holds the per-IP connection budget. */
   redis: AppRedis;
