@@ -148,6 +148,30 @@ describe("an account all of whose events in a batch are conflicts", () => {
     expect(caughtUp[0]).toMatchObject({ result: null, alert: null, charge: null, repush: false });
   });
 
+  it("raises the crossing its catch-up caused (a cycle ended), kept in the account until queued", async () => {
+    await ctx.ledger.putAccount("c3", { plan: "free" });
+    // On the virtual clock (ahead of Date.now() by the tests before): the cycle ends in a minute.
+    const start = new Date(clock.now - 3_600_000).toISOString();
+    const end = new Date(clock.now + 60_000).toISOString();
+    expect((await ctx.ledger.startCycle("c3", { cycleId: "cyc", credits: 100, start, end })).balance.available).toBe(
+      100,
+    );
+    const done = stageEvent({ accountId: "c3", type: "stage.completed", action: "script" });
+    await ctx.ledger.applyEvent(done);
+    caughtUp.length = 0;
+    clock.now += 120_000; // the cycle ends: its credits go, available falls to 0
+    const again = await ctx.ledger.applyEvents([{ ...done, stepId: "x" }]);
+    expect(again.map((o) => (o instanceof CreditmeterError ? o.code : o))).toEqual(["conflict"]);
+    expect(caughtUp.map((o) => [o.accountId, o.balance?.available, o.alert?.level, o.alert?.available])).toEqual([
+      ["c3", 0, "exhausted", 0],
+    ]);
+    // Kept among the account's pending raises until queued (onMaintenance settles it, as a read's).
+    const record = caughtUp[0]?.raisedRecord;
+    expect(record).toMatchObject({ kind: "account", key: ctx.ledger.keys("c3").account });
+    expect(record?.raised).toHaveLength(1);
+    expect((await ctx.ledger.touch("c3")).owed?.map((o) => o.alert?.level)).toEqual(["exhausted"]);
+  });
+
   it("pushes nothing for such an account when the catch-up changed nothing", async () => {
     const done = stageEvent({ accountId: "c1", type: "stage.completed", action: "script" });
     await ctx.ledger.applyEvent(done);

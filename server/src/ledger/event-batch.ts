@@ -18,7 +18,7 @@ import {
 } from "@creditmeter/shared";
 import type { LedgerOutcome } from "./outcome.js";
 import { buildOutcome } from "./outcome-builder.js";
-import { owedWebhooks } from "./owed-webhooks.js";
+import { owedWebhooks, withRaised } from "./owed-webhooks.js";
 import { FINGERPRINT_FIELDS, actionOfCode, fingerprintArgument, type FingerprintField } from "./fingerprint.js";
 import { RawAccount, RawSession, accountSide, list, n, toBalance, toSession } from "./reply.js";
 
@@ -80,6 +80,9 @@ const BatchAccount = z.object({
   sessions: z.record(z.string(), RawSession),
   /** C of lua/lib/burn.lua, when the batch charged the account or carries a planned session. */
   burn: n.optional(),
+  /** The crossing the catch-up of an account with no answered event raised, and its kept text (lua/lib/raised.lua). */
+  alert: z.object({ level: AlertLevel, threshold: n, available: n }).optional(),
+  raised: z.string().optional(),
 });
 
 // The answer of an applied event first: a union tries its options in order, and a failed try
@@ -275,16 +278,23 @@ export function batchOutcomes(
  * as a `conflict`): the catch-up the script did all the same (an expired hold released, a cycle
  * ended, lua/lib/maintain) is pushed as a read's catch-up is (LedgerOptions.onMaintenance), since no
  * outcome carries that account's balance and sessions. An account that did not change gets none.
+ * A crossing that catch-up raised rides with it, kept in the account (`keyOf`: its hash) until
+ * queued, as a read's is (`raisedRecord`: onMaintenance settles it).
  */
-export function catchUpOutcomes(reply: BatchReply, ids: string[]): LedgerOutcome[] {
+export function catchUpOutcomes(
+  reply: BatchReply,
+  ids: string[],
+  keyOf: (accountId: string) => string,
+): LedgerOutcome[] {
   const answered = new Set<number>();
   for (const r of reply.events) if ("a" in r) answered.add(r.a);
   const out: LedgerOutcome[] = [];
   reply.accounts.forEach((acc, i) => {
     const id = ids[i];
     if (!acc.changed || answered.has(i) || id === undefined) return;
-    const { account, sessions, burn } = acc;
-    out.push(buildOutcome(id, { now: reply.now, changed: true, account, sessions, burn }));
+    const { account, sessions, burn, alert, raised } = acc;
+    const outcome = buildOutcome(id, { now: reply.now, changed: true, account, sessions, burn, alert });
+    out.push(withRaised(outcome, { raised }, { kind: "account", key: keyOf(id) }));
   });
   return out;
 }

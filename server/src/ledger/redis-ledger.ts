@@ -150,7 +150,8 @@ export class RedisLedger implements LedgerApi {
           out[i] = o === "unknown_account" ? unknownAccount(events[i]?.accountId ?? "") : o;
         });
         // An account whose every event was a conflict: its catch-up has no outcome to ride on.
-        for (const caughtUp of catchUpOutcomes(reply, ids)) this.opts.onMaintenance?.(caughtUp);
+        for (const caughtUp of catchUpOutcomes(reply, ids, (id) => this.keys(id).account))
+          this.opts.onMaintenance?.(caughtUp);
       }),
     );
     return out;

@@ -34,7 +34,13 @@
         agree, else "<free>,<plus>,<pro>" (the caller does not know the plan).
   A layout this script does not read to the last argument is refused before any write.
 
-  Returns JSON, the events answered in the order sent (each account's together): { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn? } ],
+  An account none of whose events was answered (each a conflict) evaluates its alerts once, after
+  its catch-up (maintain) changed it, as a read's catch-up does (touch-3.lua): an alert that raised
+  comes as the account's `alert` and `raised` and is kept among its pending raises (`wp`,
+  lib/raised.lua) until queued. An event applied, denied or ignored evaluates them (lib/apply), so
+  nothing is added per event. An account answered only duplicates evaluates none: its catch-up's
+  crossing is the sweeper's (docs/webhooks.md "Pending raises").
+  Returns JSON, the events answered in the order sent (each account's together): { now, accounts = [ { account, changed, deadline?, sessions = { sid = snapshot }, burn?, alert?, raised? } ],
     events = [ { a = index in accounts, status, charged, held, decision?, dr? (denyReason), av, su, alert?, denied?,
     charge?, progress?, repush?, owed? (a duplicate's first raised webhooks: { t, rq?, av?, al?, th?, br? }) } (lib/apply) or { error = "unknown_account" } or
     { error = "conflict", field, was } (a reused eventId with another fingerprint: not applied) ] }.
@@ -44,6 +50,7 @@
 ]]
 --- @include "lib/apply"
 --- @include "lib/event-args"
+--- @include "lib/raised"
 
 local retention_ms, now, virtual = retention_and_clock(ARGV[1])
 local accounts, events, by_key = {}, {}, {}
@@ -52,6 +59,14 @@ local accounts, events, by_key = {}, {}, {}
 -- twenty fields per event was an allocation and garbage of about 1.3 KB each.
 local ev = { pbv = ARGV[2], idem_ms = tonumber(ARGV[3]) }
 local UNKNOWN = { error = "unknown_account" }
+
+-- Whether any of events[first..] was answered (not refused): the account's events of this batch.
+local function answered_from(list, first)
+  for i = first, #list do
+    if not list[i].error then return true end
+  end
+  return false
+end
 
 -- Reads the event whose arguments follow ARGV[v] into `ev` (see the header); returns the index of
 -- its last argument.
@@ -104,6 +119,7 @@ for j = 1, #KEYS / 4 do
     local p = (a.plan == "plus" and 2) or (a.plan == "pro" and 3) or 1
     -- The account's idempotency records of this script (lib/apply), by eventId.
     local records = new_records()
+    local first = #events + 1
     for _ = 1, count do
       v = read_event(v, p)
       local r = apply_event(ctx, a, ev, records)
@@ -121,6 +137,13 @@ for j = 1, #KEYS / 4 do
         if r.repush then acc.repushed[ev.sid] = true end
       end
       events[#events + 1] = r
+    end
+    -- No event answered (each a conflict), so none evaluated the alerts: the catch-up's crossing is
+    -- raised here, once per account, and only when the catch-up changed it. A batch with no
+    -- conflict stops at its first event.
+    if a.changed and not answered_from(events, first) then
+      acc.alert = evaluate_alerts(a)
+      if acc.alert then acc.pending = raised_pending(a) end
     end
   end
 end
@@ -140,13 +163,17 @@ for _, acc in ipairs(accounts) do
 end
 local out = {}
 for i, acc in ipairs(accounts) do
+  -- The seq the account has once close_account bumps it (it changed): the raise's key.
+  local raised = acc.alert and raised_text(now, acc.a.seq + 1, acc.alert, false) or nil
   local moved = close_account(acc.ctx, acc.a)
+  if raised then raised_keep(acc.ctx.acct, acc.pending, raised) end
   idem_flush(acc.ctx, acc.a)
   local sessions = {}
   for sid, _ in pairs(acc.ctx.touched) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   for sid, _ in pairs(acc.repushed) do sessions[sid] = session_snapshot(acc.ctx, sid) end
   out[i] = { account = account_view(acc.a), changed = acc.a.changed, sessions = sessions,
-    deadline = moved and acc.a.next_deadline or nil, burn = acc.ctx.burn and fmt(burn_total(acc.ctx)) or nil }
+    deadline = moved and acc.a.next_deadline or nil, burn = acc.ctx.burn and fmt(burn_total(acc.ctx)) or nil,
+    alert = alert_reply(acc.alert), raised = raised }
 end
 for _, acc in ipairs(accounts) do audit_flush(acc.ctx) end
 return cjson.encode({ now = now, accounts = out, events = events })
