@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { bullmqConnection } from "@creditmeter/server";
 import { QUEUE_PREFIX, waitDrained, type Deployment } from "../support/deploy.js";
 import { spawnFloorServer } from "../support/noop-process.js";
-import { LatencyTracker, offer, type RateResult } from "../support/offered-load.js";
+import { LatencyTracker, offer, warmEveryPanel, type RateResult } from "../support/offered-load.js";
 import { closePanels, openPanels } from "../support/panels.js";
 import { freePort, waitFor } from "../../test/support/redis-server.js";
 
@@ -40,7 +40,7 @@ export async function floorStep(
     const panels = await openPanels(dep, [url], accounts, panelsCount, (p, u) => tracker.seen(p, u), 1);
     const floorDep: Deployment = { ...dep, queue };
     process.stdout.write(`floor, ${rate} ev/s: starting\n`);
-    await offer(floorDep, panels, tracker, [], 100, 1, "floor-warm");
+    await warmEveryPanel(floorDep, panels, tracker, [], "floor-warm");
     const result = await offer(floorDep, panels, tracker, [], rate, seconds, `floor-${rate}`);
     await waitDrained(queue, 60_000);
     closePanels(panels);

@@ -1,5 +1,12 @@
 import { deploy, seedAccounts, waitDrained } from "../support/deploy.js";
-import { LatencyTracker, balanceMismatches, mismatches, offer, type RateResult } from "../support/offered-load.js";
+import {
+  LatencyTracker,
+  balanceMismatches,
+  mismatches,
+  offer,
+  warmEveryPanel,
+  type RateResult,
+} from "../support/offered-load.js";
 import { closePanels, openPanels } from "../support/panels.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
@@ -115,7 +122,7 @@ export async function runLayouts(
         (p, u) => tracker.seen(p, u),
         layout.perAccount,
       );
-      await offer(dep, panels, tracker, [url], 100, 1, `warm${layout.perAccount}`);
+      await warmEveryPanel(dep, panels, tracker, [url], `warm${layout.perAccount}`);
       const results: RateResult[] = [];
       for (const rate of layout.rates) {
         process.stdout.write(`${layout.label}, ${rate} ev/s: starting\n`);

@@ -1,6 +1,6 @@
 import { deploy, seedAccounts, type Node } from "../support/deploy.js";
 import { drain, type Drain } from "../support/drain.js";
-import { LatencyTracker, mismatches, offer, type RateResult } from "../support/offered-load.js";
+import { LatencyTracker, mismatches, offer, warmEveryPanel, type RateResult } from "../support/offered-load.js";
 import { closePanels, openPanels } from "../support/panels.js";
 import { report, table } from "../support/report.js";
 import { fmt } from "../support/stats.js";
@@ -31,7 +31,7 @@ export async function nodes(opts: ScenarioOptions): Promise<unknown> {
       const d = await drain(dep.queue, mixedEvents(accounts, n, "run"), 300_000);
       const tracker = new LatencyTracker();
       const panels = await openPanels(dep, urls, accounts, panelsCount, (p, u) => tracker.seen(p, u));
-      await offer(dep, panels, tracker, urls, 100, 1, "warm-l");
+      await warmEveryPanel(dep, panels, tracker, urls, "warm-l");
       const latency = await offer(dep, panels, tracker, urls, rate, seconds, "lat");
       const wrong = await mismatches(dep, panels);
       closePanels(panels);
@@ -41,10 +41,22 @@ export async function nodes(opts: ScenarioOptions): Promise<unknown> {
     }
   }
   const md =
-    table(["layout", "drain events/s", "failed"], out.map((o) => [o.layout, fmt(o.drain.perSecond, 0), o.drain.failed])) +
+    table(
+      ["layout", "drain events/s", "failed"],
+      out.map((o) => [o.layout, fmt(o.drain.perSecond, 0), o.drain.failed]),
+    ) +
     `\n\nLatency at ${rate} ev/s, ${panelsCount} panels (ten per account) spread over the HTTP processes:\n\n` +
-    table(["layout", ...LATENCY_HEADERS], out.flatMap((o) => latencyRows([o.latency], o.layout))) +
+    table(
+      ["layout", ...LATENCY_HEADERS],
+      out.flatMap((o) => latencyRows([o.latency], o.layout)),
+    ) +
     `\n\npanels not equal to the ledger: ${out.map((o) => o.panelsNotEqualToLedger).join(" / ")}`;
-  report("nodes", "4. One vs two server processes", md, { n, panels: panelsCount, rate, seconds, layouts: out }, opts.quick);
+  report(
+    "nodes",
+    "4. One vs two server processes",
+    md,
+    { n, panels: panelsCount, rate, seconds, layouts: out },
+    opts.quick,
+  );
   return out;
 }
