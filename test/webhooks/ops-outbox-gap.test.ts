@@ -41,6 +41,29 @@ describe("webhooks raised by an ops change or a budget set survive the gap", { t
     expect(r.received).toHaveLength(n);
   }
 
+  /**
+   * After a budget set's first retry: budget_reached was delivered exactly once, with the budget
+   * reached at `reachedAt`, and `retryAgain` (asserting its own answer) after the finished delivery
+   * job is gone delivers nothing more.
+   */
+  async function budgetReachedOnce(
+    r: Receiver,
+    at: { url: string; hookId: string; acct: string; sid: string; reachedAt: unknown },
+    retryAgain: () => Promise<void>,
+  ): Promise<void> {
+    await exactly(r, 1);
+    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
+    expect(delivered).toMatchObject({
+      type: "session.budget_reached",
+      data: { accountId: at.acct, sessionId: at.sid, budget: { credits: 1, remaining: 0, reachedAt: at.reachedAt } },
+    });
+    // Retried again after the finished delivery job (whose id dedupes) is gone: still one.
+    await rig.webhookQueue.clean(0, 1000, "completed");
+    await retryAgain();
+    await exactly(r, 1);
+    expect(await deliveries(at.url, ops, at.hookId)).toHaveLength(1);
+  }
+
   it("SIGKILL right after an adjustment: its alert is delivered once, by the retried request", async () => {
     const r = await rig.receiver();
     const acct = "ops-gap-adj";
@@ -94,16 +117,9 @@ describe("webhooks raised by an ops change or a budget set survive the gap", { t
 
     const second = await rig.start();
     expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
-    await exactly(r, 1);
-    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
-    expect(delivered).toMatchObject({
-      type: "session.budget_reached",
-      data: { accountId: acct, sessionId: sid, budget: { credits: 1, remaining: 0, reachedAt } },
+    await budgetReachedOnce(r, { url: second.url, hookId: hook.id, acct, sid, reachedAt }, async () => {
+      expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
     });
-    await rig.webhookQueue.clean(0, 1000, "completed");
-    expect(await send(second.url, "PUT", path, { credits: 1 })).toBe(200);
-    await exactly(r, 1);
-    expect(await deliveries(second.url, ops, hook.id)).toHaveLength(1);
     await second.server.kill("SIGTERM");
   });
 
@@ -139,17 +155,9 @@ describe("webhooks raised by an ops change or a budget set survive the gap", { t
     const setBudget = (): Promise<unknown> =>
       retry.socket.timeout(30_000).emitWithAck("session:budget", { sessionId: sid, credits: 1 });
     expect(await setBudget()).toMatchObject({ ok: true, session: { budget: { credits: 1, remaining: 0, reachedAt } } });
-    await exactly(r, 1);
-    const delivered = JSON.parse(r.received[0]?.body ?? "{}") as { type: string; data: Record<string, unknown> };
-    expect(delivered).toMatchObject({
-      type: "session.budget_reached",
-      data: { accountId: acct, sessionId: sid, budget: { credits: 1, remaining: 0, reachedAt } },
+    await budgetReachedOnce(r, { url: second.url, hookId: hook.id, acct, sid, reachedAt }, async () => {
+      expect(await setBudget()).toMatchObject({ ok: true });
     });
-    // Retried again after the finished delivery job (whose id dedupes) is gone: still one.
-    await rig.webhookQueue.clean(0, 1000, "completed");
-    expect(await setBudget()).toMatchObject({ ok: true });
-    await exactly(r, 1);
-    expect(await deliveries(second.url, ops, hook.id)).toHaveLength(1);
     await second.server.kill("SIGTERM");
   });
 });
